@@ -1,0 +1,126 @@
+//! `sealbase-server`: serve the API, or administer apps.
+
+use clap::{Args, Parser, Subcommand};
+use sealbase::PaymentsMode;
+use sealbase_server::{Config, NewApp, Server};
+
+#[derive(Parser)]
+#[command(
+    name = "sealbase-server",
+    version,
+    about = "Companion server for sealbase end-to-end-encrypted accounts"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct Database {
+    /// Database URL: `sqlite://path` (created if missing).
+    #[arg(
+        long,
+        env = "SEALBASE_DATABASE",
+        default_value = "sqlite://sealbase.db",
+        global = true
+    )]
+    database: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API.
+    Serve {
+        #[command(flatten)]
+        database: Database,
+        /// Address to listen on.
+        #[arg(long, env = "SEALBASE_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// `iss` claim of issued authTokens.
+        #[arg(long, env = "SEALBASE_ISSUER", default_value = "sealbase")]
+        issuer: String,
+    },
+    /// Manage apps.
+    App {
+        #[command(subcommand)]
+        command: AppCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AppCommand {
+    /// Create an app; prints its appId and admin access token as JSON.
+    Create {
+        #[command(flatten)]
+        database: Database,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Minimum password length.
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        password_min_length: u32,
+        /// Origin allowed to call from a browser (repeatable; none = any).
+        #[arg(long = "allowed-origin")]
+        allowed_origins: Vec<String>,
+        /// Maximum number of users.
+        #[arg(long)]
+        user_quota: Option<u32>,
+        /// `disabled`, `test` or `prod`.
+        #[arg(long, default_value = "disabled")]
+        payments_mode: PaymentsMode,
+        /// Trial length for new users, in days (with payments on).
+        #[arg(long)]
+        trial_days: Option<u32>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .init();
+    match Cli::parse().command {
+        Command::Serve {
+            database,
+            bind,
+            issuer,
+        } => {
+            let server = Server::open(Config {
+                issuer,
+                ..Config::new(database.database)
+            })
+            .await?;
+            let listener = tokio::net::TcpListener::bind(&bind).await?;
+            tracing::info!(address = %listener.local_addr()?, "sealbase-server listening");
+            server.serve(listener).await
+        }
+        Command::App {
+            command:
+                AppCommand::Create {
+                    database,
+                    name,
+                    password_min_length,
+                    allowed_origins,
+                    user_quota,
+                    payments_mode,
+                    trial_days,
+                },
+        } => {
+            let server = Server::open(Config::new(database.database)).await?;
+            let app = NewApp {
+                name,
+                password_min_length,
+                allowed_origins,
+                user_quota,
+                payments_mode,
+                trial_days,
+            };
+            let created = server.create_app(&app).await?;
+            println!("{}", serde_json::to_string_pretty(&created)?);
+            Ok(())
+        }
+    }
+}

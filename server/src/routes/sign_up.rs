@@ -1,0 +1,147 @@
+//! `POST /v1/apps/{app_id}/users`: create a user and its first session, in one transaction.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use sealbase::protocol::{
+    SessionGrant, SessionSecret, SignUpRequest, SignUpResponse, User, MAX_BODY_BYTES,
+};
+use sealbase::validate::RememberMe;
+use sealbase::Error;
+
+use crate::apps::App;
+use crate::clock::{hours_to_ms, iso, now_ms};
+use crate::db::hash_secret;
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
+
+const DAY_MS: i64 = 24 * 3_600_000;
+
+/// Reads a request body, turning extractor rejections into public errors.
+pub(crate) fn json_body(body: Result<Bytes, BytesRejection>) -> ApiResult<serde_json::Value> {
+    let body = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => Error::RequestBodyTooLarge {
+            max_len: MAX_BODY_BYTES,
+        },
+        _ => Error::RequestBodyNotValid,
+    })?;
+    Ok(serde_json::from_slice(&body).map_err(|_| Error::RequestBodyNotValid)?)
+}
+
+/// Creates the account. Uniqueness and the quota are enforced inside the transaction by the database.
+pub async fn sign_up(
+    State(state): State<AppState>,
+    Path(app_id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<SignUpResponse>)> {
+    let request = SignUpRequest::from_json(&json_body(body)?)?;
+    let app = App::find(&state.db, &app_id).await?;
+    app.check_origin(super::origin(&headers))?;
+
+    let user_id = uuid::Uuid::new_v4().to_string();
+    let session_id = uuid::Uuid::new_v4().to_string();
+    let secret = SessionSecret::random();
+    let now = now_ms();
+    let expires_at = now + hours_to_ms(request.session_length);
+    let payments_mode = app.payments_mode();
+    let trial_expires_at = match (payments_mode, app.trial_days) {
+        (sealbase::PaymentsMode::Disabled, _) | (_, None) => None,
+        (_, Some(days)) => Some(now + days * DAY_MS),
+    };
+    let profile_json = request
+        .profile
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| ApiError::Internal(e.into()))?;
+
+    let mut tx = state.db.begin().await?;
+    // Counting first takes SQLite's write lock at once, so concurrent sign-ups queue instead of racing.
+    let counted = sqlx::query("UPDATE apps SET user_count = user_count + 1 WHERE id = ? AND (user_quota IS NULL OR user_count < user_quota)")
+        .bind(&app.id)
+        .execute(&mut *tx)
+        .await?;
+    if counted.rows_affected() == 0 {
+        return Err(Error::TrialExceededLimit.into());
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO users (id, app_id, username, email, profile, kdf_algorithm, kdf_log_n, kdf_r, kdf_p, kdf_salt,
+            login_public_key, seed_backup_nonce, seed_backup_ciphertext, identity_signing_public_key,
+            identity_exchange_public_key, created_at, trial_expires_at)
+         VALUES (?, ?, ?, ?, ?, 'scrypt', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&user_id)
+    .bind(&app.id)
+    .bind(&request.username)
+    .bind(&request.email)
+    .bind(&profile_json)
+    .bind(request.kdf.log_n)
+    .bind(request.kdf.r)
+    .bind(request.kdf.p)
+    .bind(request.kdf.salt.0.as_slice())
+    .bind(request.login_public_key.0.as_slice())
+    .bind(request.seed_backup.nonce.0.as_slice())
+    .bind(request.seed_backup.ciphertext.0.as_slice())
+    .bind(request.identity.signing.0.as_slice())
+    .bind(request.identity.exchange.0.as_slice())
+    .bind(now)
+    .bind(trial_expires_at)
+    .execute(&mut *tx)
+    .await;
+    match inserted {
+        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+            return Err(Error::UsernameAlreadyExists.into())
+        }
+        other => other?,
+    };
+    sqlx::query(
+        "INSERT INTO sessions (id, user_id, secret_hash, remember_me, session_length_hours, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&session_id)
+    .bind(&user_id)
+    .bind(hash_secret(secret.expose()))
+    .bind(remember_me_str(request.remember_me))
+    .bind(request.session_length)
+    .bind(now)
+    .bind(expires_at)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+
+    let auth_token = state
+        .tokens
+        .issue(&app.id, &user_id, &session_id, expires_at)
+        .map_err(ApiError::Internal)?;
+    tracing::info!(user_id, "user signed up");
+    let response = SignUpResponse {
+        user: User {
+            username: request.username,
+            user_id,
+            auth_token,
+            creation_date: iso(now),
+            email: request.email,
+            profile: request.profile,
+            payments_mode,
+            trial_expiration_date: trial_expires_at.map(iso),
+        },
+        session: SessionGrant {
+            session_id,
+            secret,
+            expiration_date: iso(expires_at),
+            session_length: request.session_length,
+        },
+    };
+    Ok((StatusCode::CREATED, Json(response)))
+}
+
+fn remember_me_str(remember_me: RememberMe) -> &'static str {
+    match remember_me {
+        RememberMe::Local => "local",
+        RememberMe::Session => "session",
+        RememberMe::None => "none",
+    }
+}

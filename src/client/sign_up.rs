@@ -1,0 +1,94 @@
+//! `sign_up`: validate locally, derive every key locally, then register the account.
+
+use zeroize::Zeroizing;
+
+use super::{ActiveSession, Client};
+use crate::crypto::NewAccountKeys;
+use crate::error::Result;
+use crate::protocol::{routes, SignUpRequest, SignUpResponse, User};
+use crate::validate::{self, Profile, RememberMe, DEFAULT_SESSION_LENGTH_HOURS};
+
+/// Parameters of [`Client::sign_up`].
+#[derive(Default)]
+pub struct SignUp {
+    /// 1–100 characters; stored NFKC-normalised and lower-cased.
+    pub username: String,
+    /// At least the app's minimum (default 8), at most 1000 characters. Zeroized after use.
+    pub password: String,
+    /// Optional email address.
+    pub email: Option<String>,
+    /// Optional flat profile.
+    pub profile: Option<Profile>,
+    /// Where the session is kept (default `Session`).
+    pub remember_me: RememberMe,
+    /// Session length in hours (default 24).
+    pub session_length: Option<f64>,
+}
+
+impl core::fmt::Debug for SignUp {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SignUp")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("email", &self.email)
+            .field("profile", &self.profile)
+            .field("remember_me", &self.remember_me)
+            .field("session_length", &self.session_length)
+            .finish()
+    }
+}
+
+impl Client {
+    /// Creates an account and signs it in.
+    ///
+    /// Every parameter is checked before any hashing or request; only the app's password minimum
+    /// needs the (cached) client settings. The password, its scrypt output and the plaintext seed
+    /// never leave this process.
+    pub async fn sign_up(&self, params: SignUp) -> Result<User> {
+        let SignUp {
+            username,
+            password,
+            email,
+            profile,
+            remember_me,
+            session_length,
+        } = params;
+        let password = Zeroizing::new(password);
+        self.ensure_signed_out()?;
+        let username = validate::username(&username)?;
+        validate::password(&password)?;
+        let session_length =
+            validate::session_length(session_length.unwrap_or(DEFAULT_SESSION_LENGTH_HOURS))?;
+        if let Some(profile) = &profile {
+            validate::profile(profile)?;
+        }
+        let email = email.as_deref().map(validate::email).transpose()?;
+
+        let settings = self.client_settings().await?;
+        validate::password_min_len(&password, settings.password_min_length)?;
+
+        let app_id = self.app_id.clone();
+        let keys = super::runtime::blocking(move || NewAccountKeys::generate(&password, &app_id))
+            .await??;
+        let request = SignUpRequest {
+            username,
+            email,
+            profile,
+            remember_me,
+            session_length,
+            kdf: keys.kdf,
+            login_public_key: keys.login_public_key,
+            seed_backup: keys.seed_backup,
+            identity: keys.identity,
+        };
+        let url = self.url(routes::SIGN_UP)?;
+        let response: SignUpResponse = self.send(self.http.post(url).json(&request)).await?;
+        let user = response.user.clone();
+        self.set_active(ActiveSession {
+            user: response.user,
+            session: response.session,
+            seed: keys.seed,
+        });
+        Ok(user)
+    }
+}

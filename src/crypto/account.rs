@@ -1,0 +1,42 @@
+//! Key material for a new account, computed entirely on the client.
+
+use super::{IdentityPublicKeys, KdfParams, PasswordKey, Seed, SeedBackup};
+use crate::error::Result;
+use crate::protocol::b64::Bytes;
+use crate::validate::normalize_password;
+
+/// What sign-up registers, plus the seed the client keeps.
+#[derive(Debug)]
+pub struct NewAccountKeys {
+    /// scrypt parameters and salt.
+    pub kdf: KdfParams,
+    /// Public half of the login key.
+    pub login_public_key: Bytes<32>,
+    /// The encrypted seed.
+    pub seed_backup: SeedBackup,
+    /// Public identity keys.
+    pub identity: IdentityPublicKeys,
+    /// The plaintext seed; stays on the client.
+    pub seed: Seed,
+}
+
+impl NewAccountKeys {
+    /// Generates a seed and derives everything sign-up needs. CPU-heavy (one scrypt): run it off the
+    /// async executor.
+    pub fn generate(password: &str, app_id: &str) -> Result<Self> {
+        Self::derive(password, app_id, KdfParams::generate(), Seed::random())
+    }
+
+    /// Deterministic core of [`NewAccountKeys::generate`] (the seed-backup nonce stays random).
+    pub fn derive(password: &str, app_id: &str, kdf: KdfParams, seed: Seed) -> Result<Self> {
+        let password_key = PasswordKey::derive(normalize_password(password).as_bytes(), &kdf)?;
+        let seed_backup = seed.backup(&password_key.seed_backup_key(), app_id);
+        Ok(Self {
+            login_public_key: Bytes(password_key.login_key().public_key().to_bytes()),
+            identity: seed.user_keys().identity_public_keys(),
+            kdf,
+            seed_backup,
+            seed,
+        })
+    }
+}

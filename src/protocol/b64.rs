@@ -1,0 +1,82 @@
+//! Fixed-size byte strings carried as unpadded base64url on the wire.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Exactly `N` bytes, serialised as unpadded base64url. Decoding rejects any other size.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Bytes<const N: usize>(pub [u8; N]);
+
+impl<const N: usize> Bytes<N> {
+    /// Decodes unpadded base64url of exactly `N` bytes; `None` for anything else.
+    pub fn decode(text: &str) -> Option<Self> {
+        // A valid encoding of N bytes has a known length: reject larger input before decoding it.
+        if text.len() != encoded_len(N) {
+            return None;
+        }
+        let decoded = URL_SAFE_NO_PAD.decode(text).ok()?;
+        <[u8; N]>::try_from(decoded.as_slice()).ok().map(Self)
+    }
+
+    /// Unpadded base64url.
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.0)
+    }
+}
+
+/// Length of the unpadded base64 encoding of `n` bytes.
+pub const fn encoded_len(n: usize) -> usize {
+    (n * 4).div_ceil(3)
+}
+
+impl<const N: usize> core::fmt::Debug for Bytes<N> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.encode())
+    }
+}
+
+impl<const N: usize> Serialize for Bytes<N> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.encode())
+    }
+}
+
+impl<'de, const N: usize> Deserialize<'de> for Bytes<N> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Self::decode(&text).ok_or_else(|| {
+            serde::de::Error::custom(format_args!("expected {N} bytes of unpadded base64url"))
+        })
+    }
+}
+
+/// Unpadded base64url of arbitrary bytes.
+pub fn encode(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_only_exact_sizes_and_alphabet() {
+        let bytes = Bytes([0xfb_u8; 16]);
+        let text = bytes.encode();
+        assert_eq!(text, "-_v7-_v7-_v7-_v7-_v7-w");
+        assert_eq!(Bytes::<16>::decode(&text), Some(bytes));
+        assert_eq!(Bytes::<15>::decode(&text), None);
+        assert_eq!(
+            Bytes::<16>::decode(&format!("{text}==")),
+            None,
+            "padding is not accepted"
+        );
+        assert_eq!(
+            Bytes::<16>::decode(&text.replace('-', "+")),
+            None,
+            "standard alphabet is not accepted"
+        );
+        assert_eq!(Bytes::<16>::decode(""), None);
+    }
+}

@@ -1,0 +1,82 @@
+//! The user as the SDK returns it, and an app's public settings.
+
+use serde::{Deserialize, Serialize};
+
+use crate::validate::Profile;
+
+/// The app's payments mode, as set by its operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PaymentsMode {
+    /// No payments.
+    #[default]
+    Disabled,
+    /// Test payments.
+    Test,
+    /// Live payments.
+    Prod,
+}
+
+impl PaymentsMode {
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Disabled => "disabled",
+            Self::Test => "test",
+            Self::Prod => "prod",
+        }
+    }
+}
+
+impl std::str::FromStr for PaymentsMode {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "disabled" => Ok(Self::Disabled),
+            "test" => Ok(Self::Test),
+            "prod" => Ok(Self::Prod),
+            other => Err(format!(
+                "payments mode must be disabled, test or prod, not {other:?}"
+            )),
+        }
+    }
+}
+
+/// A signed-in user (userbase-js's `user` object).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    /// NFKC, lower-cased username.
+    pub username: String,
+    /// The user's UUID.
+    pub user_id: String,
+    /// A JWT (EdDSA) app servers can verify.
+    pub auth_token: String,
+    /// ISO-8601 creation time.
+    pub creation_date: String,
+    /// Lower-cased email, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Profile, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Profile>,
+    /// The app's payments mode.
+    pub payments_mode: PaymentsMode,
+    /// ISO-8601 end of the user's trial, when the app has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trial_expiration_date: Option<String>,
+}
+
+/// What any client may learn about an app before signing in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientSettings {
+    /// The app's ID.
+    pub app_id: String,
+    /// Minimum password length, in characters.
+    pub password_min_length: usize,
+    /// Payments mode.
+    pub payments_mode: PaymentsMode,
+    /// Highest protocol version the server speaks.
+    pub protocol_version: u32,
+}
