@@ -119,7 +119,7 @@ errors! {
 
     /// The server endpoint given to the client is not an http(s) URL.
     EndpointNotValid = 400, "Endpoint not valid. Must be an http or https URL.";
-    /// Key-derivation parameters outside the accepted range (log2 N 14–20, r 1–16, p 1–4, 16-byte salt).
+    /// Key-derivation parameters outside the accepted range (scrypt, log2 N 14–20, r 1–16, p 1–4).
     KdfParamsNotValid = 400, "Key derivation parameters not valid. Must be scrypt with log2 N from 14 to 20, r from 1 to 16 and p from 1 to 4.";
     /// A key, nonce or ciphertext field is missing, not base64url, or of the wrong size.
     KeyMaterialNotValid { key: String } = 400, "Key material not valid: '{key}' must be unpadded base64url of the exact size.";

@@ -146,7 +146,7 @@ impl UserKeys {
         }
     }
 
-    /// SHA-256 over the data-encryption key, hex-encoded: lets two devices (or a test) confirm they hold
+    /// Hex SHA-256 of `"sealbase/v1/fingerprint" || data-encryption key`: lets two devices (or a test) confirm they hold
     /// the same keys without revealing them.
     pub fn fingerprint(&self) -> String {
         let digest = Sha256::new()

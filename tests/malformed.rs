@@ -1,0 +1,286 @@
+//! The server re-validates everything: raw malformed sign-ups get 400 with the right name and write
+//! nothing; concurrent sign-ups of one username yield exactly one account.
+
+mod common;
+
+use common::{valid_body, TestServer};
+use serde_json::{json, Value};
+
+/// Posts a raw body.
+async fn post(server: &TestServer, body: reqwest::Body) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(server.sign_up_url())
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn edited(edit: impl FnOnce(&mut Value)) -> reqwest::Body {
+    let mut body = valid_body("mallory");
+    edit(&mut body);
+    body.to_string().into()
+}
+
+/// Sets (or adds) the field at a dotted path.
+fn set(path: &'static str, value: Value) -> impl FnOnce(&mut Value) {
+    move |body| {
+        parent(body, path)
+            .insert(parent_key(path).to_owned(), value)
+            .map_or((), drop)
+    }
+}
+
+/// Removes the field at a dotted path.
+fn remove(path: &'static str) -> impl FnOnce(&mut Value) {
+    move |body| parent(body, path).remove(parent_key(path)).map_or((), drop)
+}
+
+fn parent_key(path: &str) -> &str {
+    path.rsplit('.').next().unwrap_or(path)
+}
+
+fn parent<'a>(body: &'a mut Value, path: &str) -> &'a mut serde_json::Map<String, Value> {
+    let target = match path.rsplit_once('.') {
+        Some((parent, _)) => body
+            .pointer_mut(&format!("/{}", parent.replace('.', "/")))
+            .expect(path),
+        None => body,
+    };
+    target.as_object_mut().expect(path)
+}
+
+#[tokio::test]
+async fn malformed_sign_ups_get_400_with_their_own_name_and_write_nothing() {
+    let server = TestServer::start().await;
+    let b64 = |n: usize| sealbase::protocol::b64::encode(&vec![7u8; n]);
+    let cases: Vec<(&str, reqwest::Body, Value)> = vec![
+        (
+            "not json",
+            "{username:".into(),
+            json!({ "error": "RequestBodyNotValid" }),
+        ),
+        (
+            "empty body",
+            "".into(),
+            json!({ "error": "RequestBodyNotValid" }),
+        ),
+        (
+            "array body",
+            "[1,2]".into(),
+            json!({ "error": "ParamsMustBeObject" }),
+        ),
+        (
+            "missing username",
+            edited(remove("username")),
+            json!({ "error": "UsernameMissing" }),
+        ),
+        (
+            "username number",
+            edited(set("username", json!(5))),
+            json!({ "error": "UsernameMustBeString" }),
+        ),
+        (
+            "blank username",
+            edited(set("username", json!(" "))),
+            json!({ "error": "UsernameCannotBeBlank" }),
+        ),
+        (
+            "long username",
+            edited(set("username", json!("a".repeat(101)))),
+            json!({ "error": "UsernameTooLong", "maxLen": 100 }),
+        ),
+        (
+            "rememberMe",
+            edited(set("rememberMe", json!("forever"))),
+            json!({ "error": "RememberMeValueNotValid" }),
+        ),
+        (
+            "sessionLength type",
+            edited(set("sessionLength", json!("24"))),
+            json!({ "error": "SessionLengthMustBeNumber" }),
+        ),
+        (
+            "sessionLength short",
+            edited(set("sessionLength", json!(0.01))),
+            json!({ "error": "SessionLengthTooShort" }),
+        ),
+        (
+            "profile type",
+            edited(set("profile", json!("x"))),
+            json!({ "error": "ProfileMustBeObject" }),
+        ),
+        (
+            "profile value type",
+            edited(set("profile", json!({ "age": 3 }))),
+            json!({ "error": "ProfileValueMustBeString", "key": "age", "value": 3 }),
+        ),
+        (
+            "email type",
+            edited(set("email", json!(5))),
+            json!({ "error": "EmailNotValid" }),
+        ),
+        (
+            "email shape",
+            edited(set("email", json!("a@b"))),
+            json!({ "error": "EmailNotValid" }),
+        ),
+        (
+            "missing kdf",
+            edited(remove("kdf")),
+            json!({ "error": "KdfParamsNotValid" }),
+        ),
+        (
+            "kdf algorithm",
+            edited(set("kdf.algorithm", json!("argon2id"))),
+            json!({ "error": "KdfParamsNotValid" }),
+        ),
+        (
+            "logN too low",
+            edited(set("kdf.logN", json!(13))),
+            json!({ "error": "KdfParamsNotValid" }),
+        ),
+        (
+            "logN too high",
+            edited(set("kdf.logN", json!(21))),
+            json!({ "error": "KdfParamsNotValid" }),
+        ),
+        (
+            "logN huge",
+            edited(set("kdf.logN", json!(1u64 << 40))),
+            json!({ "error": "KdfParamsNotValid" }),
+        ),
+        (
+            "logN string",
+            edited(set("kdf.logN", json!("15"))),
+            json!({ "error": "KdfParamsNotValid" }),
+        ),
+        (
+            "r too high",
+            edited(set("kdf.r", json!(17))),
+            json!({ "error": "KdfParamsNotValid" }),
+        ),
+        (
+            "p zero",
+            edited(set("kdf.p", json!(0))),
+            json!({ "error": "KdfParamsNotValid" }),
+        ),
+        (
+            "p too high",
+            edited(set("kdf.p", json!(5))),
+            json!({ "error": "KdfParamsNotValid" }),
+        ),
+        (
+            "salt bad base64",
+            edited(set("kdf.salt", json!("!!!!!!!!!!!!!!!!!!!!!!"))),
+            json!({ "error": "KeyMaterialNotValid", "key": "kdf.salt" }),
+        ),
+        (
+            "salt short",
+            edited(set("kdf.salt", json!(b64(15)))),
+            json!({ "error": "KeyMaterialNotValid", "key": "kdf.salt" }),
+        ),
+        (
+            "login key missing",
+            edited(remove("loginPublicKey")),
+            json!({ "error": "KeyMaterialNotValid", "key": "loginPublicKey" }),
+        ),
+        (
+            "login key 31 bytes",
+            edited(set("loginPublicKey", json!(b64(31)))),
+            json!({ "error": "KeyMaterialNotValid", "key": "loginPublicKey" }),
+        ),
+        (
+            "login key 33 bytes",
+            edited(set("loginPublicKey", json!(b64(33)))),
+            json!({ "error": "KeyMaterialNotValid", "key": "loginPublicKey" }),
+        ),
+        (
+            "login key padded",
+            edited(set("loginPublicKey", json!(format!("{}=", b64(32))))),
+            json!({ "error": "KeyMaterialNotValid", "key": "loginPublicKey" }),
+        ),
+        (
+            "login key standard base64",
+            edited(set("loginPublicKey", json!(format!("+{}", &b64(32)[1..])))),
+            json!({ "error": "KeyMaterialNotValid", "key": "loginPublicKey" }),
+        ),
+        (
+            "login key number",
+            edited(set("loginPublicKey", json!(1))),
+            json!({ "error": "KeyMaterialNotValid", "key": "loginPublicKey" }),
+        ),
+        (
+            "nonce size",
+            edited(set("seedBackup.nonce", json!(b64(16)))),
+            json!({ "error": "KeyMaterialNotValid", "key": "seedBackup.nonce" }),
+        ),
+        (
+            "ciphertext size",
+            edited(set("seedBackup.ciphertext", json!(b64(47)))),
+            json!({ "error": "KeyMaterialNotValid", "key": "seedBackup.ciphertext" }),
+        ),
+        (
+            "seed backup type",
+            edited(set("seedBackup", json!("x"))),
+            json!({ "error": "KeyMaterialNotValid", "key": "seedBackup" }),
+        ),
+        (
+            "identity missing",
+            edited(remove("identity")),
+            json!({ "error": "KeyMaterialNotValid", "key": "identity" }),
+        ),
+        (
+            "identity exchange",
+            edited(remove("identity.exchange")),
+            json!({ "error": "KeyMaterialNotValid", "key": "identity.exchange" }),
+        ),
+        (
+            "oversize body",
+            edited(set("profile", json!({ "pad": "x".repeat(70 * 1024) }))),
+            json!({ "error": "RequestBodyTooLarge", "maxLen": 65536 }),
+        ),
+    ];
+    for (case, body, expected) in cases {
+        let (status, answer) = post(&server, body).await;
+        assert_eq!(status, 400, "{case}: {answer}");
+        for (key, value) in expected.as_object().unwrap() {
+            assert_eq!(&answer[key], value, "{case}: {answer}");
+        }
+        assert!(
+            answer["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{case}: {answer}"
+        );
+        assert_eq!(server.written().await, (0, 0, 0), "{case} wrote something");
+    }
+}
+
+#[tokio::test]
+async fn a_hundred_concurrent_sign_ups_of_one_username_make_one_account() {
+    let server = TestServer::start().await;
+    let http = reqwest::Client::new();
+    let attempts = (0..100).map(|_| {
+        let request = http
+            .post(server.sign_up_url())
+            .json(&valid_body("Contested"));
+        async move {
+            let response = request.send().await.expect("request");
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.expect("json body");
+            (status, body["error"].as_str().map(str::to_owned))
+        }
+    });
+    let results = futures::future::join_all(attempts).await;
+    let created = results.iter().filter(|(status, _)| *status == 201).count();
+    let conflicts = results
+        .iter()
+        .filter(|(status, error)| {
+            *status == 409 && error.as_deref() == Some("UsernameAlreadyExists")
+        })
+        .count();
+    assert_eq!((created, conflicts), (1, 99), "{results:?}");
+    assert_eq!(server.written().await, (1, 1, 1));
+}
