@@ -15,17 +15,9 @@ async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let database_url = format!("sqlite://{}", dir.path().join("sealbase.db").display());
     let server = Server::open(Config::new(&database_url)).await?;
-    let app = server
-        .create_app(&NewApp {
-            name: "quickstart".into(),
-            ..Default::default()
-        })
-        .await?;
+    let app = server.create_app(&NewApp { name: "quickstart".into(), ..Default::default() }).await?;
     let address = server.clone().spawn("127.0.0.1:0").await?;
-    println!(
-        "server on http://{address} with {database_url}, appId {}",
-        app.app_id
-    );
+    println!("server on http://{address} with {database_url}, appId {}", app.app_id);
 
     let client = Client::new(&app.app_id, &format!("http://{address}"))?;
     let user = client

@@ -127,13 +127,25 @@ errors! {
     RequestBodyNotValid = 400, "Request body must be a JSON object.";
     /// The request body is larger than the server accepts.
     RequestBodyTooLarge { max_len: usize } = 400, "Request body too large. Must be a max of {max_len} bytes.";
+    /// A sign-in challenge that is forged, expired, issued for another username or app, or already used.
+    ChallengeNotValid = 401, "Challenge not valid. Request a new one and sign again.";
+    /// The session secret is unknown, expired or revoked.
+    SessionNotValid = 401, "Session not valid. Sign in again.";
+    /// This client address made too many sign-in attempts; retry after `delay` seconds.
+    TooManyRequests { delay: u64 } = 429, "Too many requests. Must wait {delay} seconds to try again.";
+    /// The seed backup the server returned does not decrypt under the password's key: the client refuses
+    /// to continue rather than create a new seed.
+    SeedBackupNotValid = 502, "Seed backup could not be decrypted. The stored backup is damaged.";
+    /// The local session store cannot be read as sealbase's (corrupt, or another program's file).
+    SessionStoreNotValid { path: String } = 500, "Session store not valid: '{path}' is not a readable sealbase session file.";
+    /// The local session store could not be written.
+    SessionStoreNotWritable { path: String } = 500, "Session store not writable: '{path}'.";
 }
 
 impl Error {
     /// The wire form: `{ "error": name, "message": …, …extras }` (extras in camelCase).
     pub fn to_body(&self) -> serde_json::Value {
-        let mut body = serde_json::to_value(self)
-            .unwrap_or_else(|_| serde_json::json!({ "error": self.name() }));
+        let mut body = serde_json::to_value(self).unwrap_or_else(|_| serde_json::json!({ "error": self.name() }));
         if let serde_json::Value::Object(map) = &mut body {
             map.insert("message".into(), self.to_string().into());
         }
@@ -156,11 +168,7 @@ mod tests {
 
     #[test]
     fn body_round_trips_with_extras_in_camel_case() {
-        let error = Error::ProfileValueTooLong {
-            key: "bio".into(),
-            value: "x".into(),
-            max_len: 1000,
-        };
+        let error = Error::ProfileValueTooLong { key: "bio".into(), value: "x".into(), max_len: 1000 };
         let body = error.to_body();
         assert_eq!(
             body,
@@ -175,7 +183,12 @@ mod tests {
     #[test]
     fn names_statuses_and_messages_match_the_reference() {
         let cases: [(Error, &str, u16, &str); 4] = [
-            (Error::UsernameTooLong { max_len: 100 }, "UsernameTooLong", 400, "Username too long. Must be a max of 100 characters."),
+            (
+                Error::UsernameTooLong { max_len: 100 },
+                "UsernameTooLong",
+                400,
+                "Username too long. Must be a max of 100 characters.",
+            ),
             (Error::TrialExceededLimit, "TrialExceededLimit", 402, "Trial exceeded limit of users."),
             (Error::AppIdNotValid, "AppIdNotValid", 401, "App ID not valid."),
             (
@@ -186,26 +199,14 @@ mod tests {
             ),
         ];
         for (error, name, status, message) in cases {
-            assert_eq!(
-                (error.name(), error.status(), error.to_string().as_str()),
-                (name, status, message)
-            );
+            assert_eq!((error.name(), error.status(), error.to_string().as_str()), (name, status, message));
         }
     }
 
     #[test]
     fn unknown_or_garbled_bodies_become_service_unavailable() {
-        assert_eq!(
-            Error::from_body(br#"{"error":"NoSuchThing"}"#),
-            Error::ServiceUnavailable
-        );
-        assert_eq!(
-            Error::from_body(b"<html>502</html>"),
-            Error::ServiceUnavailable
-        );
-        assert_eq!(
-            Error::from_body(br#"{"error":"UsernameTooLong"}"#),
-            Error::ServiceUnavailable
-        );
+        assert_eq!(Error::from_body(br#"{"error":"NoSuchThing"}"#), Error::ServiceUnavailable);
+        assert_eq!(Error::from_body(b"<html>502</html>"), Error::ServiceUnavailable);
+        assert_eq!(Error::from_body(br#"{"error":"UsernameTooLong"}"#), Error::ServiceUnavailable);
     }
 }

@@ -37,4 +37,11 @@ pub use protocol::{PaymentsMode, User};
 pub use validate::{Profile, RememberMe};
 
 #[cfg(feature = "client")]
-pub use client::{sign_up::SignUp, Client};
+pub use client::{
+    init::{Init, InitResult},
+    sign_in::SignIn,
+    sign_up::SignUp,
+    store,
+    update_user::UpdateUser,
+    Client,
+};

@@ -11,8 +11,5 @@ pub fn nfkc(text: &str) -> String {
 /// Unicode NFKC normalisation through JavaScript's `String.prototype.normalize`.
 #[cfg(target_arch = "wasm32")]
 pub fn nfkc(text: &str) -> String {
-    js_sys::JsString::from(text)
-        .normalize("NFKC")
-        .as_string()
-        .unwrap_or_else(|| text.to_owned())
+    js_sys::JsString::from(text).normalize("NFKC").as_string().unwrap_or_else(|| text.to_owned())
 }

@@ -79,9 +79,7 @@ pub fn username(raw: &str) -> Result<String> {
     }
     let normalized = nfkc(raw).to_lowercase();
     if char_len(&normalized) > USERNAME_MAX_LEN {
-        return Err(Error::UsernameTooLong {
-            max_len: USERNAME_MAX_LEN,
-        });
+        return Err(Error::UsernameTooLong { max_len: USERNAME_MAX_LEN });
     }
     Ok(normalized)
 }
@@ -92,9 +90,7 @@ pub fn password(raw: &str) -> Result<()> {
         return Err(Error::PasswordCannotBeBlank);
     }
     if char_len(raw) > PASSWORD_MAX_LEN {
-        return Err(Error::PasswordTooLong {
-            max_len: PASSWORD_MAX_LEN,
-        });
+        return Err(Error::PasswordTooLong { max_len: PASSWORD_MAX_LEN });
     }
     Ok(())
 }
@@ -135,9 +131,7 @@ fn valid_local_part(local: &str) -> bool {
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..")
-        && local
-            .chars()
-            .all(|c| c.is_alphanumeric() || SPECIALS.contains(c))
+        && local.chars().all(|c| c.is_alphanumeric() || SPECIALS.contains(c))
 }
 
 fn valid_domain(domain: &str) -> bool {
@@ -158,26 +152,17 @@ pub fn profile(profile: &Profile) -> Result<()> {
         return Err(Error::ProfileCannotBeEmpty);
     }
     if profile.len() > PROFILE_MAX_KEYS {
-        return Err(Error::ProfileHasTooManyKeys {
-            max_keys: PROFILE_MAX_KEYS,
-        });
+        return Err(Error::ProfileHasTooManyKeys { max_keys: PROFILE_MAX_KEYS });
     }
-    profile
-        .iter()
-        .try_for_each(|(key, value)| profile_entry(key, value))
+    profile.iter().try_for_each(|(key, value)| profile_entry(key, value))
 }
 
 fn profile_entry(key: &str, value: &str) -> Result<()> {
     if char_len(key) > PROFILE_KEY_MAX_LEN {
-        return Err(Error::ProfileKeyTooLong {
-            key: key.to_owned(),
-            max_len: PROFILE_KEY_MAX_LEN,
-        });
+        return Err(Error::ProfileKeyTooLong { key: key.to_owned(), max_len: PROFILE_KEY_MAX_LEN });
     }
     if value.is_empty() {
-        return Err(Error::ProfileValueCannotBeBlank {
-            key: key.to_owned(),
-        });
+        return Err(Error::ProfileValueCannotBeBlank { key: key.to_owned() });
     }
     if char_len(value) > PROFILE_VALUE_MAX_LEN {
         return Err(Error::ProfileValueTooLong {
@@ -261,12 +246,7 @@ pub mod json {
                 Value::String(text) => {
                     profile.insert(key.clone(), text.clone());
                 }
-                other => {
-                    return Err(Error::ProfileValueMustBeString {
-                        key: key.clone(),
-                        value: other.clone(),
-                    })
-                }
+                other => return Err(Error::ProfileValueMustBeString { key: key.clone(), value: other.clone() }),
             }
         }
         super::profile(&profile)?;
@@ -292,39 +272,24 @@ mod tests {
         assert_eq!(username("Ｊｏｈｎ.DOE").unwrap(), "john.doe");
         assert_eq!(username("  "), Err(Error::UsernameCannotBeBlank));
         assert!(username(&"a".repeat(100)).is_ok());
-        assert_eq!(
-            username(&"a".repeat(101)),
-            Err(Error::UsernameTooLong { max_len: 100 })
-        );
+        assert_eq!(username(&"a".repeat(101)), Err(Error::UsernameTooLong { max_len: 100 }));
         // "ﬀ" (one character) becomes "ff" (two) under NFKC: the limit applies to the stored form.
-        assert_eq!(
-            username(&format!("{}ﬀ", "a".repeat(99))),
-            Err(Error::UsernameTooLong { max_len: 100 })
-        );
+        assert_eq!(username(&format!("{}ﬀ", "a".repeat(99))), Err(Error::UsernameTooLong { max_len: 100 }));
     }
 
     #[test]
     fn passwords_are_bounded_in_characters() {
         assert_eq!(password(""), Err(Error::PasswordCannotBeBlank));
         assert!(password(&"é".repeat(1000)).is_ok());
-        assert_eq!(
-            password(&"é".repeat(1001)),
-            Err(Error::PasswordTooLong { max_len: 1000 })
-        );
-        assert_eq!(
-            password_min_len("1234567", 8),
-            Err(Error::PasswordTooShort { min_len: 8 })
-        );
+        assert_eq!(password(&"é".repeat(1001)), Err(Error::PasswordTooLong { max_len: 1000 }));
+        assert_eq!(password_min_len("1234567", 8), Err(Error::PasswordTooShort { min_len: 8 }));
         assert!(password_min_len("12345678", 8).is_ok());
         assert_eq!(normalize_password("Ａ①").as_str(), "A1");
     }
 
     #[test]
     fn emails() {
-        assert_eq!(
-            email(" Jane.Doe+x@Example.COM ").unwrap(),
-            "jane.doe+x@example.com"
-        );
+        assert_eq!(email(" Jane.Doe+x@Example.COM ").unwrap(), "jane.doe+x@example.com");
         for bad in [
             "",
             "plain",
@@ -339,18 +304,9 @@ mod tests {
         ] {
             assert_eq!(email(bad), Err(Error::EmailNotValid), "{bad:?}");
         }
-        assert_eq!(
-            email(&format!("{}@x.com", "a".repeat(65))),
-            Err(Error::EmailNotValid)
-        );
-        assert_eq!(
-            email(&format!("a@{}.com", "b".repeat(64))),
-            Err(Error::EmailNotValid)
-        );
-        assert_eq!(
-            email(&format!("a@{}.com", vec!["b".repeat(63); 4].join("."))),
-            Err(Error::EmailNotValid)
-        );
+        assert_eq!(email(&format!("{}@x.com", "a".repeat(65))), Err(Error::EmailNotValid));
+        assert_eq!(email(&format!("a@{}.com", "b".repeat(64))), Err(Error::EmailNotValid));
+        assert_eq!(email(&format!("a@{}.com", vec!["b".repeat(63); 4].join("."))), Err(Error::EmailNotValid));
     }
 
     #[test]
@@ -358,77 +314,41 @@ mod tests {
         let one = |k: &str, v: &str| Profile::from([(k.to_owned(), v.to_owned())]);
         assert!(profile(&one("plan", "pro")).is_ok());
         assert_eq!(profile(&Profile::new()), Err(Error::ProfileCannotBeEmpty));
-        let many: Profile = (0..101)
-            .map(|i| (format!("k{i}"), "v".to_owned()))
-            .collect();
-        assert_eq!(
-            profile(&many),
-            Err(Error::ProfileHasTooManyKeys { max_keys: 100 })
-        );
+        let many: Profile = (0..101).map(|i| (format!("k{i}"), "v".to_owned())).collect();
+        assert_eq!(profile(&many), Err(Error::ProfileHasTooManyKeys { max_keys: 100 }));
         assert_eq!(
             profile(&one(&"k".repeat(21), "v")),
-            Err(Error::ProfileKeyTooLong {
-                key: "k".repeat(21),
-                max_len: 20
-            })
+            Err(Error::ProfileKeyTooLong { key: "k".repeat(21), max_len: 20 })
         );
-        assert_eq!(
-            profile(&one("k", "")),
-            Err(Error::ProfileValueCannotBeBlank { key: "k".into() })
-        );
+        assert_eq!(profile(&one("k", "")), Err(Error::ProfileValueCannotBeBlank { key: "k".into() }));
         assert_eq!(
             profile(&one("k", &"v".repeat(1001))),
-            Err(Error::ProfileValueTooLong {
-                key: "k".into(),
-                value: "v".repeat(1001),
-                max_len: 1000
-            })
+            Err(Error::ProfileValueTooLong { key: "k".into(), value: "v".repeat(1001), max_len: 1000 })
         );
         let json = serde_json::json!({ "age": 3 });
         assert_eq!(
             json::profile(Some(&json)),
-            Err(Error::ProfileValueMustBeString {
-                key: "age".into(),
-                value: 3.into()
-            })
+            Err(Error::ProfileValueMustBeString { key: "age".into(), value: 3.into() })
         );
-        assert_eq!(
-            json::profile(Some(&serde_json::json!(["x"]))),
-            Err(Error::ProfileMustBeObject)
-        );
+        assert_eq!(json::profile(Some(&serde_json::json!(["x"]))), Err(Error::ProfileMustBeObject));
     }
 
     #[test]
     fn session_lengths() {
         assert_eq!(session_length(5.0 / 60.0), Ok(5.0 / 60.0));
-        assert_eq!(
-            session_length(4.9 / 60.0),
-            Err(Error::SessionLengthTooShort)
-        );
+        assert_eq!(session_length(4.9 / 60.0), Err(Error::SessionLengthTooShort));
         assert_eq!(session_length(8760.0), Ok(8760.0));
         assert_eq!(session_length(8760.01), Err(Error::SessionLengthTooLong));
-        assert_eq!(
-            session_length(f64::NAN),
-            Err(Error::SessionLengthMustBeNumber)
-        );
-        assert_eq!(
-            json::session_length(Some(&"24".into())),
-            Err(Error::SessionLengthMustBeNumber)
-        );
+        assert_eq!(session_length(f64::NAN), Err(Error::SessionLengthMustBeNumber));
+        assert_eq!(json::session_length(Some(&"24".into())), Err(Error::SessionLengthMustBeNumber));
         assert_eq!(json::session_length(None), Ok(24.0));
     }
 
     #[test]
     fn remember_me_values() {
         assert_eq!("local".parse(), Ok(RememberMe::Local));
-        assert_eq!(
-            "forever".parse::<RememberMe>(),
-            Err(Error::RememberMeValueNotValid)
-        );
-        assert_eq!(
-            json::remember_me(Some(&true.into())),
-            Err(Error::RememberMeValueNotValid)
-        );
+        assert_eq!("forever".parse::<RememberMe>(), Err(Error::RememberMeValueNotValid));
+        assert_eq!(json::remember_me(Some(&true.into())), Err(Error::RememberMeValueNotValid));
         assert_eq!(json::remember_me(None), Ok(RememberMe::Session));
     }
 }

@@ -27,11 +27,7 @@ fn edited(edit: impl FnOnce(&mut Value)) -> reqwest::Body {
 
 /// Sets (or adds) the field at a dotted path.
 fn set(path: &'static str, value: Value) -> impl FnOnce(&mut Value) {
-    move |body| {
-        parent(body, path)
-            .insert(parent_key(path).to_owned(), value)
-            .map_or((), drop)
-    }
+    move |body| parent(body, path).insert(parent_key(path).to_owned(), value).map_or((), drop)
 }
 
 /// Removes the field at a dotted path.
@@ -45,9 +41,7 @@ fn parent_key(path: &str) -> &str {
 
 fn parent<'a>(body: &'a mut Value, path: &str) -> &'a mut serde_json::Map<String, Value> {
     let target = match path.rsplit_once('.') {
-        Some((parent, _)) => body
-            .pointer_mut(&format!("/{}", parent.replace('.', "/")))
-            .expect(path),
+        Some((parent, _)) => body.pointer_mut(&format!("/{}", parent.replace('.', "/"))).expect(path),
         None => body,
     };
     target.as_object_mut().expect(path)
@@ -58,121 +52,41 @@ async fn malformed_sign_ups_get_400_with_their_own_name_and_write_nothing() {
     let server = TestServer::start().await;
     let b64 = |n: usize| sealbase::protocol::b64::encode(&vec![7u8; n]);
     let cases: Vec<(&str, reqwest::Body, Value)> = vec![
-        (
-            "not json",
-            "{username:".into(),
-            json!({ "error": "RequestBodyNotValid" }),
-        ),
-        (
-            "empty body",
-            "".into(),
-            json!({ "error": "RequestBodyNotValid" }),
-        ),
-        (
-            "array body",
-            "[1,2]".into(),
-            json!({ "error": "ParamsMustBeObject" }),
-        ),
-        (
-            "missing username",
-            edited(remove("username")),
-            json!({ "error": "UsernameMissing" }),
-        ),
-        (
-            "username number",
-            edited(set("username", json!(5))),
-            json!({ "error": "UsernameMustBeString" }),
-        ),
-        (
-            "blank username",
-            edited(set("username", json!(" "))),
-            json!({ "error": "UsernameCannotBeBlank" }),
-        ),
+        ("not json", "{username:".into(), json!({ "error": "RequestBodyNotValid" })),
+        ("empty body", "".into(), json!({ "error": "RequestBodyNotValid" })),
+        ("array body", "[1,2]".into(), json!({ "error": "ParamsMustBeObject" })),
+        ("missing username", edited(remove("username")), json!({ "error": "UsernameMissing" })),
+        ("username number", edited(set("username", json!(5))), json!({ "error": "UsernameMustBeString" })),
+        ("blank username", edited(set("username", json!(" "))), json!({ "error": "UsernameCannotBeBlank" })),
         (
             "long username",
             edited(set("username", json!("a".repeat(101)))),
             json!({ "error": "UsernameTooLong", "maxLen": 100 }),
         ),
-        (
-            "rememberMe",
-            edited(set("rememberMe", json!("forever"))),
-            json!({ "error": "RememberMeValueNotValid" }),
-        ),
+        ("rememberMe", edited(set("rememberMe", json!("forever"))), json!({ "error": "RememberMeValueNotValid" })),
         (
             "sessionLength type",
             edited(set("sessionLength", json!("24"))),
             json!({ "error": "SessionLengthMustBeNumber" }),
         ),
-        (
-            "sessionLength short",
-            edited(set("sessionLength", json!(0.01))),
-            json!({ "error": "SessionLengthTooShort" }),
-        ),
-        (
-            "profile type",
-            edited(set("profile", json!("x"))),
-            json!({ "error": "ProfileMustBeObject" }),
-        ),
+        ("sessionLength short", edited(set("sessionLength", json!(0.01))), json!({ "error": "SessionLengthTooShort" })),
+        ("profile type", edited(set("profile", json!("x"))), json!({ "error": "ProfileMustBeObject" })),
         (
             "profile value type",
             edited(set("profile", json!({ "age": 3 }))),
             json!({ "error": "ProfileValueMustBeString", "key": "age", "value": 3 }),
         ),
-        (
-            "email type",
-            edited(set("email", json!(5))),
-            json!({ "error": "EmailNotValid" }),
-        ),
-        (
-            "email shape",
-            edited(set("email", json!("a@b"))),
-            json!({ "error": "EmailNotValid" }),
-        ),
-        (
-            "missing kdf",
-            edited(remove("kdf")),
-            json!({ "error": "KdfParamsNotValid" }),
-        ),
-        (
-            "kdf algorithm",
-            edited(set("kdf.algorithm", json!("argon2id"))),
-            json!({ "error": "KdfParamsNotValid" }),
-        ),
-        (
-            "logN too low",
-            edited(set("kdf.logN", json!(13))),
-            json!({ "error": "KdfParamsNotValid" }),
-        ),
-        (
-            "logN too high",
-            edited(set("kdf.logN", json!(21))),
-            json!({ "error": "KdfParamsNotValid" }),
-        ),
-        (
-            "logN huge",
-            edited(set("kdf.logN", json!(1u64 << 40))),
-            json!({ "error": "KdfParamsNotValid" }),
-        ),
-        (
-            "logN string",
-            edited(set("kdf.logN", json!("15"))),
-            json!({ "error": "KdfParamsNotValid" }),
-        ),
-        (
-            "r too high",
-            edited(set("kdf.r", json!(17))),
-            json!({ "error": "KdfParamsNotValid" }),
-        ),
-        (
-            "p zero",
-            edited(set("kdf.p", json!(0))),
-            json!({ "error": "KdfParamsNotValid" }),
-        ),
-        (
-            "p too high",
-            edited(set("kdf.p", json!(5))),
-            json!({ "error": "KdfParamsNotValid" }),
-        ),
+        ("email type", edited(set("email", json!(5))), json!({ "error": "EmailNotValid" })),
+        ("email shape", edited(set("email", json!("a@b"))), json!({ "error": "EmailNotValid" })),
+        ("missing kdf", edited(remove("kdf")), json!({ "error": "KdfParamsNotValid" })),
+        ("kdf algorithm", edited(set("kdf.algorithm", json!("argon2id"))), json!({ "error": "KdfParamsNotValid" })),
+        ("logN too low", edited(set("kdf.logN", json!(13))), json!({ "error": "KdfParamsNotValid" })),
+        ("logN too high", edited(set("kdf.logN", json!(21))), json!({ "error": "KdfParamsNotValid" })),
+        ("logN huge", edited(set("kdf.logN", json!(1u64 << 40))), json!({ "error": "KdfParamsNotValid" })),
+        ("logN string", edited(set("kdf.logN", json!("15"))), json!({ "error": "KdfParamsNotValid" })),
+        ("r too high", edited(set("kdf.r", json!(17))), json!({ "error": "KdfParamsNotValid" })),
+        ("p zero", edited(set("kdf.p", json!(0))), json!({ "error": "KdfParamsNotValid" })),
+        ("p too high", edited(set("kdf.p", json!(5))), json!({ "error": "KdfParamsNotValid" })),
         (
             "salt bad base64",
             edited(set("kdf.salt", json!("!!!!!!!!!!!!!!!!!!!!!!"))),
@@ -228,11 +142,7 @@ async fn malformed_sign_ups_get_400_with_their_own_name_and_write_nothing() {
             edited(set("seedBackup", json!("x"))),
             json!({ "error": "KeyMaterialNotValid", "key": "seedBackup" }),
         ),
-        (
-            "identity missing",
-            edited(remove("identity")),
-            json!({ "error": "KeyMaterialNotValid", "key": "identity" }),
-        ),
+        ("identity missing", edited(remove("identity")), json!({ "error": "KeyMaterialNotValid", "key": "identity" })),
         (
             "identity exchange",
             edited(remove("identity.exchange")),
@@ -250,10 +160,7 @@ async fn malformed_sign_ups_get_400_with_their_own_name_and_write_nothing() {
         for (key, value) in expected.as_object().unwrap() {
             assert_eq!(&answer[key], value, "{case}: {answer}");
         }
-        assert!(
-            answer["message"].as_str().is_some_and(|m| !m.is_empty()),
-            "{case}: {answer}"
-        );
+        assert!(answer["message"].as_str().is_some_and(|m| !m.is_empty()), "{case}: {answer}");
         assert_eq!(server.written().await, (0, 0, 0), "{case} wrote something");
     }
 }
@@ -263,9 +170,7 @@ async fn a_hundred_concurrent_sign_ups_of_one_username_make_one_account() {
     let server = TestServer::start().await;
     let http = reqwest::Client::new();
     let attempts = (0..100).map(|_| {
-        let request = http
-            .post(server.sign_up_url())
-            .json(&valid_body("Contested"));
+        let request = http.post(server.sign_up_url()).json(&valid_body("Contested"));
         async move {
             let response = request.send().await.expect("request");
             let status = response.status().as_u16();
@@ -277,9 +182,7 @@ async fn a_hundred_concurrent_sign_ups_of_one_username_make_one_account() {
     let created = results.iter().filter(|(status, _)| *status == 201).count();
     let conflicts = results
         .iter()
-        .filter(|(status, error)| {
-            *status == 409 && error.as_deref() == Some("UsernameAlreadyExists")
-        })
+        .filter(|(status, error)| *status == 409 && error.as_deref() == Some("UsernameAlreadyExists"))
         .count();
     assert_eq!((created, conflicts), (1, 99), "{results:?}");
     assert_eq!(server.written().await, (1, 1, 1));

@@ -11,21 +11,13 @@ use sqlx::Row;
 const PASSWORD: &str = "correct horse battery staple";
 
 fn sign_up(username: &str) -> SignUp {
-    SignUp {
-        username: username.into(),
-        password: PASSWORD.into(),
-        ..Default::default()
-    }
+    SignUp { username: username.into(), password: PASSWORD.into(), ..Default::default() }
 }
 
 fn jwt_part(token: &str, index: usize) -> serde_json::Value {
     let part = token.split('.').nth(index).expect("jwt part");
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(part)
-            .expect("base64url"),
-    )
-    .expect("json")
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).expect("base64url"))
+        .expect("json")
 }
 
 #[tokio::test]
@@ -46,10 +38,7 @@ async fn sign_up_returns_the_user_and_stores_only_public_material() {
 
     assert_eq!(user.username, "jane.doe", "NFKC + lower-case");
     assert_eq!(user.email.as_deref(), Some("jane@example.com"));
-    assert_eq!(
-        user.profile,
-        Some(Profile::from([("plan".to_owned(), "pro".to_owned())]))
-    );
+    assert_eq!(user.profile, Some(Profile::from([("plan".to_owned(), "pro".to_owned())])));
     assert_eq!(user.payments_mode, PaymentsMode::Disabled);
     assert_eq!(user.trial_expiration_date, None);
     assert!(uuid_like(&user.user_id), "{}", user.user_id);
@@ -60,61 +49,26 @@ async fn sign_up_returns_the_user_and_stores_only_public_material() {
 
     // The JSON shape userbase-js apps read.
     let json = serde_json::to_value(&user).unwrap();
-    let keys: Vec<&str> = json
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    assert_eq!(
-        keys,
-        [
-            "authToken",
-            "creationDate",
-            "email",
-            "paymentsMode",
-            "profile",
-            "userId",
-            "username"
-        ]
-    );
+    let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["authToken", "creationDate", "email", "paymentsMode", "profile", "userId", "username"]);
 
-    let row = sqlx::query("SELECT * FROM users")
-        .fetch_one(server.pool())
-        .await
-        .unwrap();
+    let row = sqlx::query("SELECT * FROM users").fetch_one(server.pool()).await.unwrap();
     assert_eq!(row.get::<String, _>("id"), user.user_id);
     assert_eq!(row.get::<String, _>("app_id"), server.app_id);
     assert_eq!(row.get::<String, _>("username"), "jane.doe");
     assert_eq!(row.get::<String, _>("profile"), r#"{"plan":"pro"}"#);
-    assert_eq!(
-        (
-            row.get::<i64, _>("kdf_log_n"),
-            row.get::<i64, _>("kdf_r"),
-            row.get::<i64, _>("kdf_p")
-        ),
-        (15, 8, 1)
-    );
-    for (column, len) in [
-        ("kdf_salt", 16),
-        ("login_public_key", 32),
-        ("seed_backup_nonce", 12),
-        ("seed_backup_ciphertext", 48),
-    ] {
+    assert_eq!((row.get::<i64, _>("kdf_log_n"), row.get::<i64, _>("kdf_r"), row.get::<i64, _>("kdf_p")), (15, 8, 1));
+    for (column, len) in
+        [("kdf_salt", 16), ("login_public_key", 32), ("seed_backup_nonce", 12), ("seed_backup_ciphertext", 48)]
+    {
         assert_eq!(row.get::<Vec<u8>, _>(column).len(), len, "{column}");
     }
 
-    let session = sqlx::query("SELECT * FROM sessions")
-        .fetch_one(server.pool())
-        .await
-        .unwrap();
+    let session = sqlx::query("SELECT * FROM sessions").fetch_one(server.pool()).await.unwrap();
     assert_eq!(session.get::<String, _>("user_id"), user.user_id);
     assert_eq!(session.get::<Vec<u8>, _>("secret_hash").len(), 32);
     assert_eq!(session.get::<String, _>("remember_me"), "local");
-    assert_eq!(
-        session.get::<i64, _>("expires_at") - session.get::<i64, _>("created_at"),
-        2 * 3_600_000
-    );
+    assert_eq!(session.get::<i64, _>("expires_at") - session.get::<i64, _>("created_at"), 2 * 3_600_000);
 
     // The authToken: EdDSA JWT for this app, user and session, expiring within the token lifetime.
     let header = jwt_part(&user.auth_token, 0);
@@ -124,10 +78,7 @@ async fn sign_up_returns_the_user_and_stores_only_public_material() {
     assert_eq!(claims["aud"], server.app_id.as_str());
     assert_eq!(claims["sub"], user.user_id.as_str());
     assert_eq!(claims["sid"], session.get::<String, _>("id").as_str());
-    assert_eq!(
-        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
-        3600
-    );
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 3600);
     assert!(claims["exp"].as_i64().unwrap() * 1000 <= session.get::<i64, _>("expires_at"));
 
     // Nothing password-derived and no secret reaches the database files.
@@ -141,40 +92,22 @@ async fn sign_up_returns_the_user_and_stores_only_public_material() {
 #[tokio::test]
 async fn a_session_shorter_than_the_token_lifetime_caps_the_token() {
     let server = TestServer::start().await;
-    let user = server
-        .client()
-        .sign_up(SignUp {
-            session_length: Some(0.25),
-            ..sign_up("short")
-        })
-        .await
-        .unwrap();
+    let user = server.client().sign_up(SignUp { session_length: Some(0.25), ..sign_up("short") }).await.unwrap();
     let claims = jwt_part(&user.auth_token, 1);
-    assert_eq!(
-        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
-        15 * 60
-    );
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 15 * 60);
 }
 
 #[tokio::test]
 async fn trial_expiration_follows_the_app_settings() {
-    let server = TestServer::with_app(NewApp {
-        payments_mode: PaymentsMode::Test,
-        trial_days: Some(7),
-        ..Default::default()
-    })
-    .await;
+    let server =
+        TestServer::with_app(NewApp { payments_mode: PaymentsMode::Test, trial_days: Some(7), ..Default::default() })
+            .await;
     let user = server.client().sign_up(sign_up("trial")).await.unwrap();
     assert_eq!(user.payments_mode, PaymentsMode::Test);
     let stored: (i64, Option<i64>) =
-        sqlx::query_as("SELECT created_at, trial_expires_at FROM users")
-            .fetch_one(server.pool())
-            .await
-            .unwrap();
+        sqlx::query_as("SELECT created_at, trial_expires_at FROM users").fetch_one(server.pool()).await.unwrap();
     assert_eq!(stored.1, Some(stored.0 + 7 * 24 * 3_600_000));
-    assert!(user
-        .trial_expiration_date
-        .is_some_and(|date| date > user.creation_date));
+    assert!(user.trial_expiration_date.is_some_and(|date| date > user.creation_date));
 }
 
 #[tokio::test]
@@ -191,108 +124,53 @@ async fn client_side_errors_cost_no_request() {
     });
     let client = sealbase::Client::new("app", &endpoint).unwrap();
     let profile = |k: &str, v: &str| Some(Profile::from([(k.to_owned(), v.to_owned())]));
-    let too_many: Profile = (0..101)
-        .map(|i| (format!("k{i}"), "v".to_owned()))
-        .collect();
+    let too_many: Profile = (0..101).map(|i| (format!("k{i}"), "v".to_owned())).collect();
     let cases: Vec<(SignUp, &str, &str)> = vec![
+        (sign_up(""), "UsernameCannotBeBlank", "Username cannot be blank."),
+        (sign_up(&"a".repeat(101)), "UsernameTooLong", "Username too long. Must be a max of 100 characters."),
+        (SignUp { password: String::new(), ..sign_up("u") }, "PasswordCannotBeBlank", "Password cannot be blank."),
         (
-            sign_up(""),
-            "UsernameCannotBeBlank",
-            "Username cannot be blank.",
-        ),
-        (
-            sign_up(&"a".repeat(101)),
-            "UsernameTooLong",
-            "Username too long. Must be a max of 100 characters.",
-        ),
-        (
-            SignUp {
-                password: String::new(),
-                ..sign_up("u")
-            },
-            "PasswordCannotBeBlank",
-            "Password cannot be blank.",
-        ),
-        (
-            SignUp {
-                password: "p".repeat(1001),
-                ..sign_up("u")
-            },
+            SignUp { password: "p".repeat(1001), ..sign_up("u") },
             "PasswordTooLong",
             "Password too long. Must be a max of 1000 characters.",
         ),
         (
-            SignUp {
-                session_length: Some(0.08),
-                ..sign_up("u")
-            },
+            SignUp { session_length: Some(0.08), ..sign_up("u") },
             "SessionLengthTooShort",
             "Session length cannot be shorter than 5 minutes.",
         ),
         (
-            SignUp {
-                session_length: Some(8761.0),
-                ..sign_up("u")
-            },
+            SignUp { session_length: Some(8761.0), ..sign_up("u") },
             "SessionLengthTooLong",
             "Session length cannot be longer than 1 year.",
         ),
         (
-            SignUp {
-                session_length: Some(f64::INFINITY),
-                ..sign_up("u")
-            },
+            SignUp { session_length: Some(f64::INFINITY), ..sign_up("u") },
             "SessionLengthMustBeNumber",
             "Session length must be a number.",
         ),
+        (SignUp { profile: Some(Profile::new()), ..sign_up("u") }, "ProfileCannotBeEmpty", "Profile cannot be empty."),
         (
-            SignUp {
-                profile: Some(Profile::new()),
-                ..sign_up("u")
-            },
-            "ProfileCannotBeEmpty",
-            "Profile cannot be empty.",
-        ),
-        (
-            SignUp {
-                profile: Some(too_many),
-                ..sign_up("u")
-            },
+            SignUp { profile: Some(too_many), ..sign_up("u") },
             "ProfileHasTooManyKeys",
             "Profile has too many keys. Must have a max of 100 keys.",
         ),
         (
-            SignUp {
-                profile: profile(&"k".repeat(21), "v"),
-                ..sign_up("u")
-            },
+            SignUp { profile: profile(&"k".repeat(21), "v"), ..sign_up("u") },
             "ProfileKeyTooLong",
             "Profile key too long. Must be a max of 20 characters.",
         ),
         (
-            SignUp {
-                profile: profile("k", ""),
-                ..sign_up("u")
-            },
+            SignUp { profile: profile("k", ""), ..sign_up("u") },
             "ProfileValueCannotBeBlank",
             "Profile value cannot be blank.",
         ),
         (
-            SignUp {
-                profile: profile("k", &"v".repeat(1001)),
-                ..sign_up("u")
-            },
+            SignUp { profile: profile("k", &"v".repeat(1001)), ..sign_up("u") },
             "ProfileValueTooLong",
             "Profile value too long. Must be a max of 1000 characters.",
         ),
-        (
-            SignUp {
-                email: Some("not-an-email".into()),
-                ..sign_up("u")
-            },
-            "EmailNotValid",
-            "Email not valid.",
-        ),
+        (SignUp { email: Some("not-an-email".into()), ..sign_up("u") }, "EmailNotValid", "Email not valid."),
     ];
     for (params, name, message) in cases {
         let error = client.sign_up(params).await.expect_err(name);
@@ -310,39 +188,16 @@ async fn client_side_errors_cost_no_request() {
         400,
         "Application ID cannot be blank.",
     );
-    assert_eq!(
-        sealbase::Client::new("app", "ftp://x").unwrap_err(),
-        Error::EndpointNotValid
-    );
+    assert_eq!(sealbase::Client::new("app", "ftp://x").unwrap_err(), Error::EndpointNotValid);
     tokio::task::yield_now().await;
-    assert_eq!(
-        connections.load(std::sync::atomic::Ordering::SeqCst),
-        0,
-        "a client-side error reached the network"
-    );
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 0, "a client-side error reached the network");
 }
 
 #[tokio::test]
 async fn password_minimum_comes_from_the_app() {
-    let server = TestServer::with_app(NewApp {
-        password_min_length: 12,
-        ..Default::default()
-    })
-    .await;
-    let error = server
-        .client()
-        .sign_up(SignUp {
-            password: "elevenchars".into(),
-            ..sign_up("u")
-        })
-        .await
-        .unwrap_err();
-    assert_error(
-        &error,
-        "PasswordTooShort",
-        400,
-        "Password too short. Must be a minimum of 12 characters.",
-    );
+    let server = TestServer::with_app(NewApp { password_min_length: 12, ..Default::default() }).await;
+    let error = server.client().sign_up(SignUp { password: "elevenchars".into(), ..sign_up("u") }).await.unwrap_err();
+    assert_error(&error, "PasswordTooShort", 400, "Password too short. Must be a minimum of 12 characters.");
     assert_eq!(error, Error::PasswordTooShort { min_len: 12 });
     assert_eq!(server.written().await, (0, 0, 0));
 }
@@ -352,54 +207,27 @@ async fn usernames_are_unique_per_app_whatever_their_case() {
     let server = TestServer::start().await;
     server.client().sign_up(sign_up("Ada")).await.unwrap();
     let error = server.client().sign_up(sign_up("ADA")).await.unwrap_err();
-    assert_error(
-        &error,
-        "UsernameAlreadyExists",
-        409,
-        "Username already exists.",
-    );
-    assert_eq!(
-        server.written().await,
-        (1, 1, 1),
-        "the failed sign-up wrote nothing"
-    );
+    assert_error(&error, "UsernameAlreadyExists", 409, "Username already exists.");
+    assert_eq!(server.written().await, (1, 1, 1), "the failed sign-up wrote nothing");
 
     // Another app may use the same name.
     let other = server.server.create_app(&NewApp::default()).await.unwrap();
-    sealbase::Client::new(&other.app_id, &server.url)
-        .unwrap()
-        .sign_up(sign_up("ada"))
-        .await
-        .unwrap();
+    sealbase::Client::new(&other.app_id, &server.url).unwrap().sign_up(sign_up("ada")).await.unwrap();
 }
 
 #[tokio::test]
 async fn the_user_quota_is_enforced() {
-    let server = TestServer::with_app(NewApp {
-        user_quota: Some(1),
-        ..Default::default()
-    })
-    .await;
+    let server = TestServer::with_app(NewApp { user_quota: Some(1), ..Default::default() }).await;
     server.client().sign_up(sign_up("first")).await.unwrap();
-    let error = server
-        .client()
-        .sign_up(sign_up("second"))
-        .await
-        .unwrap_err();
-    assert_error(
-        &error,
-        "TrialExceededLimit",
-        402,
-        "Trial exceeded limit of users.",
-    );
+    let error = server.client().sign_up(sign_up("second")).await.unwrap_err();
+    assert_error(&error, "TrialExceededLimit", 402, "Trial exceeded limit of users.");
     assert_eq!(server.written().await, (1, 1, 1));
 }
 
 #[tokio::test]
 async fn unknown_app_ids_are_rejected() {
     let server = TestServer::start().await;
-    let client =
-        sealbase::Client::new("00000000-0000-4000-8000-000000000000", &server.url).unwrap();
+    let client = sealbase::Client::new("00000000-0000-4000-8000-000000000000", &server.url).unwrap();
     let error = client.sign_up(sign_up("u")).await.unwrap_err();
     assert_error(&error, "AppIdNotValid", 401, "App ID not valid.");
     // Also when the settings step is skipped and the sign-up is posted directly.
@@ -410,20 +238,15 @@ async fn unknown_app_ids_are_rejected() {
         .await
         .unwrap();
     assert_eq!(response.status(), 401);
-    assert_eq!(
-        response.json::<serde_json::Value>().await.unwrap()["error"],
-        "AppIdNotValid"
-    );
+    assert_eq!(response.json::<serde_json::Value>().await.unwrap()["error"], "AppIdNotValid");
     assert_eq!(server.written().await, (0, 0, 0));
 }
 
 #[tokio::test]
 async fn browsers_from_other_origins_are_refused() {
-    let server = TestServer::with_app(NewApp {
-        allowed_origins: vec!["https://app.example".into()],
-        ..Default::default()
-    })
-    .await;
+    let server =
+        TestServer::with_app(NewApp { allowed_origins: vec!["https://app.example".into()], ..Default::default() })
+            .await;
     let http = reqwest::Client::new();
     let refused = http
         .post(server.sign_up_url())
@@ -449,10 +272,7 @@ async fn browsers_from_other_origins_are_refused() {
         .await
         .unwrap();
     assert_eq!(allowed.status(), 201);
-    assert_eq!(
-        allowed.headers()["access-control-allow-origin"],
-        "https://app.example"
-    );
+    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://app.example");
 }
 
 #[tokio::test]
@@ -470,11 +290,7 @@ async fn an_unreachable_server_is_service_unavailable() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
-    let error = sealbase::Client::new("app", &endpoint)
-        .unwrap()
-        .sign_up(sign_up("u"))
-        .await
-        .unwrap_err();
+    let error = sealbase::Client::new("app", &endpoint).unwrap().sign_up(sign_up("u")).await.unwrap_err();
     assert_error(&error, "ServiceUnavailable", 503, "Service unavailable.");
 }
 
@@ -486,9 +302,7 @@ async fn health_and_settings() {
         ..Default::default()
     })
     .await;
-    let health = reqwest::get(format!("{}/healthz", server.url))
-        .await
-        .unwrap();
+    let health = reqwest::get(format!("{}/healthz", server.url)).await.unwrap();
     assert_eq!(health.status(), 200);
     assert!(health.headers().contains_key("x-request-id"));
     let settings = server.client().client_settings().await.unwrap();
@@ -502,7 +316,5 @@ fn uuid_like(text: &str) -> bool {
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|window| window == needle)
+    haystack.windows(needle.len()).any(|window| window == needle)
 }

@@ -10,22 +10,13 @@ use sealbase::validate::normalize_password;
 use serde_json::{json, Value};
 
 fn check(file: &str, computed: Value) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/vectors")
-        .join(file);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors").join(file);
     if std::env::var_os("SEALBASE_WRITE_VECTORS").is_some() {
-        std::fs::write(
-            &path,
-            serde_json::to_string_pretty(&computed).unwrap() + "\n",
-        )
-        .unwrap();
+        std::fs::write(&path, serde_json::to_string_pretty(&computed).unwrap() + "\n").unwrap();
         return;
     }
     let published: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    assert_eq!(
-        computed, published,
-        "{file} no longer matches the published vectors"
-    );
+    assert_eq!(computed, published, "{file} no longer matches the published vectors");
 }
 
 fn text(info: &[u8]) -> &str {
@@ -33,13 +24,7 @@ fn text(info: &[u8]) -> &str {
 }
 
 fn kdf_vector(description: &str, password: &str, salt: [u8; 16], log_n: u8) -> Value {
-    let params = KdfParams {
-        algorithm: KdfAlgorithm::Scrypt,
-        log_n,
-        r: 8,
-        p: 1,
-        salt: Bytes(salt),
-    };
+    let params = KdfParams { algorithm: KdfAlgorithm::Scrypt, log_n, r: 8, p: 1, salt: Bytes(salt) };
     let normalized = normalize_password(password);
     let key = PasswordKey::derive(normalized.as_bytes(), &params).unwrap();
     let login_key = key.login_key();
@@ -72,19 +57,9 @@ fn password_derivations() {
 
 #[test]
 fn equivalent_unicode_passwords_derive_the_same_keys() {
-    let params = KdfParams {
-        algorithm: KdfAlgorithm::Scrypt,
-        log_n: 14,
-        r: 8,
-        p: 1,
-        salt: Bytes([1; 16]),
-    };
+    let params = KdfParams { algorithm: KdfAlgorithm::Scrypt, log_n: 14, r: 8, p: 1, salt: Bytes([1; 16]) };
     let composed = PasswordKey::derive(normalize_password("Ångström").as_bytes(), &params).unwrap();
-    let decomposed = PasswordKey::derive(
-        normalize_password("A\u{30a}ngstro\u{308}m").as_bytes(),
-        &params,
-    )
-    .unwrap();
+    let decomposed = PasswordKey::derive(normalize_password("A\u{30a}ngstro\u{308}m").as_bytes(), &params).unwrap();
     assert_eq!(composed, decomposed);
     let other = PasswordKey::derive(normalize_password("angstrom").as_bytes(), &params).unwrap();
     assert_ne!(composed, other);
@@ -92,21 +67,8 @@ fn equivalent_unicode_passwords_derive_the_same_keys() {
 
 #[test]
 fn kdf_parameters_outside_the_bounds_are_refused_before_hashing() {
-    for (log_n, r, p) in [
-        (13, 8, 1),
-        (21, 8, 1),
-        (15, 0, 1),
-        (15, 17, 1),
-        (15, 8, 0),
-        (15, 8, 5),
-    ] {
-        let params = KdfParams {
-            algorithm: KdfAlgorithm::Scrypt,
-            log_n,
-            r,
-            p,
-            salt: Bytes([0; 16]),
-        };
+    for (log_n, r, p) in [(13, 8, 1), (21, 8, 1), (15, 0, 1), (15, 17, 1), (15, 8, 0), (15, 8, 5)] {
+        let params = KdfParams { algorithm: KdfAlgorithm::Scrypt, log_n, r, p, salt: Bytes([0; 16]) };
         assert_eq!(
             PasswordKey::derive(b"password", &params),
             Err(sealbase::Error::KdfParamsNotValid),
@@ -166,29 +128,20 @@ fn seed_backup_encryption() {
     check("seed_backup.json", computed);
 
     assert_eq!(Seed::restore(&backup, &key, app_id).unwrap(), seed);
-    assert_eq!(
-        Seed::restore(&backup, &key, "another-app"),
-        Err(sealbase::Error::UsernameOrPasswordMismatch)
-    );
+    assert_eq!(Seed::restore(&backup, &key, "another-app"), Err(sealbase::Error::SeedBackupNotValid));
     assert_eq!(
         Seed::restore(&backup, &SeedBackupKey::from_bytes([0x43; 32]), app_id),
-        Err(sealbase::Error::UsernameOrPasswordMismatch)
+        Err(sealbase::Error::SeedBackupNotValid)
     );
     let mut tampered = backup.clone();
     tampered.ciphertext.0[0] ^= 1;
-    assert_eq!(
-        Seed::restore(&tampered, &key, app_id),
-        Err(sealbase::Error::UsernameOrPasswordMismatch)
-    );
+    assert_eq!(Seed::restore(&tampered, &key, app_id), Err(sealbase::Error::SeedBackupNotValid));
 }
 
 #[test]
 fn secrets_never_print() {
     let seed = Seed::from_bytes([9; 32]);
     assert_eq!(format!("{seed:?}"), "Seed(<redacted>)");
-    assert_eq!(
-        format!("{:?}", SeedBackupKey::from_bytes([9; 32])),
-        "SeedBackupKey(<redacted>)"
-    );
+    assert_eq!(format!("{:?}", SeedBackupKey::from_bytes([9; 32])), "SeedBackupKey(<redacted>)");
     assert!(!format!("{:?}", seed.user_keys()).contains("0909"));
 }

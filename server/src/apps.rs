@@ -84,10 +84,7 @@ pub async fn create(pool: &SqlitePool, app: &NewApp) -> anyhow::Result<CreatedAp
     .bind(now_ms())
     .execute(pool)
     .await?;
-    Ok(CreatedApp {
-        app_id,
-        admin_access_token: b64::encode(token.as_ref()),
-    })
+    Ok(CreatedApp { app_id, admin_access_token: b64::encode(token.as_ref()) })
 }
 
 impl App {
@@ -109,10 +106,7 @@ impl App {
         if allowed.is_empty() || allowed.iter().any(|a| a == origin) {
             Ok(())
         } else {
-            Err(Error::DomainNotWhitelisted {
-                origin: origin.to_owned(),
-            }
-            .into())
+            Err(Error::DomainNotWhitelisted { origin: origin.to_owned() }.into())
         }
     }
 

@@ -10,8 +10,7 @@ pub fn now_ms() -> i64 {
 
 /// `2026-11-22T13:42:00.123Z`.
 pub fn iso(ms: i64) -> String {
-    let format =
-        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    let format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .ok()
         .and_then(|t| t.format(&format).ok())

@@ -36,8 +36,7 @@ impl IntoResponse for ApiError {
                 Error::ServiceUnavailable
             }
         };
-        let status =
-            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
         (status, Json(error.to_body())).into_response()
     }
 }

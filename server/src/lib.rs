@@ -17,17 +17,23 @@
 #![warn(missing_docs)]
 
 pub mod apps;
+pub mod challenges;
 pub mod clock;
 pub mod db;
 pub mod error;
 mod routes;
+pub mod sessions;
+pub mod throttle;
 pub mod tokens;
+pub mod users;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use apps::{CreatedApp, NewApp};
+use challenges::ServerSecret;
 use sqlx::SqlitePool;
+use throttle::AddressBudget;
 use tokens::TokenSigner;
 
 /// Server configuration.
@@ -39,6 +45,8 @@ pub struct Config {
     pub issuer: String,
     /// Longest authToken lifetime, in seconds.
     pub token_lifetime_secs: i64,
+    /// Pre-login and sign-in requests a client address may make per minute.
+    pub address_budget_per_minute: u32,
 }
 
 impl Config {
@@ -48,6 +56,7 @@ impl Config {
             database_url: database_url.into(),
             issuer: "sealbase".into(),
             token_lifetime_secs: 3600,
+            address_budget_per_minute: 300,
         }
     }
 }
@@ -59,6 +68,12 @@ pub struct AppState {
     pub db: SqlitePool,
     /// The authToken signer.
     pub tokens: Arc<TokenSigner>,
+    /// MAC key of challenges and fake salts.
+    pub secret: Arc<ServerSecret>,
+    /// Per-address budget of password attempts.
+    pub address_budget: AddressBudget,
+    /// Audience bound into signed challenges (the issuer).
+    pub audience: String,
 }
 
 /// A server ready to serve.
@@ -71,12 +86,11 @@ impl Server {
     /// Opens the database, runs migrations, and loads (or creates) the token-signing key.
     pub async fn open(config: Config) -> anyhow::Result<Self> {
         let db = db::connect(&config.database_url).await?;
-        let tokens = Arc::new(
-            TokenSigner::load_or_create(&db, config.issuer, config.token_lifetime_secs).await?,
-        );
-        Ok(Self {
-            state: AppState { db, tokens },
-        })
+        let tokens =
+            Arc::new(TokenSigner::load_or_create(&db, config.issuer.clone(), config.token_lifetime_secs).await?);
+        let secret = Arc::new(ServerSecret::load_or_create(&db).await?);
+        let address_budget = AddressBudget::per_minute(config.address_budget_per_minute);
+        Ok(Self { state: AppState { db, tokens, secret, address_budget, audience: config.issuer } })
     }
 
     /// The database pool (for operators' tooling and tests).
@@ -96,14 +110,14 @@ impl Server {
 
     /// Serves until the future is dropped or the process gets Ctrl-C.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
-        let router = self
-            .router()
-            .into_make_service_with_connect_info::<SocketAddr>();
+        let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let router = self.router().into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, router)
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
             })
             .await?;
+        housekeeping.abort();
         Ok(())
     }
 
@@ -117,5 +131,17 @@ impl Server {
             }
         });
         Ok(local)
+    }
+}
+
+/// Once a minute: forget spent challenges past expiry, idle failure counts and full address budgets.
+async fn housekeeping(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        if let Err(error) = throttle::purge(&state.db, clock::now_ms()).await {
+            tracing::warn!(%error, "housekeeping failed");
+        }
+        state.address_budget.shrink();
     }
 }

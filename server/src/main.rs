@@ -5,11 +5,7 @@ use sealbase::PaymentsMode;
 use sealbase_server::{Config, NewApp, Server};
 
 #[derive(Parser)]
-#[command(
-    name = "sealbase-server",
-    version,
-    about = "Companion server for sealbase end-to-end-encrypted accounts"
-)]
+#[command(name = "sealbase-server", version, about = "Companion server for sealbase end-to-end-encrypted accounts")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -18,12 +14,7 @@ struct Cli {
 #[derive(Args)]
 struct Database {
     /// Database URL: `sqlite://path` (created if missing).
-    #[arg(
-        long,
-        env = "SEALBASE_DATABASE",
-        default_value = "sqlite://sealbase.db",
-        global = true
-    )]
+    #[arg(long, env = "SEALBASE_DATABASE", default_value = "sqlite://sealbase.db", global = true)]
     database: String,
 }
 
@@ -78,21 +69,12 @@ enum AppCommand {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .init();
     match Cli::parse().command {
-        Command::Serve {
-            database,
-            bind,
-            issuer,
-        } => {
-            let server = Server::open(Config {
-                issuer,
-                ..Config::new(database.database)
-            })
-            .await?;
+        Command::Serve { database, bind, issuer } => {
+            let server = Server::open(Config { issuer, ..Config::new(database.database) }).await?;
             let listener = tokio::net::TcpListener::bind(&bind).await?;
             tracing::info!(address = %listener.local_addr()?, "sealbase-server listening");
             server.serve(listener).await
@@ -110,14 +92,7 @@ async fn main() -> anyhow::Result<()> {
                 },
         } => {
             let server = Server::open(Config::new(database.database)).await?;
-            let app = NewApp {
-                name,
-                password_min_length,
-                allowed_origins,
-                user_quota,
-                payments_mode,
-                trial_days,
-            };
+            let app = NewApp { name, password_min_length, allowed_origins, user_quota, payments_mode, trial_days };
             let created = server.create_app(&app).await?;
             println!("{}", serde_json::to_string_pretty(&created)?);
             Ok(())

@@ -35,20 +35,13 @@ pub struct TokenSigner {
 
 impl std::fmt::Debug for TokenSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenSigner")
-            .field("kid", &self.kid)
-            .field("issuer", &self.issuer)
-            .finish_non_exhaustive()
+        f.debug_struct("TokenSigner").field("kid", &self.kid).field("issuer", &self.issuer).finish_non_exhaustive()
     }
 }
 
 impl TokenSigner {
     /// Loads the newest unretired signing key, creating one on first start.
-    pub async fn load_or_create(
-        pool: &SqlitePool,
-        issuer: String,
-        lifetime_secs: i64,
-    ) -> anyhow::Result<Self> {
+    pub async fn load_or_create(pool: &SqlitePool, issuer: String, lifetime_secs: i64) -> anyhow::Result<Self> {
         let existing: Option<(String, Vec<u8>)> = sqlx::query_as(
             "SELECT kid, private_key FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1",
         )
@@ -58,12 +51,7 @@ impl TokenSigner {
             Some(found) => found,
             None => create_key(pool).await?,
         };
-        Ok(Self {
-            kid,
-            key: EncodingKey::from_ed_der(&der),
-            issuer,
-            lifetime_secs,
-        })
+        Ok(Self { kid, key: EncodingKey::from_ed_der(&der), issuer, lifetime_secs })
     }
 
     /// Signs a token for a session; `exp` is the earlier of the session's expiry and now + lifetime.
@@ -93,14 +81,12 @@ async fn create_key(pool: &SqlitePool) -> anyhow::Result<(String, Vec<u8>)> {
     let key = SigningKey::generate(&mut rand::rngs::OsRng);
     let der = key.to_pkcs8_der()?.as_bytes().to_vec();
     let kid = uuid::Uuid::new_v4().simple().to_string();
-    sqlx::query(
-        "INSERT INTO signing_keys (kid, private_key, public_key, created_at) VALUES (?, ?, ?, ?)",
-    )
-    .bind(&kid)
-    .bind(&der)
-    .bind(key.verifying_key().as_bytes().as_slice())
-    .bind(now_ms())
-    .execute(pool)
-    .await?;
+    sqlx::query("INSERT INTO signing_keys (kid, private_key, public_key, created_at) VALUES (?, ?, ?, ?)")
+        .bind(&kid)
+        .bind(&der)
+        .bind(key.verifying_key().as_bytes().as_slice())
+        .bind(now_ms())
+        .execute(pool)
+        .await?;
     Ok((kid, der))
 }

@@ -1,40 +1,98 @@
-//! The network client: a thin I/O shell over the sans-I/O core.
+//! The network client: a thin I/O shell over the sans-I/O core, one file per operation.
 
+pub mod delete_user;
+pub mod init;
 pub(crate) mod runtime;
+pub mod sign_in;
+pub mod sign_out;
 pub mod sign_up;
+pub mod store;
+pub mod update_user;
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::de::DeserializeOwned;
 
-use crate::crypto::Seed;
+use crate::crypto::{PasswordKey, Seed};
 use crate::error::{Error, Result};
-use crate::protocol::{ClientSettings, SessionGrant, User};
-use crate::validate;
+use crate::protocol::{
+    bearer, challenge_message, routes, ChallengePurpose, ClientSettings, PreLoginRequest, PreLoginResponse,
+    SessionGrant, User,
+};
+use crate::validate::{normalize_password, RememberMe};
+use store::{MemoryStore, SessionStore, StoredSession, StoredState};
+
+/// Called with the new user after every successful `update_user`.
+pub type UpdateUserHandler = Arc<dyn Fn(&User) + Send + Sync>;
 
 /// A sealbase client for one app and one server.
-#[derive(Debug)]
 pub struct Client {
     app_id: String,
     endpoint: reqwest::Url,
     http: reqwest::Client,
     settings: Mutex<Option<ClientSettings>>,
     active: Mutex<Option<ActiveSession>>,
+    local_store: Option<Arc<dyn SessionStore>>,
+    session_store: Arc<dyn SessionStore>,
+    update_user_handler: Mutex<Option<UpdateUserHandler>>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("app_id", &self.app_id)
+            .field("endpoint", &self.endpoint.as_str())
+            .finish_non_exhaustive()
+    }
 }
 
 /// The signed-in state held by a client.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct ActiveSession {
     pub(crate) user: User,
-    pub(crate) session: SessionGrant,
+    pub(crate) session_id: String,
+    pub(crate) secret: crate::protocol::SessionSecret,
+    pub(crate) expiration_date: String,
+    pub(crate) session_length: f64,
     pub(crate) seed: Seed,
+    pub(crate) remember_me: RememberMe,
+}
+
+impl ActiveSession {
+    pub(crate) fn new(user: User, session: SessionGrant, seed: Seed, remember_me: RememberMe) -> Self {
+        Self {
+            user,
+            session_id: session.session_id,
+            secret: session.secret,
+            expiration_date: session.expiration_date,
+            session_length: session.session_length,
+            seed,
+            remember_me,
+        }
+    }
+
+    fn stored(&self) -> StoredState {
+        StoredState {
+            last_used_username: Some(self.user.username.clone()),
+            session: Some(StoredSession {
+                username: self.user.username.clone(),
+                session_id: self.session_id.clone(),
+                secret: self.secret.clone(),
+                expiration_date: self.expiration_date.clone(),
+                session_length: self.session_length,
+                seed: self.seed.clone(),
+            }),
+        }
+    }
 }
 
 impl Client {
     /// A client for `app_id` talking to the server at `endpoint` (`http://` or `https://`).
+    /// `RememberMe::Local` sessions go to `<OS data dir>/sealbase/<appId>.json` unless
+    /// [`Client::with_local_store`] says otherwise.
     pub fn new(app_id: impl Into<String>, endpoint: &str) -> Result<Self> {
         let app_id = app_id.into();
-        validate::app_id(&app_id)?;
+        crate::validate::app_id(&app_id)?;
         let mut endpoint = reqwest::Url::parse(endpoint).map_err(|_| Error::EndpointNotValid)?;
         if !matches!(endpoint.scheme(), "http" | "https") || endpoint.cannot_be_a_base() {
             return Err(Error::EndpointNotValid);
@@ -43,16 +101,34 @@ impl Client {
             let path = format!("{}/", endpoint.path());
             endpoint.set_path(&path);
         }
-        let http = reqwest::Client::builder()
-            .build()
-            .map_err(|_| Error::ServiceUnavailable)?;
+        let http = reqwest::Client::builder().build().map_err(|_| Error::ServiceUnavailable)?;
         Ok(Self {
+            local_store: default_local_store(&app_id),
             app_id,
             endpoint,
             http,
             settings: Mutex::new(None),
             active: Mutex::new(None),
+            session_store: Arc::new(MemoryStore::default()),
+            update_user_handler: Mutex::new(None),
         })
+    }
+
+    /// Keeps `RememberMe::Local` sessions in `store` (e.g. a [`store::FileStore`] at a chosen path).
+    pub fn with_local_store(mut self, store: impl SessionStore + 'static) -> Self {
+        self.local_store = Some(Arc::new(store));
+        self
+    }
+
+    /// Keeps `RememberMe::Session` sessions in `store` instead of this client's memory.
+    pub fn with_session_store(mut self, store: impl SessionStore + 'static) -> Self {
+        self.session_store = Arc::new(store);
+        self
+    }
+
+    /// Calls `handler` with the new user after every successful [`Client::update_user`].
+    pub fn set_update_user_handler(&self, handler: impl Fn(&User) + Send + Sync + 'static) {
+        *lock(&self.update_user_handler) = Some(Arc::new(handler));
     }
 
     /// The app this client serves.
@@ -62,16 +138,13 @@ impl Client {
 
     /// The signed-in user, if any.
     pub fn current_user(&self) -> Option<User> {
-        lock(&self.active)
-            .as_ref()
-            .map(|active| active.user.clone())
+        lock(&self.active).as_ref().map(|active| active.user.clone())
     }
 
-    /// A fingerprint of the signed-in user's end-to-end keys (see [`crate::crypto::UserKeys::fingerprint`]).
+    /// A fingerprint of the signed-in user's end-to-end keys (see [`crate::crypto::UserKeys::fingerprint`]):
+    /// the same on every device the user signs in on.
     pub fn key_fingerprint(&self) -> Option<String> {
-        lock(&self.active)
-            .as_ref()
-            .map(|active| active.seed.user_keys().fingerprint())
+        lock(&self.active).as_ref().map(|active| active.seed.user_keys().fingerprint())
     }
 
     /// The app's public settings, fetched once and cached.
@@ -79,8 +152,7 @@ impl Client {
         if let Some(settings) = lock(&self.settings).clone() {
             return Ok(settings);
         }
-        let url = self.url(crate::protocol::routes::CLIENT_SETTINGS)?;
-        let settings: ClientSettings = self.send(self.http.get(url)).await?;
+        let settings: ClientSettings = self.send(self.http.get(self.url(routes::CLIENT_SETTINGS)?)).await?;
         *lock(&self.settings) = Some(settings.clone());
         Ok(settings)
     }
@@ -93,48 +165,143 @@ impl Client {
         }
     }
 
-    pub(crate) fn set_active(&self, active: ActiveSession) {
+    /// The active session, or `UserNotSignedIn`.
+    pub(crate) fn active(&self) -> Result<ActiveSession> {
+        lock(&self.active).clone().ok_or(Error::UserNotSignedIn)
+    }
+
+    /// The store for a `rememberMe` mode (`None` keeps nothing).
+    fn store_for(&self, remember_me: RememberMe) -> Option<&Arc<dyn SessionStore>> {
+        match remember_me {
+            RememberMe::Local => self.local_store.as_ref(),
+            RememberMe::Session => Some(&self.session_store),
+            RememberMe::None => None,
+        }
+    }
+
+    /// The stores in the order `init` reads them: this tab/process first, then the persistent one.
+    fn stores(&self) -> impl Iterator<Item = (RememberMe, &Arc<dyn SessionStore>)> {
+        [RememberMe::Session, RememberMe::Local]
+            .into_iter()
+            .filter_map(|mode| self.store_for(mode).map(|store| (mode, store)))
+    }
+
+    /// Makes `active` the signed-in session and persists it where its `rememberMe` says; the other
+    /// stores forget this app, so exactly one place holds the session.
+    /// The session is live in memory even if persisting it fails (the error says so).
+    pub(crate) fn activate(&self, active: ActiveSession) -> Result<()> {
+        let stored = active.stored();
+        let remember_me = active.remember_me;
         *lock(&self.active) = Some(active);
+        for (mode, store) in self.stores() {
+            if mode == remember_me {
+                store.save(&self.app_id, &stored)?;
+            } else {
+                store.remove(&self.app_id)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Forgets the signed-in session. With `remember_username`, the store that held it keeps the
+    /// username for `init`'s `last_used_username`.
+    pub(crate) fn deactivate(&self, remember_username: bool) -> Result<()> {
+        let active = lock(&self.active).take();
+        for (mode, store) in self.stores() {
+            match &active {
+                Some(active) if remember_username && mode == active.remember_me => store.save(
+                    &self.app_id,
+                    &StoredState { last_used_username: Some(active.user.username.clone()), session: None },
+                )?,
+                _ => store.remove(&self.app_id)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Pre-login for `username`: its KDF parameters (checked against the client's bounds) and a
+    /// fresh challenge.
+    pub(crate) async fn pre_login(&self, username: &str) -> Result<PreLoginResponse> {
+        let request = PreLoginRequest { username: username.to_owned() };
+        let response: PreLoginResponse = self.send(self.http.post(self.url(routes::PRE_LOGIN)?).json(&request)).await?;
+        response.kdf.check()?;
+        Ok(response)
+    }
+
+    /// Derives the password key for `pre_login`'s parameters and signs its challenge for `purpose`.
+    /// Runs scrypt off the async executor.
+    pub(crate) async fn prove_password(
+        &self,
+        password: zeroize::Zeroizing<String>,
+        username: &str,
+        pre_login: &PreLoginResponse,
+        purpose: ChallengePurpose,
+    ) -> Result<(PasswordKey, crate::protocol::b64::Bytes<64>)> {
+        let kdf = pre_login.kdf.clone();
+        let message = challenge_message(purpose, &self.app_id, username, &pre_login.challenge.0, &pre_login.audience);
+        runtime::blocking(move || {
+            let key = PasswordKey::derive(normalize_password(&password).as_bytes(), &kdf)?;
+            let signature = crate::protocol::b64::Bytes(key.login_key().sign(&message).to_bytes());
+            Ok((key, signature))
+        })
+        .await?
     }
 
     /// Resolves a route template of [`crate::protocol::routes`] against the endpoint.
     pub(crate) fn url(&self, template: &str) -> Result<reqwest::Url> {
-        let path = template
-            .trim_start_matches('/')
-            .replace("{app_id}", &percent_encode(&self.app_id));
-        self.endpoint
-            .join(&path)
-            .map_err(|_| Error::EndpointNotValid)
+        let path = template.trim_start_matches('/').replace("{app_id}", &percent_encode(&self.app_id));
+        self.endpoint.join(&path).map_err(|_| Error::EndpointNotValid)
+    }
+
+    /// A request authenticated by the active session.
+    pub(crate) fn authorized(
+        &self,
+        method: reqwest::Method,
+        template: &str,
+        secret: &crate::protocol::SessionSecret,
+    ) -> Result<reqwest::RequestBuilder> {
+        Ok(self
+            .http
+            .request(method, self.url(template)?)
+            .header(reqwest::header::AUTHORIZATION, bearer(secret).as_str()))
     }
 
     /// Sends a request; 2xx bodies decode as `T`, error bodies as [`Error`], anything else is
     /// `ServiceUnavailable`.
-    pub(crate) async fn send<T: DeserializeOwned>(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<T> {
+    pub(crate) async fn send<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T> {
+        let body = self.send_raw(request).await?;
+        serde_json::from_slice(&body).map_err(|_| Error::ServiceUnavailable)
+    }
+
+    /// Like [`Client::send`] for answers without a body.
+    pub(crate) async fn send_raw(&self, request: reqwest::RequestBuilder) -> Result<Vec<u8>> {
         let response = request.send().await.map_err(|error| {
             tracing::debug!(%error, "request to sealbase server failed");
             Error::ServiceUnavailable
         })?;
         let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|_| Error::ServiceUnavailable)?;
+        let body = response.bytes().await.map_err(|_| Error::ServiceUnavailable)?;
         if status.is_success() {
-            serde_json::from_slice(&body).map_err(|_| Error::ServiceUnavailable)
+            Ok(body.to_vec())
         } else {
             Err(Error::from_body(&body))
         }
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+#[cfg(not(target_arch = "wasm32"))]
+fn default_local_store(app_id: &str) -> Option<Arc<dyn SessionStore>> {
+    store::FileStore::default_for_app(app_id).map(|store| Arc::new(store) as Arc<dyn SessionStore>)
+}
+
+#[cfg(target_arch = "wasm32")]
+fn default_local_store(_app_id: &str) -> Option<Arc<dyn SessionStore>> {
+    None
+}
+
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panic while holding the lock leaves plain data behind; keep using it.
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters, for one path segment.
@@ -142,9 +309,7 @@ fn percent_encode(segment: &str) -> String {
     segment
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect()

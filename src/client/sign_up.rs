@@ -45,20 +45,12 @@ impl Client {
     /// needs the (cached) client settings. The password, its scrypt output and the plaintext seed
     /// never leave this process.
     pub async fn sign_up(&self, params: SignUp) -> Result<User> {
-        let SignUp {
-            username,
-            password,
-            email,
-            profile,
-            remember_me,
-            session_length,
-        } = params;
+        let SignUp { username, password, email, profile, remember_me, session_length } = params;
         let password = Zeroizing::new(password);
         self.ensure_signed_out()?;
         let username = validate::username(&username)?;
         validate::password(&password)?;
-        let session_length =
-            validate::session_length(session_length.unwrap_or(DEFAULT_SESSION_LENGTH_HOURS))?;
+        let session_length = validate::session_length(session_length.unwrap_or(DEFAULT_SESSION_LENGTH_HOURS))?;
         if let Some(profile) = &profile {
             validate::profile(profile)?;
         }
@@ -68,8 +60,7 @@ impl Client {
         validate::password_min_len(&password, settings.password_min_length)?;
 
         let app_id = self.app_id.clone();
-        let keys = super::runtime::blocking(move || NewAccountKeys::generate(&password, &app_id))
-            .await??;
+        let keys = super::runtime::blocking(move || NewAccountKeys::generate(&password, &app_id)).await??;
         let request = SignUpRequest {
             username,
             email,
@@ -84,11 +75,7 @@ impl Client {
         let url = self.url(routes::SIGN_UP)?;
         let response: SignUpResponse = self.send(self.http.post(url).json(&request)).await?;
         let user = response.user.clone();
-        self.set_active(ActiveSession {
-            user: response.user,
-            session: response.session,
-            seed: keys.seed,
-        });
+        self.activate(ActiveSession::new(response.user, response.session, keys.seed, remember_me))?;
         Ok(user)
     }
 }

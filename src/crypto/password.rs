@@ -56,13 +56,7 @@ impl KdfParams {
     pub fn generate() -> Self {
         let mut salt = [0u8; SALT_LEN];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut salt);
-        Self {
-            algorithm: KdfAlgorithm::Scrypt,
-            log_n: DEFAULT_LOG_N,
-            r: DEFAULT_R,
-            p: DEFAULT_P,
-            salt: Bytes(salt),
-        }
+        Self { algorithm: KdfAlgorithm::Scrypt, log_n: DEFAULT_LOG_N, r: DEFAULT_R, p: DEFAULT_P, salt: Bytes(salt) }
     }
 
     /// Refuses parameters outside the accepted range with [`Error::KdfParamsNotValid`].
@@ -92,25 +86,17 @@ impl PasswordKey {
     /// Parameters are checked first, so a hostile server cannot request an absurd cost.
     pub fn derive(normalized_password: &[u8], params: &KdfParams) -> Result<Self> {
         params.check()?;
-        let scrypt_params = scrypt::Params::new(params.log_n, params.r, params.p, 32)
-            .map_err(|_| Error::KdfParamsNotValid)?;
+        let scrypt_params =
+            scrypt::Params::new(params.log_n, params.r, params.p, 32).map_err(|_| Error::KdfParamsNotValid)?;
         let mut output = Zeroizing::new([0u8; 32]);
-        scrypt::scrypt(
-            normalized_password,
-            &params.salt.0,
-            &scrypt_params,
-            output.as_mut(),
-        )
-        .map_err(|_| Error::KdfParamsNotValid)?;
+        scrypt::scrypt(normalized_password, &params.salt.0, &scrypt_params, output.as_mut())
+            .map_err(|_| Error::KdfParamsNotValid)?;
         Ok(Self::from_bytes(*output))
     }
 
     /// The Ed25519 login key. Its public half is registered; the private half signs sign-in challenges.
     pub fn login_key(&self) -> LoginKey {
-        LoginKey(SigningKey::from_bytes(&expand32(
-            self.expose(),
-            info::LOGIN_KEY,
-        )))
+        LoginKey(SigningKey::from_bytes(&expand32(self.expose(), info::LOGIN_KEY)))
     }
 
     /// The key that encrypts the seed backup.
@@ -136,10 +122,6 @@ impl LoginKey {
 
 impl core::fmt::Debug for LoginKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(
-            f,
-            "LoginKey {{ public: {:?} }}",
-            self.public_key().as_bytes()
-        )
+        write!(f, "LoginKey {{ public: {:?} }}", self.public_key().as_bytes())
     }
 }

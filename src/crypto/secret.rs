@@ -41,6 +41,20 @@ macro_rules! secret_bytes {
             }
         }
         impl Eq for $name {}
+
+        // Unpadded base64url, for the wire and for session stores.
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&zeroize::Zeroizing::new($crate::protocol::b64::encode(&self.0)))
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let bytes = zeroize::Zeroizing::new(<$crate::protocol::b64::Bytes<$len>>::deserialize(deserializer)?.0);
+                Ok(Self(*bytes))
+            }
+        }
     };
 }
 

@@ -68,37 +68,22 @@ impl Seed {
         let cipher = Aes256Gcm::new(key.expose().into());
         let aad = seed_backup_aad(app_id);
         let ciphertext = cipher
-            .encrypt(
-                Nonce::from_slice(&nonce),
-                Payload {
-                    msg: self.expose(),
-                    aad: &aad,
-                },
-            )
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg: self.expose(), aad: &aad })
             .unwrap_or_else(|_| unreachable!("AES-GCM encryption of 32 bytes cannot fail"));
         let mut fixed = [0u8; SEED_BACKUP_CIPHERTEXT_LEN];
         fixed.copy_from_slice(&ciphertext);
-        SeedBackup {
-            nonce: Bytes(nonce),
-            ciphertext: Bytes(fixed),
-        }
+        SeedBackup { nonce: Bytes(nonce), ciphertext: Bytes(fixed) }
     }
 
-    /// Decrypts a backup. A wrong key, app or tampered backup gives [`Error::UsernameOrPasswordMismatch`]
+    /// Decrypts a backup. A wrong key, app or tampered backup gives [`Error::SeedBackupNotValid`],
     /// never a fresh seed.
     pub fn restore(backup: &SeedBackup, key: &SeedBackupKey, app_id: &str) -> Result<Seed> {
         let cipher = Aes256Gcm::new(key.expose().into());
         let aad = seed_backup_aad(app_id);
         let plaintext = zeroize::Zeroizing::new(
             cipher
-                .decrypt(
-                    Nonce::from_slice(&backup.nonce.0),
-                    Payload {
-                        msg: &backup.ciphertext.0,
-                        aad: &aad,
-                    },
-                )
-                .map_err(|_| Error::UsernameOrPasswordMismatch)?,
+                .decrypt(Nonce::from_slice(&backup.nonce.0), Payload { msg: &backup.ciphertext.0, aad: &aad })
+                .map_err(|_| Error::SeedBackupNotValid)?,
         );
         let mut seed = [0u8; 32];
         seed.copy_from_slice(&plaintext);
@@ -108,15 +93,9 @@ impl Seed {
     /// Every key derived from the seed.
     pub fn user_keys(&self) -> UserKeys {
         UserKeys {
-            data_encryption_key: DataEncryptionKey::from_bytes(*expand32(
-                self.expose(),
-                info::DATA_ENCRYPTION_KEY,
-            )),
+            data_encryption_key: DataEncryptionKey::from_bytes(*expand32(self.expose(), info::DATA_ENCRYPTION_KEY)),
             hmac_key: HmacKey::from_bytes(*expand32(self.expose(), info::HMAC_KEY)),
-            identity_signing_key: SigningKey::from_bytes(&expand32(
-                self.expose(),
-                info::IDENTITY_SIGNING_KEY,
-            )),
+            identity_signing_key: SigningKey::from_bytes(&expand32(self.expose(), info::IDENTITY_SIGNING_KEY)),
             identity_exchange_key: x25519_dalek::StaticSecret::from(*expand32(
                 self.expose(),
                 info::IDENTITY_EXCHANGE_KEY,
@@ -159,9 +138,7 @@ impl UserKeys {
 
 impl core::fmt::Debug for UserKeys {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("UserKeys")
-            .field("identity", &self.identity_public_keys())
-            .finish_non_exhaustive()
+        f.debug_struct("UserKeys").field("identity", &self.identity_public_keys()).finish_non_exhaustive()
     }
 }
 

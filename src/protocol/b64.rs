@@ -45,9 +45,8 @@ impl<const N: usize> Serialize for Bytes<N> {
 impl<'de, const N: usize> Deserialize<'de> for Bytes<N> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Self::decode(&text).ok_or_else(|| {
-            serde::de::Error::custom(format_args!("expected {N} bytes of unpadded base64url"))
-        })
+        Self::decode(&text)
+            .ok_or_else(|| serde::de::Error::custom(format_args!("expected {N} bytes of unpadded base64url")))
     }
 }
 
@@ -67,16 +66,8 @@ mod tests {
         assert_eq!(text, "-_v7-_v7-_v7-_v7-_v7-w");
         assert_eq!(Bytes::<16>::decode(&text), Some(bytes));
         assert_eq!(Bytes::<15>::decode(&text), None);
-        assert_eq!(
-            Bytes::<16>::decode(&format!("{text}==")),
-            None,
-            "padding is not accepted"
-        );
-        assert_eq!(
-            Bytes::<16>::decode(&text.replace('-', "+")),
-            None,
-            "standard alphabet is not accepted"
-        );
+        assert_eq!(Bytes::<16>::decode(&format!("{text}==")), None, "padding is not accepted");
+        assert_eq!(Bytes::<16>::decode(&text.replace('-', "+")), None, "standard alphabet is not accepted");
         assert_eq!(Bytes::<16>::decode(""), None);
     }
 }

@@ -1,10 +1,18 @@
 //! The wire format shared by client and server: one definition of every request and response.
 //! See `docs/protocol.md` for the prose version.
 
+mod account;
 pub mod b64;
+mod fields;
+mod sign_in;
 mod sign_up;
 mod user;
 
+pub use account::{ResumeRequest, ResumeResponse, UpdateUserRequest, UpdateUserResponse};
+pub use sign_in::{
+    challenge_message, ChallengePurpose, PasswordChange, PreLoginRequest, PreLoginResponse, SignInRequest,
+    SignInResponse, CHALLENGE_LEN,
+};
 pub use sign_up::{SessionGrant, SessionSecret, SignUpRequest, SignUpResponse};
 pub use user::{ClientSettings, PaymentsMode, User};
 
@@ -22,4 +30,17 @@ pub mod routes {
     pub const CLIENT_SETTINGS: &str = "/v1/apps/{app_id}/settings";
     /// `POST` a [`super::SignUpRequest`], answered by a [`super::SignUpResponse`].
     pub const SIGN_UP: &str = "/v1/apps/{app_id}/users";
+    /// `POST` a [`super::PreLoginRequest`]: KDF parameters and a challenge.
+    pub const PRE_LOGIN: &str = "/v1/apps/{app_id}/pre-login";
+    /// `POST` a [`super::SignInRequest`].
+    pub const SIGN_IN: &str = "/v1/apps/{app_id}/sign-in";
+    /// The caller's session: `POST` resumes it ([`super::ResumeRequest`]), `DELETE` signs out.
+    pub const SESSION: &str = "/v1/apps/{app_id}/session";
+    /// The caller's user: `PATCH` updates it ([`super::UpdateUserRequest`]), `DELETE` deletes it.
+    pub const USER: &str = "/v1/apps/{app_id}/user";
+}
+
+/// The `Authorization` header value for a session secret.
+pub fn bearer(secret: &SessionSecret) -> zeroize::Zeroizing<String> {
+    zeroize::Zeroizing::new(format!("Bearer {}", b64::encode(secret.expose())))
 }

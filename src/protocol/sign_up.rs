@@ -1,12 +1,13 @@
 //! `POST /v1/apps/{app_id}/users`: create an account.
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::{Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::b64::Bytes;
+use super::fields;
 use super::user::User;
 use crate::crypto::secret::secret_bytes;
-use crate::crypto::{IdentityPublicKeys, KdfAlgorithm, KdfParams, SeedBackup};
+use crate::crypto::{IdentityPublicKeys, KdfParams, SeedBackup};
 use crate::error::{Error, Result};
 use crate::validate::{self, Profile, RememberMe};
 
@@ -47,66 +48,12 @@ impl SignUpRequest {
             session_length: validate::json::session_length(fields.get("sessionLength"))?,
             profile: validate::json::profile(fields.get("profile"))?,
             email: validate::json::email(fields.get("email"))?,
-            kdf: kdf_params(fields.get("kdf"))?,
-            login_public_key: bytes(fields, "loginPublicKey", "loginPublicKey")?,
-            seed_backup: {
-                let backup = object(fields.get("seedBackup"), "seedBackup")?;
-                SeedBackup {
-                    nonce: bytes(backup, "nonce", "seedBackup.nonce")?,
-                    ciphertext: bytes(backup, "ciphertext", "seedBackup.ciphertext")?,
-                }
-            },
-            identity: {
-                let identity = object(fields.get("identity"), "identity")?;
-                IdentityPublicKeys {
-                    signing: bytes(identity, "signing", "identity.signing")?,
-                    exchange: bytes(identity, "exchange", "identity.exchange")?,
-                }
-            },
+            kdf: fields::kdf_params(fields.get("kdf"))?,
+            login_public_key: fields::bytes(fields, "loginPublicKey", "loginPublicKey")?,
+            seed_backup: fields::seed_backup(fields.get("seedBackup"), "seedBackup")?,
+            identity: fields::identity(fields.get("identity"), "identity")?,
         })
     }
-}
-
-fn object<'a>(value: Option<&'a Value>, path: &str) -> Result<&'a Map<String, Value>> {
-    value
-        .and_then(Value::as_object)
-        .ok_or_else(|| Error::KeyMaterialNotValid {
-            key: path.to_owned(),
-        })
-}
-
-fn bytes<const N: usize>(fields: &Map<String, Value>, name: &str, path: &str) -> Result<Bytes<N>> {
-    fields
-        .get(name)
-        .and_then(Value::as_str)
-        .and_then(Bytes::decode)
-        .ok_or_else(|| Error::KeyMaterialNotValid {
-            key: path.to_owned(),
-        })
-}
-
-fn kdf_params(value: Option<&Value>) -> Result<KdfParams> {
-    let kdf = value
-        .and_then(Value::as_object)
-        .ok_or(Error::KdfParamsNotValid)?;
-    let small = |name: &str| {
-        kdf.get(name)
-            .and_then(Value::as_u64)
-            .and_then(|n| u32::try_from(n).ok())
-            .ok_or(Error::KdfParamsNotValid)
-    };
-    if kdf.get("algorithm").and_then(Value::as_str) != Some("scrypt") {
-        return Err(Error::KdfParamsNotValid);
-    }
-    let params = KdfParams {
-        algorithm: KdfAlgorithm::Scrypt,
-        log_n: u8::try_from(small("logN")?).map_err(|_| Error::KdfParamsNotValid)?,
-        r: small("r")?,
-        p: small("p")?,
-        salt: bytes(kdf, "salt", "kdf.salt")?,
-    };
-    params.check()?;
-    Ok(params)
 }
 
 secret_bytes!(
@@ -114,18 +61,6 @@ secret_bytes!(
     /// `Authorization` header, never in a URL.
     SessionSecret, 32
 );
-
-impl Serialize for SessionSecret {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&super::b64::encode(self.expose()))
-    }
-}
-
-impl<'de> Deserialize<'de> for SessionSecret {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Bytes::<32>::deserialize(deserializer).map(|bytes| SessionSecret::from_bytes(bytes.0))
-    }
-}
 
 /// A session issued to the client.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -35,9 +35,7 @@ impl std::str::FromStr for PaymentsMode {
             "disabled" => Ok(Self::Disabled),
             "test" => Ok(Self::Test),
             "prod" => Ok(Self::Prod),
-            other => Err(format!(
-                "payments mode must be disabled, test or prod, not {other:?}"
-            )),
+            other => Err(format!("payments mode must be disabled, test or prod, not {other:?}")),
         }
     }
 }

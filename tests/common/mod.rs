@@ -22,11 +22,7 @@ impl TestServer {
         let url = format!("sqlite://{}", dir.path().join("sealbase.db").display());
         let server = Server::open(Config::new(url)).await.expect("server opens");
         let created = server.create_app(&app).await.expect("app created");
-        let address = server
-            .clone()
-            .spawn("127.0.0.1:0")
-            .await
-            .expect("server binds");
+        let address = server.clone().spawn("127.0.0.1:0").await.expect("server binds");
         Self {
             server,
             url: format!("http://{address}"),
@@ -40,8 +36,17 @@ impl TestServer {
         self.server.pool()
     }
 
+    /// A client whose `Local` store is a file in this test's directory.
     pub fn client(&self) -> sealbase::Client {
-        sealbase::Client::new(&self.app_id, &self.url).expect("client")
+        self.client_with_store("local-store.json")
+    }
+
+    /// A client whose `Local` store is the named file in this test's directory (same name = same
+    /// device across "restarts").
+    pub fn client_with_store(&self, file: &str) -> sealbase::Client {
+        sealbase::Client::new(&self.app_id, &self.url)
+            .expect("client")
+            .with_local_store(sealbase::store::FileStore::new(self.dir.path().join(file)))
     }
 
     pub fn sign_up_url(&self) -> String {
@@ -49,10 +54,7 @@ impl TestServer {
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql)
-            .fetch_one(self.pool())
-            .await
-            .expect("count query")
+        sqlx::query_scalar(sql).fetch_one(self.pool()).await.expect("count query")
     }
 
     /// (users, sessions, apps.user_count): everything a sign-up writes.
@@ -84,8 +86,60 @@ pub fn valid_body(username: &str) -> serde_json::Value {
 /// Asserts an error's public name, status and message together.
 #[track_caller]
 pub fn assert_error(error: &sealbase::Error, name: &str, status: u16, message: &str) {
-    assert_eq!(
-        (error.name(), error.status(), error.to_string().as_str()),
-        (name, status, message)
-    );
+    assert_eq!((error.name(), error.status(), error.to_string().as_str()), (name, status, message));
+}
+
+/// Raw protocol steps, for tests that need to see or tamper with what crosses the wire.
+pub mod raw {
+    use sealbase::crypto::PasswordKey;
+    use sealbase::protocol::b64::Bytes;
+    use sealbase::protocol::{challenge_message, ChallengePurpose, PreLoginResponse};
+    use sealbase::validate::normalize_password;
+    use serde_json::{json, Value};
+
+    pub async fn post(url: &str, body: &Value) -> (u16, Value) {
+        let response = reqwest::Client::new().post(url).json(body).send().await.expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn pre_login(server: &super::TestServer, username: &str) -> (u16, Value) {
+        post(&format!("{}/v1/apps/{}/pre-login", server.url, server.app_id), &json!({ "username": username })).await
+    }
+
+    /// The signature a client with `password` would send for this pre-login answer.
+    pub fn sign(server: &super::TestServer, username: &str, password: &str, pre_login: &Value) -> String {
+        let pre_login: PreLoginResponse = serde_json::from_value(pre_login.clone()).expect("pre-login shape");
+        let key = PasswordKey::derive(normalize_password(password).as_bytes(), &pre_login.kdf).expect("kdf");
+        let message = challenge_message(
+            ChallengePurpose::SignIn,
+            &server.app_id,
+            username,
+            &pre_login.challenge.0,
+            &pre_login.audience,
+        );
+        Bytes(key.login_key().sign(&message).to_bytes()).encode()
+    }
+
+    pub async fn sign_in(
+        server: &super::TestServer,
+        username: &str,
+        challenge: &Value,
+        signature: &str,
+    ) -> (u16, Value) {
+        let body = json!({ "username": username, "challenge": challenge, "signature": signature });
+        post(&format!("{}/v1/apps/{}/sign-in", server.url, server.app_id), &body).await
+    }
+
+    /// Resumes with a raw session secret.
+    pub async fn resume(server: &super::TestServer, secret: &str) -> (u16, Value) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/v1/apps/{}/session", server.url, server.app_id))
+            .bearer_auth(secret)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
 }

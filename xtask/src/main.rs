@@ -25,20 +25,11 @@ fn main() -> ExitCode {
 fn test() -> Result<(), String> {
     run("cargo", &["run", "--quiet", "--example", "quickstart"])?;
     let mut totals = Totals::default();
-    totals.add(&run_counted(
-        "python3",
-        &["tests/vectors/check_vectors.py"],
-    )?);
-    totals.add(&run_counted(
-        "cargo",
-        &["test", "--workspace", "--all-targets"],
-    )?);
+    totals.add(&run_counted("python3", &["tests/vectors/check_vectors.py"])?);
+    totals.add(&run_counted("cargo", &["test", "--workspace", "--all-targets"])?);
     totals.add(&run_counted("cargo", &["test", "--workspace", "--doc"])?);
     // One closing line over every suite, in the form CI runners read.
-    println!(
-        "summary: {} passed, {} failed",
-        totals.passed, totals.failed
-    );
+    println!("summary: {} passed, {} failed", totals.passed, totals.failed);
     Ok(())
 }
 
@@ -53,14 +44,9 @@ impl Totals {
     fn add(&mut self, output: &str) {
         for line in output.lines() {
             let count = |word: &str| {
-                let words: Vec<&str> = line
-                    .split(|c: char| c.is_whitespace() || c == ';' || c == ',')
-                    .filter(|w| !w.is_empty())
-                    .collect();
-                words
-                    .windows(2)
-                    .find(|pair| pair[1] == word)
-                    .and_then(|pair| pair[0].parse::<u64>().ok())
+                let words: Vec<&str> =
+                    line.split(|c: char| c.is_whitespace() || c == ';' || c == ',').filter(|w| !w.is_empty()).collect();
+                words.windows(2).find(|pair| pair[1] == word).and_then(|pair| pair[0].parse::<u64>().ok())
             };
             if let (Some(passed), Some(failed)) = (count("passed"), count("failed")) {
                 self.passed += passed;
@@ -83,20 +69,13 @@ fn run_counted(program: &str, args: &[&str]) -> Result<String, String> {
     if output.status.success() {
         Ok(stdout)
     } else {
-        Err(format!(
-            "`{program} {}` failed ({})",
-            args.join(" "),
-            output.status
-        ))
+        Err(format!("`{program} {}` failed ({})", args.join(" "), output.status))
     }
 }
 
 fn run(program: &str, args: &[&str]) -> Result<(), String> {
     eprintln!("xtask: {program} {}", args.join(" "));
-    let status = Command::new(program)
-        .args(args)
-        .status()
-        .map_err(|e| format!("cannot start {program}: {e}"))?;
+    let status = Command::new(program).args(args).status().map_err(|e| format!("cannot start {program}: {e}"))?;
     if status.success() {
         Ok(())
     } else {

@@ -1,19 +1,30 @@
 //! HTTP routes. Paths come from [`sealbase::protocol::routes`], shared with the client.
 
+mod session;
 mod settings;
+mod sign_in;
 mod sign_up;
+mod user;
 
 use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, MatchedPath};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, MatchedPath};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
 use axum::http::{header, HeaderMap, Method, Request};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::Router;
 use sealbase::protocol::{routes, MAX_BODY_BYTES};
+use sealbase::Error;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::error::ApiResult;
 use crate::AppState;
 
 /// The whole API.
@@ -22,32 +33,23 @@ pub fn router(state: AppState) -> Router {
     // those answers. Authentication is by header, never by cookie, so no credentials mode is needed.
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::mirror_request())
-        .allow_methods([
-            Method::GET,
-            Method::POST,
-            Method::PUT,
-            Method::PATCH,
-            Method::DELETE,
-        ])
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
         .max_age(Duration::from_secs(3600));
     // Spans carry the route template, not the URI, so nothing a client put in a path reaches the logs.
     let trace = TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-        let route = request
-            .extensions()
-            .get::<MatchedPath>()
-            .map_or("<unmatched>", MatchedPath::as_str);
-        let request_id = request
-            .headers()
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let route = request.extensions().get::<MatchedPath>().map_or("<unmatched>", MatchedPath::as_str);
+        let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
         tracing::info_span!("request", method = %request.method(), route, request_id)
     });
     Router::new()
         .route(routes::HEALTH, get(|| async { "ok" }))
         .route(routes::CLIENT_SETTINGS, get(settings::client_settings))
         .route(routes::SIGN_UP, post(sign_up::sign_up))
+        .route(routes::PRE_LOGIN, post(sign_in::pre_login))
+        .route(routes::SIGN_IN, post(sign_in::sign_in))
+        .route(routes::SESSION, post(session::resume).delete(session::sign_out))
+        .route(routes::USER, patch(user::update_user).delete(user::delete_user))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(trace)
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -58,7 +60,33 @@ pub fn router(state: AppState) -> Router {
 
 /// The `Origin` header, if the caller is a browser.
 pub(crate) fn origin(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::ORIGIN)
-        .and_then(|value| value.to_str().ok())
+    headers.get(header::ORIGIN).and_then(|value| value.to_str().ok())
+}
+
+/// Reads a JSON request body, turning extractor rejections into public errors.
+pub(crate) fn json_body(body: Result<Bytes, BytesRejection>) -> ApiResult<serde_json::Value> {
+    let body = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => Error::RequestBodyTooLarge { max_len: MAX_BODY_BYTES },
+        _ => Error::RequestBodyNotValid,
+    })?;
+    Ok(serde_json::from_slice(&body).map_err(|_| Error::RequestBodyNotValid)?)
+}
+
+/// Like [`json_body`], with an empty body read as `{}`.
+pub(crate) fn json_body_or_empty(body: Result<Bytes, BytesRejection>) -> ApiResult<serde_json::Value> {
+    match body {
+        Ok(bytes) if bytes.is_empty() => Ok(serde_json::Value::Object(Default::default())),
+        other => json_body(other),
+    }
+}
+
+/// The peer address, when the server runs with connect info (always, under [`crate::Server::serve`]).
+pub(crate) struct ClientAddress(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip())))
+    }
 }

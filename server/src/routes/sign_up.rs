@@ -5,30 +5,16 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use sealbase::protocol::{
-    SessionGrant, SessionSecret, SignUpRequest, SignUpResponse, User, MAX_BODY_BYTES,
-};
-use sealbase::validate::RememberMe;
+use sealbase::protocol::{SignUpRequest, SignUpResponse, User};
 use sealbase::Error;
 
+use super::json_body;
 use crate::apps::App;
-use crate::clock::{hours_to_ms, iso, now_ms};
-use crate::db::hash_secret;
+use crate::clock::{iso, now_ms};
 use crate::error::{ApiError, ApiResult};
-use crate::AppState;
+use crate::{sessions, AppState};
 
 const DAY_MS: i64 = 24 * 3_600_000;
-
-/// Reads a request body, turning extractor rejections into public errors.
-pub(crate) fn json_body(body: Result<Bytes, BytesRejection>) -> ApiResult<serde_json::Value> {
-    let body = body.map_err(|rejection| match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => Error::RequestBodyTooLarge {
-            max_len: MAX_BODY_BYTES,
-        },
-        _ => Error::RequestBodyNotValid,
-    })?;
-    Ok(serde_json::from_slice(&body).map_err(|_| Error::RequestBodyNotValid)?)
-}
 
 /// Creates the account. Uniqueness and the quota are enforced inside the transaction by the database.
 pub async fn sign_up(
@@ -42,28 +28,23 @@ pub async fn sign_up(
     app.check_origin(super::origin(&headers))?;
 
     let user_id = uuid::Uuid::new_v4().to_string();
-    let session_id = uuid::Uuid::new_v4().to_string();
-    let secret = SessionSecret::random();
     let now = now_ms();
-    let expires_at = now + hours_to_ms(request.session_length);
     let payments_mode = app.payments_mode();
     let trial_expires_at = match (payments_mode, app.trial_days) {
         (sealbase::PaymentsMode::Disabled, _) | (_, None) => None,
         (_, Some(days)) => Some(now + days * DAY_MS),
     };
-    let profile_json = request
-        .profile
-        .as_ref()
-        .map(serde_json::to_string)
-        .transpose()
-        .map_err(|e| ApiError::Internal(e.into()))?;
+    let profile_json =
+        request.profile.as_ref().map(serde_json::to_string).transpose().map_err(|e| ApiError::Internal(e.into()))?;
 
     let mut tx = state.db.begin().await?;
     // Counting first takes SQLite's write lock at once, so concurrent sign-ups queue instead of racing.
-    let counted = sqlx::query("UPDATE apps SET user_count = user_count + 1 WHERE id = ? AND (user_quota IS NULL OR user_count < user_quota)")
-        .bind(&app.id)
-        .execute(&mut *tx)
-        .await?;
+    let counted = sqlx::query(
+        "UPDATE apps SET user_count = user_count + 1 WHERE id = ? AND (user_quota IS NULL OR user_count < user_quota)",
+    )
+    .bind(&app.id)
+    .execute(&mut *tx)
+    .await?;
     if counted.rows_affected() == 0 {
         return Err(Error::TrialExceededLimit.into());
     }
@@ -92,30 +73,15 @@ pub async fn sign_up(
     .execute(&mut *tx)
     .await;
     match inserted {
-        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-            return Err(Error::UsernameAlreadyExists.into())
-        }
+        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => return Err(Error::UsernameAlreadyExists.into()),
         other => other?,
     };
-    sqlx::query(
-        "INSERT INTO sessions (id, user_id, secret_hash, remember_me, session_length_hours, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&session_id)
-    .bind(&user_id)
-    .bind(hash_secret(secret.expose()))
-    .bind(remember_me_str(request.remember_me))
-    .bind(request.session_length)
-    .bind(now)
-    .bind(expires_at)
-    .execute(&mut *tx)
-    .await?;
+    let (session, expires_at) =
+        sessions::create(&mut tx, &user_id, request.remember_me, request.session_length).await?;
     tx.commit().await?;
 
-    let auth_token = state
-        .tokens
-        .issue(&app.id, &user_id, &session_id, expires_at)
-        .map_err(ApiError::Internal)?;
+    let auth_token =
+        state.tokens.issue(&app.id, &user_id, &session.session_id, expires_at).map_err(ApiError::Internal)?;
     tracing::info!(user_id, "user signed up");
     let response = SignUpResponse {
         user: User {
@@ -128,20 +94,7 @@ pub async fn sign_up(
             payments_mode,
             trial_expiration_date: trial_expires_at.map(iso),
         },
-        session: SessionGrant {
-            session_id,
-            secret,
-            expiration_date: iso(expires_at),
-            session_length: request.session_length,
-        },
+        session,
     };
     Ok((StatusCode::CREATED, Json(response)))
-}
-
-fn remember_me_str(remember_me: RememberMe) -> &'static str {
-    match remember_me {
-        RememberMe::Local => "local",
-        RememberMe::Session => "session",
-        RememberMe::None => "none",
-    }
 }

@@ -1,0 +1,51 @@
+//! `POST …/session` (resume) and `DELETE …/session` (sign out).
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use sealbase::protocol::{ResumeRequest, ResumeResponse};
+use sealbase::Error;
+
+use super::{json_body_or_empty, origin};
+use crate::apps::App;
+use crate::clock::{hours_to_ms, iso, now_ms};
+use crate::error::{ApiError, ApiResult};
+use crate::sessions::Authenticated;
+use crate::users::UserRow;
+use crate::AppState;
+
+/// Extends the session by its own length (or a new one) and returns the user with a fresh authToken.
+pub async fn resume(
+    State(state): State<AppState>,
+    session: Authenticated,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<ResumeResponse>> {
+    let request = ResumeRequest::from_json(&json_body_or_empty(body)?)?;
+    let app = App::find(&state.db, &session.app_id).await?;
+    app.check_origin(origin(&headers))?;
+    let session_length = request.session_length.unwrap_or(session.session_length_hours);
+    let expires_at = now_ms() + hours_to_ms(session_length);
+    sqlx::query("UPDATE sessions SET expires_at = ?, session_length_hours = ? WHERE id = ?")
+        .bind(expires_at)
+        .bind(session_length)
+        .bind(&session.session_id)
+        .execute(&state.db)
+        .await?;
+    let user = UserRow::by_id(&state.db, &session.user_id).await?.ok_or(Error::UserNotFound)?;
+    let auth_token =
+        state.tokens.issue(&app.id, &user.id, &session.session_id, expires_at).map_err(ApiError::Internal)?;
+    Ok(Json(ResumeResponse { user: user.to_user(&app, auth_token), expiration_date: iso(expires_at), session_length }))
+}
+
+/// Revokes the session: its secret stops working at once.
+pub async fn sign_out(State(state): State<AppState>, session: Authenticated) -> ApiResult<StatusCode> {
+    sqlx::query("UPDATE sessions SET revoked_at = ? WHERE id = ?")
+        .bind(now_ms())
+        .bind(&session.session_id)
+        .execute(&state.db)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

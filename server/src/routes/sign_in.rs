@@ -1,0 +1,101 @@
+//! `POST …/pre-login` and `POST …/sign-in`.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use sealbase::protocol::{
+    challenge_message, ChallengePurpose, PreLoginRequest, PreLoginResponse, SignInRequest, SignInResponse,
+};
+use sealbase::Error;
+
+use super::{json_body, origin, ClientAddress};
+use crate::apps::App;
+use crate::clock::now_ms;
+use crate::error::{ApiError, ApiResult};
+use crate::users::UserRow;
+use crate::{challenges, sessions, throttle, AppState};
+
+/// KDF parameters and a challenge; the same shape and status whether or not the user exists.
+pub async fn pre_login(
+    State(state): State<AppState>,
+    Path(app_id): Path<String>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<PreLoginResponse>> {
+    state.address_budget.spend(address)?;
+    let request = PreLoginRequest::from_json(&json_body(body)?)?;
+    let app = App::find(&state.db, &app_id).await?;
+    app.check_origin(origin(&headers))?;
+    let stored = UserRow::by_username(&state.db, &app.id, &request.username).await?.and_then(|user| user.kdf_params());
+    let kdf = stored.unwrap_or_else(|| state.secret.fake_kdf_params(&app.id, &request.username));
+    let challenge = state.secret.issue_challenge(&app.id, &request.username);
+    Ok(Json(PreLoginResponse { kdf, challenge, audience: state.audience.clone() }))
+}
+
+/// Verifies the signed challenge and opens a session.
+pub async fn sign_in(
+    State(state): State<AppState>,
+    Path(app_id): Path<String>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<SignInResponse>> {
+    state.address_budget.spend(address)?;
+    let request = SignInRequest::from_json(&json_body(body)?)?;
+    let app = App::find(&state.db, &app_id).await?;
+    app.check_origin(origin(&headers))?;
+
+    let user = verify_password_proof(
+        &state,
+        &app.id,
+        &request.username,
+        ChallengePurpose::SignIn,
+        &request.challenge,
+        &request.signature,
+    )
+    .await?
+    .ok_or(Error::UsernameOrPasswordMismatch)?;
+    let seed_backup =
+        user.seed_backup().ok_or_else(|| ApiError::Internal(anyhow::anyhow!("stored seed backup malformed")))?;
+
+    let mut tx = state.db.begin().await?;
+    let (session, expires_at) =
+        sessions::create(&mut tx, &user.id, request.remember_me, request.session_length).await?;
+    tx.commit().await?;
+    let auth_token =
+        state.tokens.issue(&app.id, &user.id, &session.session_id, expires_at).map_err(ApiError::Internal)?;
+    tracing::info!(user_id = %user.id, "user signed in");
+    Ok(Json(SignInResponse { user: user.to_user(&app, auth_token), session, seed_backup }))
+}
+
+/// Checks a challenge signed with a login key: challenge authentic and unspent, account not in a
+/// throttle delay, signature valid. Spends the challenge either way and counts failures. Returns the
+/// user on success and `None` for a wrong password or an unknown user alike.
+pub(crate) async fn verify_password_proof(
+    state: &AppState,
+    app_id: &str,
+    username: &str,
+    purpose: ChallengePurpose,
+    challenge: &sealbase::protocol::b64::Bytes<{ sealbase::protocol::CHALLENGE_LEN }>,
+    signature: &sealbase::protocol::b64::Bytes<64>,
+) -> ApiResult<Option<UserRow>> {
+    let (nonce, expires_at) = state.secret.check_challenge(challenge, app_id, username)?;
+    let now = now_ms();
+    throttle::check(&state.db, app_id, username, now).await?;
+    challenges::spend(&state.db, &nonce, expires_at).await?;
+    let message = challenge_message(purpose, app_id, username, &challenge.0, &state.audience);
+    let user = UserRow::by_username(&state.db, app_id, username).await?;
+    match user {
+        Some(user) if user.login_signature_valid(&message, signature) => {
+            throttle::reset(&state.db, app_id, username).await?;
+            Ok(Some(user))
+        }
+        _ => {
+            throttle::record_failure(&state.db, app_id, username, now).await?;
+            Ok(None)
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! Sessions: created at sign-up and sign-in, presented as `Authorization: Bearer <secret>`, stored
+//! only as the secret's SHA-256.
+
+use axum::extract::{FromRequestParts, Path};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use sealbase::protocol::b64::Bytes;
+use sealbase::protocol::{SessionGrant, SessionSecret};
+use sealbase::validate::RememberMe;
+use sealbase::Error;
+use sqlx::{FromRow, SqliteConnection};
+
+use crate::clock::{hours_to_ms, iso, now_ms};
+use crate::db::hash_secret;
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
+
+/// Inserts a session for `user_id`; the secret is returned once, in the grant.
+pub async fn create(
+    db: &mut SqliteConnection,
+    user_id: &str,
+    remember_me: RememberMe,
+    session_length: f64,
+) -> sqlx::Result<(SessionGrant, i64)> {
+    let session_id = uuid::Uuid::new_v4().to_string();
+    let secret = SessionSecret::random();
+    let now = now_ms();
+    let expires_at = now + hours_to_ms(session_length);
+    sqlx::query(
+        "INSERT INTO sessions (id, user_id, secret_hash, remember_me, session_length_hours, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&session_id)
+    .bind(user_id)
+    .bind(hash_secret(secret.expose()))
+    .bind(remember_me_str(remember_me))
+    .bind(session_length)
+    .bind(now)
+    .bind(expires_at)
+    .execute(db)
+    .await?;
+    Ok((SessionGrant { session_id, secret, expiration_date: iso(expires_at), session_length }, expires_at))
+}
+
+fn remember_me_str(remember_me: RememberMe) -> &'static str {
+    match remember_me {
+        RememberMe::Local => "local",
+        RememberMe::Session => "session",
+        RememberMe::None => "none",
+    }
+}
+
+/// A request made with a live session of the app in the path.
+#[derive(Debug, Clone, FromRow)]
+pub struct Authenticated {
+    /// The session's public id.
+    pub session_id: String,
+    /// The signed-in user.
+    pub user_id: String,
+    /// The user's app.
+    pub app_id: String,
+    /// Current expiry (Unix ms).
+    pub expires_at: i64,
+    /// The session's length in hours.
+    pub session_length_hours: f64,
+}
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let Path(app_id) = Path::<String>::from_request_parts(parts, state).await.map_err(|_| Error::AppIdNotValid)?;
+        let secret = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .and_then(Bytes::<32>::decode)
+            .ok_or(Error::SessionNotValid)?;
+        let session: Option<Authenticated> = sqlx::query_as(
+            "SELECT s.id AS session_id, s.user_id, u.app_id, s.expires_at, s.session_length_hours
+             FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.secret_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ?",
+        )
+        .bind(hash_secret(&secret.0))
+        .bind(now_ms())
+        .fetch_optional(&state.db)
+        .await?;
+        // A session of another app is as unknown here as a made-up one.
+        session.filter(|session| session.app_id == app_id).ok_or_else(|| Error::SessionNotValid.into())
+    }
+}

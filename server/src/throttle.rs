@@ -1,0 +1,131 @@
+//! Throttling instead of lockout: consecutive failures on one (app, username) delay the next attempt
+//! exponentially (1 s from the 5th failure, doubling, at most 15 minutes), and each client address has a
+//! budget of pre-login and sign-in requests, which stops password spraying across many accounts.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use sealbase::Error;
+use sqlx::SqlitePool;
+
+use crate::error::ApiResult;
+
+/// Failures allowed before delays start.
+pub const FREE_FAILURES: i64 = 4;
+/// Longest delay.
+pub const MAX_DELAY_MS: i64 = 15 * 60 * 1000;
+
+/// Delay after `failures` consecutive failures.
+pub fn delay_ms(failures: i64) -> i64 {
+    if failures <= FREE_FAILURES {
+        return 0;
+    }
+    let doublings = (failures - FREE_FAILURES - 1).min(20) as u32;
+    (1000_i64 << doublings).min(MAX_DELAY_MS)
+}
+
+/// `PasswordAttemptLimitExceeded` while the account is in its delay.
+pub async fn check(pool: &SqlitePool, app_id: &str, username: &str, now: i64) -> ApiResult<()> {
+    let locked_until: Option<i64> =
+        sqlx::query_scalar("SELECT locked_until FROM sign_in_failures WHERE app_id = ? AND username = ?")
+            .bind(app_id)
+            .bind(username)
+            .fetch_optional(pool)
+            .await?;
+    match locked_until {
+        Some(until) if until > now => {
+            let delay = u64::try_from((until - now + 999) / 1000).unwrap_or(1);
+            Err(Error::PasswordAttemptLimitExceeded { delay }.into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Counts a failure and starts the next delay.
+pub async fn record_failure(pool: &SqlitePool, app_id: &str, username: &str, now: i64) -> ApiResult<()> {
+    let failures: i64 = sqlx::query_scalar(
+        "INSERT INTO sign_in_failures (app_id, username, failures, locked_until, updated_at) VALUES (?, ?, 1, 0, ?)
+         ON CONFLICT (app_id, username) DO UPDATE SET failures = failures + 1, updated_at = excluded.updated_at
+         RETURNING failures",
+    )
+    .bind(app_id)
+    .bind(username)
+    .bind(now)
+    .fetch_one(pool)
+    .await?;
+    let delay = delay_ms(failures);
+    if delay > 0 {
+        sqlx::query("UPDATE sign_in_failures SET locked_until = ? WHERE app_id = ? AND username = ?")
+            .bind(now + delay)
+            .bind(app_id)
+            .bind(username)
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A success clears the count.
+pub async fn reset(pool: &SqlitePool, app_id: &str, username: &str) -> ApiResult<()> {
+    sqlx::query("DELETE FROM sign_in_failures WHERE app_id = ? AND username = ?")
+        .bind(app_id)
+        .bind(username)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Per-client-address budget of password attempts (pre-login and sign-in).
+#[derive(Debug, Clone)]
+pub struct AddressBudget(Arc<DefaultKeyedRateLimiter<IpAddr>>);
+
+impl AddressBudget {
+    /// `per_minute` requests a minute per address, all of which may come at once.
+    pub fn per_minute(per_minute: u32) -> Self {
+        let quota = Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN));
+        Self(Arc::new(RateLimiter::keyed(quota)))
+    }
+
+    /// Spends one request of `address`'s budget, or `TooManyRequests` with the wait.
+    pub fn spend(&self, address: Option<IpAddr>) -> ApiResult<()> {
+        // Requests without a peer address (in-process routers) are not budgeted.
+        let Some(address) = address else { return Ok(()) };
+        self.0.check_key(&address).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            Error::TooManyRequests { delay: wait.as_secs() + u64::from(wait.subsec_nanos() > 0) }.into()
+        })
+    }
+
+    /// Drops state of addresses whose budget is full again.
+    pub fn shrink(&self) {
+        self.0.retain_recent();
+    }
+}
+
+/// Removes spent challenges past their expiry and failure counts idle for a day.
+pub async fn purge(pool: &SqlitePool, now: i64) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM used_challenges WHERE expires_at < ?").bind(now).execute(pool).await?;
+    sqlx::query("DELETE FROM sign_in_failures WHERE updated_at < ? AND locked_until < ?")
+        .bind(now - 24 * 3_600_000)
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_start_at_the_fifth_failure_and_double_to_fifteen_minutes() {
+        let delays: Vec<i64> = (1..=9).map(delay_ms).collect();
+        assert_eq!(delays, [0, 0, 0, 0, 1000, 2000, 4000, 8000, 16000]);
+        assert_eq!(delay_ms(15), 512_000);
+        assert_eq!(delay_ms(16), MAX_DELAY_MS);
+        assert_eq!(delay_ms(10_000), MAX_DELAY_MS);
+    }
+}

@@ -1,0 +1,102 @@
+//! Users as stored, and as the SDK sees them.
+
+use sealbase::crypto::{KdfAlgorithm, KdfParams, SeedBackup};
+use sealbase::protocol::b64::Bytes;
+use sealbase::protocol::User;
+use sealbase::validate::Profile;
+use sqlx::{FromRow, SqliteExecutor};
+
+use crate::apps::App;
+use crate::clock::iso;
+
+/// A `users` row (without the identity keys, which no handler reads back yet).
+#[derive(Debug, Clone, FromRow)]
+pub struct UserRow {
+    /// userId.
+    pub id: String,
+    /// appId.
+    pub app_id: String,
+    /// Username.
+    pub username: String,
+    /// Email.
+    pub email: Option<String>,
+    /// Profile as JSON.
+    pub profile: Option<String>,
+    /// scrypt log2 N.
+    pub kdf_log_n: i64,
+    /// scrypt r.
+    pub kdf_r: i64,
+    /// scrypt p.
+    pub kdf_p: i64,
+    /// scrypt salt.
+    pub kdf_salt: Vec<u8>,
+    /// Ed25519 login public key.
+    pub login_public_key: Vec<u8>,
+    /// Seed-backup nonce.
+    pub seed_backup_nonce: Vec<u8>,
+    /// Seed-backup ciphertext.
+    pub seed_backup_ciphertext: Vec<u8>,
+    /// Creation time (Unix ms).
+    pub created_at: i64,
+    /// Trial end (Unix ms).
+    pub trial_expires_at: Option<i64>,
+}
+
+const COLUMNS: &str = "id, app_id, username, email, profile, kdf_log_n, kdf_r, kdf_p, kdf_salt, login_public_key, \
+                       seed_backup_nonce, seed_backup_ciphertext, created_at, trial_expires_at";
+
+impl UserRow {
+    /// The user named `username` in `app_id`.
+    pub async fn by_username(db: impl SqliteExecutor<'_>, app_id: &str, username: &str) -> sqlx::Result<Option<Self>> {
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE app_id = ? AND username = ?"))
+            .bind(app_id)
+            .bind(username)
+            .fetch_optional(db)
+            .await
+    }
+
+    /// The user with id `user_id`.
+    pub async fn by_id(db: impl SqliteExecutor<'_>, user_id: &str) -> sqlx::Result<Option<Self>> {
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = ?")).bind(user_id).fetch_optional(db).await
+    }
+
+    /// The stored KDF parameters (the table's CHECK constraints keep them in range).
+    pub fn kdf_params(&self) -> Option<KdfParams> {
+        Some(KdfParams {
+            algorithm: KdfAlgorithm::Scrypt,
+            log_n: u8::try_from(self.kdf_log_n).ok()?,
+            r: u32::try_from(self.kdf_r).ok()?,
+            p: u32::try_from(self.kdf_p).ok()?,
+            salt: Bytes(self.kdf_salt.as_slice().try_into().ok()?),
+        })
+    }
+
+    /// Checks an Ed25519 signature by the user's login key (strict verification: no malleable forms).
+    pub fn login_signature_valid(&self, message: &[u8], signature: &Bytes<64>) -> bool {
+        let Ok(key_bytes) = <[u8; 32]>::try_from(self.login_public_key.as_slice()) else { return false };
+        let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(&key_bytes) else { return false };
+        key.verify_strict(message, &ed25519_dalek::Signature::from_bytes(&signature.0)).is_ok()
+    }
+
+    /// The encrypted seed.
+    pub fn seed_backup(&self) -> Option<SeedBackup> {
+        Some(SeedBackup {
+            nonce: Bytes(self.seed_backup_nonce.as_slice().try_into().ok()?),
+            ciphertext: Bytes(self.seed_backup_ciphertext.as_slice().try_into().ok()?),
+        })
+    }
+
+    /// The user as the SDK returns it.
+    pub fn to_user(&self, app: &App, auth_token: String) -> User {
+        User {
+            username: self.username.clone(),
+            user_id: self.id.clone(),
+            auth_token,
+            creation_date: iso(self.created_at),
+            email: self.email.clone(),
+            profile: self.profile.as_deref().and_then(|json| serde_json::from_str::<Profile>(json).ok()),
+            payments_mode: app.payments_mode(),
+            trial_expiration_date: self.trial_expires_at.map(iso),
+        }
+    }
+}

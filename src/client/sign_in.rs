@@ -1,0 +1,68 @@
+//! `sign_in`: prove the password by signing a server challenge, then decrypt the seed locally.
+
+use zeroize::Zeroizing;
+
+use super::{ActiveSession, Client};
+use crate::crypto::Seed;
+use crate::error::Result;
+use crate::protocol::{routes, ChallengePurpose, SignInRequest, SignInResponse, User};
+use crate::validate::{self, RememberMe, DEFAULT_SESSION_LENGTH_HOURS};
+
+/// Parameters of [`Client::sign_in`].
+#[derive(Default)]
+pub struct SignIn {
+    /// The username (normalised like at sign-up).
+    pub username: String,
+    /// The password. Zeroized after use.
+    pub password: String,
+    /// Where the session is kept (default `Session`).
+    pub remember_me: RememberMe,
+    /// Session length in hours (default 24).
+    pub session_length: Option<f64>,
+}
+
+impl core::fmt::Debug for SignIn {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SignIn")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("remember_me", &self.remember_me)
+            .field("session_length", &self.session_length)
+            .finish()
+    }
+}
+
+impl Client {
+    /// Signs in. The password never leaves this process: the server sees a signature over a
+    /// single-use challenge, and returns the seed backup that only this password decrypts.
+    pub async fn sign_in(&self, params: SignIn) -> Result<User> {
+        let SignIn { username, password, remember_me, session_length } = params;
+        let password = Zeroizing::new(password);
+        self.ensure_signed_out()?;
+        let username = validate::username(&username)?;
+        validate::password(&password)?;
+        let session_length = validate::session_length(session_length.unwrap_or(DEFAULT_SESSION_LENGTH_HOURS))?;
+
+        let pre_login = self.pre_login(&username).await?;
+        let (password_key, signature) =
+            self.prove_password(password, &username, &pre_login, ChallengePurpose::SignIn).await?;
+        let request =
+            SignInRequest { username, challenge: pre_login.challenge, signature, remember_me, session_length };
+        let response: SignInResponse = self.send(self.http.post(self.url(routes::SIGN_IN)?).json(&request)).await?;
+
+        // A backup that does not decrypt is an error, never a reason to make a new seed.
+        let seed = match Seed::restore(&response.seed_backup, &password_key.seed_backup_key(), &self.app_id) {
+            Ok(seed) => seed,
+            Err(error) => {
+                // Best effort: do not leave an unusable session open on the server.
+                let _ = self
+                    .send_raw(self.authorized(reqwest::Method::DELETE, routes::SESSION, &response.session.secret)?)
+                    .await;
+                return Err(error);
+            }
+        };
+        let user = response.user.clone();
+        self.activate(ActiveSession::new(response.user, response.session, seed, remember_me))?;
+        Ok(user)
+    }
+}

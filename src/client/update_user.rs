@@ -1,0 +1,102 @@
+//! `update_user`: change username, email, profile or password.
+
+use zeroize::Zeroizing;
+
+use super::{lock, ActiveSession, Client};
+use crate::crypto::{KdfParams, PasswordKey};
+use crate::error::{Error, Result};
+use crate::protocol::b64::Bytes;
+use crate::protocol::{routes, ChallengePurpose, PasswordChange, UpdateUserRequest, UpdateUserResponse};
+use crate::validate::{self, normalize_password, Profile};
+
+/// Parameters of [`Client::update_user`]. `None` leaves a field unchanged; `Some(None)` removes the email
+/// or profile.
+#[derive(Default)]
+pub struct UpdateUser {
+    /// New username.
+    pub username: Option<String>,
+    /// The current password, required with `new_password`. Zeroized after use.
+    pub current_password: Option<String>,
+    /// The new password. Zeroized after use.
+    pub new_password: Option<String>,
+    /// New email, or `Some(None)` to remove it.
+    pub email: Option<Option<String>>,
+    /// New profile, or `Some(None)` to remove it.
+    pub profile: Option<Option<Profile>>,
+}
+
+impl core::fmt::Debug for UpdateUser {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("UpdateUser")
+            .field("username", &self.username)
+            .field("current_password", &self.current_password.as_ref().map(|_| "<redacted>"))
+            .field("new_password", &self.new_password.as_ref().map(|_| "<redacted>"))
+            .field("email", &self.email)
+            .field("profile", &self.profile)
+            .finish()
+    }
+}
+
+impl Client {
+    /// Updates the signed-in user. A password change proves the current password with a fresh signed
+    /// challenge, derives a new salt and login key, and re-wraps the *same* seed, so the user's data
+    /// stays readable; the server revokes every other session of the user. The update handler fires
+    /// with the new user.
+    pub async fn update_user(&self, params: UpdateUser) -> Result<()> {
+        let UpdateUser { username, current_password, new_password, email, profile } = params;
+        let current_password = current_password.map(Zeroizing::new);
+        let new_password = new_password.map(Zeroizing::new);
+        let active = self.active()?;
+        if username.is_none() && new_password.is_none() && email.is_none() && profile.is_none() {
+            return Err(Error::ParamsMissing);
+        }
+        let username = username.as_deref().map(validate::username).transpose()?;
+        if let Some(new_password) = &new_password {
+            validate::password(new_password)?;
+        }
+        if let Some(Some(profile)) = &profile {
+            validate::profile(profile)?;
+        }
+        let email = email.map(|email| email.as_deref().map(validate::email).transpose()).transpose()?;
+        let password_change = match new_password {
+            Some(new_password) => {
+                let current_password = current_password.ok_or(Error::CurrentPasswordMissing)?;
+                validate::password_min_len(&new_password, self.client_settings().await?.password_min_length)?;
+                Some(self.password_change(&active, current_password, new_password).await?)
+            }
+            None => None,
+        };
+
+        let request = UpdateUserRequest { username, email, profile, password_change };
+        let response: UpdateUserResponse =
+            self.send(self.authorized(reqwest::Method::PATCH, routes::USER, &active.secret)?.json(&request)).await?;
+        self.activate(ActiveSession { user: response.user.clone(), ..active })?;
+        let handler = lock(&self.update_user_handler).clone();
+        if let Some(handler) = handler {
+            handler(&response.user);
+        }
+        Ok(())
+    }
+
+    async fn password_change(
+        &self,
+        active: &ActiveSession,
+        current_password: Zeroizing<String>,
+        new_password: Zeroizing<String>,
+    ) -> Result<PasswordChange> {
+        let username = &active.user.username;
+        let pre_login = self.pre_login(username).await?;
+        let (_, signature) =
+            self.prove_password(current_password, username, &pre_login, ChallengePurpose::ChangePassword).await?;
+        let seed = active.seed.clone();
+        let app_id = self.app_id.clone();
+        let (kdf, login_public_key, seed_backup) = super::runtime::blocking(move || {
+            let kdf = KdfParams::generate();
+            let key = PasswordKey::derive(normalize_password(&new_password).as_bytes(), &kdf)?;
+            let backup = seed.backup(&key.seed_backup_key(), &app_id);
+            Ok::<_, Error>((kdf, Bytes(key.login_key().public_key().to_bytes()), backup))
+        })
+        .await??;
+        Ok(PasswordChange { challenge: pre_login.challenge, signature, kdf, login_public_key, seed_backup })
+    }
+}

@@ -1,0 +1,161 @@
+//! Sign-in by signed challenge: `pre-login` hands out KDF parameters and a single-use challenge, the
+//! client proves it knows the password by signing the challenge with its login key. Nothing replayable
+//! and nothing password-equivalent crosses the wire.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::b64::Bytes;
+use super::sign_up::SessionGrant;
+use super::user::User;
+use super::PROTOCOL_VERSION;
+use crate::crypto::{KdfParams, SeedBackup};
+use crate::error::{Error, Result};
+use crate::validate::{self, RememberMe};
+
+/// Length of a challenge: 16 random bytes, 8-byte expiry, 32-byte server MAC. Opaque to clients.
+pub const CHALLENGE_LEN: usize = 56;
+
+/// What a challenge signature authorises. Bound into the signed message so a signature for one
+/// purpose is useless for another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChallengePurpose {
+    /// Signing in.
+    SignIn,
+    /// Proving the current password to change it.
+    ChangePassword,
+}
+
+impl ChallengePurpose {
+    fn label(self) -> &'static str {
+        match self {
+            Self::SignIn => "sign-in",
+            Self::ChangePassword => "change-password",
+        }
+    }
+}
+
+/// The exact bytes the login key signs: every field length-prefixed (u32 big-endian), so no two
+/// different inputs can produce the same message.
+pub fn challenge_message(
+    purpose: ChallengePurpose,
+    app_id: &str,
+    username: &str,
+    challenge: &[u8; CHALLENGE_LEN],
+    audience: &str,
+) -> Vec<u8> {
+    let version = format!("sealbase/v{PROTOCOL_VERSION}/challenge");
+    let fields: [&[u8]; 6] = [
+        version.as_bytes(),
+        purpose.label().as_bytes(),
+        app_id.as_bytes(),
+        username.as_bytes(),
+        challenge,
+        audience.as_bytes(),
+    ];
+    let mut message = Vec::with_capacity(fields.iter().map(|f| f.len() + 4).sum());
+    for field in fields {
+        message.extend_from_slice(&(field.len() as u32).to_be_bytes());
+        message.extend_from_slice(field);
+    }
+    message
+}
+
+/// `POST …/pre-login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreLoginRequest {
+    /// The username to sign in as.
+    pub username: String,
+}
+
+impl PreLoginRequest {
+    /// Parses an untrusted body.
+    pub fn from_json(body: &Value) -> Result<Self> {
+        let fields = body.as_object().ok_or(Error::ParamsMustBeObject)?;
+        Ok(Self { username: validate::json::username(fields.get("username"))? })
+    }
+}
+
+/// Answer to pre-login: the same shape whether or not the user exists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreLoginResponse {
+    /// The user's KDF parameters (deterministic fake ones for unknown users).
+    pub kdf: KdfParams,
+    /// Single-use challenge, valid about two minutes.
+    pub challenge: Bytes<CHALLENGE_LEN>,
+    /// The server's audience string, bound into the signed message.
+    pub audience: String,
+}
+
+/// `POST …/sign-in`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignInRequest {
+    /// NFKC, lower-cased username.
+    pub username: String,
+    /// The challenge from pre-login.
+    pub challenge: Bytes<CHALLENGE_LEN>,
+    /// Ed25519 signature of [`challenge_message`] with purpose `SignIn`.
+    pub signature: Bytes<64>,
+    /// How the client keeps the session.
+    pub remember_me: RememberMe,
+    /// Session length in hours.
+    pub session_length: f64,
+}
+
+impl SignInRequest {
+    /// Parses and re-validates an untrusted body.
+    pub fn from_json(body: &Value) -> Result<Self> {
+        let fields = body.as_object().ok_or(Error::ParamsMustBeObject)?;
+        Ok(Self {
+            username: validate::json::username(fields.get("username"))?,
+            remember_me: validate::json::remember_me(fields.get("rememberMe"))?,
+            session_length: validate::json::session_length(fields.get("sessionLength"))?,
+            challenge: super::fields::bytes(fields, "challenge", "challenge")?,
+            signature: super::fields::bytes(fields, "signature", "signature")?,
+        })
+    }
+}
+
+/// Answer to a successful sign-in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignInResponse {
+    /// The user.
+    pub user: User,
+    /// The new session.
+    pub session: SessionGrant,
+    /// The encrypted seed, to be decrypted on the client.
+    pub seed_backup: SeedBackup,
+}
+
+/// A current-password proof plus the new password's key material (`updateUser` password change).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordChange {
+    /// A pre-login challenge for the user's current username.
+    pub challenge: Bytes<CHALLENGE_LEN>,
+    /// Signature with the *current* login key, purpose `ChangePassword`.
+    pub signature: Bytes<64>,
+    /// New KDF parameters (fresh salt).
+    pub kdf: KdfParams,
+    /// New login public key.
+    pub login_public_key: Bytes<32>,
+    /// The same seed, wrapped under the new password.
+    pub seed_backup: SeedBackup,
+}
+
+impl PasswordChange {
+    pub(crate) fn from_json(value: &Value) -> Result<Self> {
+        let fields = value.as_object().ok_or_else(|| Error::KeyMaterialNotValid { key: "passwordChange".into() })?;
+        Ok(Self {
+            challenge: super::fields::bytes(fields, "challenge", "passwordChange.challenge")?,
+            signature: super::fields::bytes(fields, "signature", "passwordChange.signature")?,
+            kdf: super::fields::kdf_params(fields.get("kdf"))?,
+            login_public_key: super::fields::bytes(fields, "loginPublicKey", "passwordChange.loginPublicKey")?,
+            seed_backup: super::fields::seed_backup(fields.get("seedBackup"), "passwordChange.seedBackup")?,
+        })
+    }
+}
