@@ -1,14 +1,17 @@
-//! Quickstart: start the companion server on a SQLite file in a temporary directory, create an app,
-//! sign a user up through the SDK, and show what the server stored (no password, no password-equivalent,
-//! no plaintext seed).
+//! Quickstart: start the companion server on a SQLite file in a temporary directory, create an app, then
+//! walk one user through sign-up, sign-out, sign-in and a resumed session after a "restart", printing the
+//! user and what the server stored (no password, no password-equivalent, no plaintext seed).
 //!
 //! ```sh
 //! cargo run --example quickstart
 //! ```
 
-use sealbase::{Client, Profile, SignUp};
+use sealbase::store::FileStore;
+use sealbase::{Client, Init, Profile, RememberMe, SignIn, SignUp};
 use sealbase_server::{Config, NewApp, Server};
 use sqlx::Row;
+
+const PASSWORD: &str = "correct horse battery staple";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -17,19 +20,45 @@ async fn main() -> anyhow::Result<()> {
     let server = Server::open(Config::new(&database_url)).await?;
     let app = server.create_app(&NewApp { name: "quickstart".into(), ..Default::default() }).await?;
     let address = server.clone().spawn("127.0.0.1:0").await?;
-    println!("server on http://{address} with {database_url}, appId {}", app.app_id);
+    let endpoint = format!("http://{address}");
+    println!("server on {endpoint} with {database_url}, appId {}", app.app_id);
+    // Sessions with rememberMe = local go to this file (by default: one file per app in the OS data dir).
+    let device = || -> anyhow::Result<Client> {
+        Ok(Client::new(&app.app_id, &endpoint)?.with_local_store(FileStore::new(dir.path().join("session.json"))))
+    };
 
-    let client = Client::new(&app.app_id, &format!("http://{address}"))?;
+    let client = device()?;
     let user = client
         .sign_up(SignUp {
             username: "Ada".into(),
-            password: "correct horse battery staple".into(),
+            password: PASSWORD.into(),
             email: Some("ada@example.com".into()),
             profile: Some(Profile::from([("plan".to_owned(), "pro".to_owned())])),
+            remember_me: RememberMe::Local,
             ..Default::default()
         })
         .await?;
-    println!("signed up user:\n{}", serde_json::to_string_pretty(&user)?);
+    println!("1. signed up:\n{}", serde_json::to_string_pretty(&user)?);
+    let fingerprint = client.key_fingerprint().unwrap_or_default();
+
+    client.sign_out().await?;
+    println!("2. signed out; init now reports {:?}", device()?.init(Init::default()).await?);
+
+    let user = client
+        .sign_in(SignIn {
+            username: "ada".into(),
+            password: PASSWORD.into(),
+            remember_me: RememberMe::Local,
+            ..Default::default()
+        })
+        .await?;
+    let same_keys = client.key_fingerprint().unwrap_or_default() == fingerprint;
+    println!("3. signed in again as {} (same end-to-end keys: {same_keys})", user.username);
+    drop(client);
+
+    let restarted = device()?;
+    let resumed = restarted.init(Init::default()).await?;
+    println!("4. a new client resumed the stored session: {:?}", resumed.user.map(|u| u.username));
 
     let row = sqlx::query(
         "SELECT id, username, email, profile, kdf_algorithm, kdf_log_n, kdf_r, kdf_p, hex(kdf_salt) AS salt,

@@ -187,3 +187,60 @@ async fn a_hundred_concurrent_sign_ups_of_one_username_make_one_account() {
     assert_eq!((created, conflicts), (1, 99), "{results:?}");
     assert_eq!(server.written().await, (1, 1, 1));
 }
+
+#[tokio::test]
+async fn session_endpoints_reject_missing_credentials_and_malformed_updates() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    client
+        .sign_up(sealbase::SignUp {
+            username: "ada".into(),
+            password: "correct horse battery".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let user_url = format!("{}/v1/apps/{}/user", server.url, server.app_id);
+
+    for (authorization, case) in
+        [(None, "no header"), (Some("Basic abc"), "other scheme"), (Some("Bearer short"), "bad secret")]
+    {
+        let mut request = http.patch(&user_url).json(&json!({ "email": null }));
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 401, "{case}");
+        assert_eq!(response.json::<Value>().await.unwrap()["error"], "SessionNotValid", "{case}");
+    }
+
+    // A valid session with malformed update bodies: 400s, nothing changes.
+    let secret = {
+        let (_, pre) = common::raw::pre_login(&server, "ada").await;
+        let signature = common::raw::sign(&server, "ada", "correct horse battery", &pre);
+        let (_, signed_in) = common::raw::sign_in(&server, "ada", &pre["challenge"], &signature).await;
+        signed_in["session"]["secret"].as_str().unwrap().to_owned()
+    };
+    let cases = [
+        (json!({}), json!({ "error": "ParamsMissing" })),
+        (json!([]), json!({ "error": "ParamsMustBeObject" })),
+        (json!({ "username": "" }), json!({ "error": "UsernameCannotBeBlank" })),
+        (json!({ "profile": {} }), json!({ "error": "ProfileCannotBeEmpty" })),
+        (
+            json!({ "passwordChange": { "challenge": "x" } }),
+            json!({ "error": "KeyMaterialNotValid", "key": "passwordChange.challenge" }),
+        ),
+    ];
+    for (body, expected) in cases {
+        let response = http.patch(&user_url).bearer_auth(&secret).json(&body).send().await.unwrap();
+        assert_eq!(response.status(), 400, "{body}");
+        let answer: Value = response.json().await.unwrap();
+        for (key, value) in expected.as_object().unwrap() {
+            assert_eq!(&answer[key], value, "{body}: {answer}");
+        }
+    }
+    let row: (String, Option<String>) =
+        sqlx::query_as("SELECT username, profile FROM users").fetch_one(server.pool()).await.unwrap();
+    assert_eq!(row, ("ada".into(), None));
+}

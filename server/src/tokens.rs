@@ -23,6 +23,8 @@ pub struct Claims {
     pub iat: i64,
     /// Expiry (Unix seconds), never after the session's.
     pub exp: i64,
+    /// Unique token id, so two tokens issued in the same second still differ.
+    pub jti: String,
 }
 
 /// The key new tokens are signed with.
@@ -70,6 +72,7 @@ impl TokenSigner {
             sid: session_id.to_owned(),
             iat,
             exp: (iat + self.lifetime_secs).min(session_expires_ms / 1000),
+            jti: uuid::Uuid::new_v4().simple().to_string(),
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.kid.clone());
