@@ -27,6 +27,8 @@ pub mod crypto;
 mod error;
 mod platform;
 pub mod protocol;
+#[cfg(feature = "jwt")]
+pub mod token;
 pub mod validate;
 
 #[cfg(feature = "client")]

@@ -13,3 +13,15 @@ pub fn nfkc(text: &str) -> String {
 pub fn nfkc(text: &str) -> String {
     js_sys::JsString::from(text).normalize("NFKC").as_string().unwrap_or_else(|| text.to_owned())
 }
+
+/// Wall-clock time in Unix seconds (`std::time::SystemTime` is unavailable on wasm32-unknown-unknown).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn now_unix_secs() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Wall-clock time in Unix seconds, from JavaScript's `Date.now()`.
+#[cfg(target_arch = "wasm32")]
+pub fn now_unix_secs() -> i64 {
+    (js_sys::Date::now() / 1000.0) as i64
+}

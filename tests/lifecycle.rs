@@ -333,3 +333,19 @@ impl SessionStore for SharedStore {
         self.0.remove(app_id)
     }
 }
+
+#[tokio::test]
+async fn a_session_that_died_on_the_server_signs_the_client_out() {
+    let server = TestServer::start().await;
+    let client = server.client_with_store("d.json");
+    client.sign_up(sign_up("ada", RememberMe::Local)).await.unwrap();
+    sqlx::query("UPDATE sessions SET revoked_at = 1").execute(server.pool()).await.unwrap();
+
+    let error = client.update_user(UpdateUser { email: Some(None), ..Default::default() }).await.unwrap_err();
+    assert_error(&error, "SessionNotValid", 401, "Session not valid. Sign in again.");
+    assert_eq!(client.current_user(), None, "signed out locally");
+    assert_error(&client.delete_user().await.unwrap_err(), "UserNotSignedIn", 400, "Not signed in.");
+    let stored = FileStore::new(server.dir.path().join("d.json")).load(&server.app_id).unwrap().unwrap();
+    assert_eq!((stored.session, stored.last_used_username.as_deref()), (None, Some("ada")));
+    assert_eq!(server.count("SELECT COUNT(*) FROM users").await, 1, "nothing was deleted");
+}

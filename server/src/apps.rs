@@ -24,6 +24,8 @@ pub struct NewApp {
     pub payments_mode: PaymentsMode,
     /// Trial length for new users, when payments are on.
     pub trial_days: Option<u32>,
+    /// Longest authToken lifetime, in seconds (60 to 86400).
+    pub token_lifetime_secs: u32,
 }
 
 impl Default for NewApp {
@@ -35,6 +37,7 @@ impl Default for NewApp {
             user_quota: None,
             payments_mode: PaymentsMode::Disabled,
             trial_days: None,
+            token_lifetime_secs: 3600,
         }
     }
 }
@@ -62,36 +65,39 @@ pub struct App {
     pub payments_mode: String,
     /// Trial length in days.
     pub trial_days: Option<i64>,
+    /// Longest authToken lifetime, in seconds.
+    pub token_lifetime_secs: i64,
 }
 
 /// Creates an app.
 pub async fn create(pool: &SqlitePool, app: &NewApp) -> anyhow::Result<CreatedApp> {
     let app_id = uuid::Uuid::new_v4().to_string();
-    let mut token = Zeroizing::new([0u8; 32]);
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, token.as_mut());
+    let token = random_admin_token();
     sqlx::query(
-        "INSERT INTO apps (id, name, admin_token_hash, password_min_length, allowed_origins, user_quota, payments_mode, trial_days, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO apps (id, name, admin_token_hash, password_min_length, allowed_origins, user_quota, payments_mode,
+                           trial_days, token_lifetime_secs, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&app_id)
     .bind(&app.name)
-    .bind(hash_secret(token.as_ref()))
+    .bind(hash_secret(token.as_bytes()))
     .bind(app.password_min_length)
     .bind(serde_json::to_string(&app.allowed_origins)?)
     .bind(app.user_quota)
     .bind(app.payments_mode.as_str())
     .bind(app.trial_days)
+    .bind(app.token_lifetime_secs)
     .bind(now_ms())
     .execute(pool)
     .await?;
-    Ok(CreatedApp { app_id, admin_access_token: b64::encode(token.as_ref()) })
+    Ok(CreatedApp { app_id, admin_access_token: token.to_string() })
 }
 
 impl App {
     /// Loads the app named in a request, or `AppIdNotValid`.
     pub async fn find(pool: &SqlitePool, app_id: &str) -> ApiResult<App> {
         let app = sqlx::query_as::<_, App>(
-            "SELECT id, password_min_length, allowed_origins, payments_mode, trial_days FROM apps WHERE id = ?",
+            "SELECT id, password_min_length, allowed_origins, payments_mode, trial_days, token_lifetime_secs FROM apps WHERE id = ?",
         )
         .bind(app_id)
         .fetch_optional(pool)
@@ -115,14 +121,45 @@ impl App {
         self.payments_mode.parse().unwrap_or_default()
     }
 
+    /// The app whose admin access token this is.
+    pub async fn find_by_admin_token(pool: &SqlitePool, token: &str) -> sqlx::Result<Option<App>> {
+        sqlx::query_as::<_, App>(
+            "SELECT id, password_min_length, allowed_origins, payments_mode, trial_days, token_lifetime_secs FROM apps WHERE admin_token_hash = ?",
+        )
+        .bind(hash_secret(token.as_bytes()))
+        .fetch_optional(pool)
+        .await
+    }
+
     /// What clients may see.
-    pub fn client_settings(&self) -> ClientSettings {
+    pub fn client_settings(&self, issuer: &str) -> ClientSettings {
         ClientSettings {
             app_id: self.id.clone(),
             password_min_length: usize::try_from(self.password_min_length)
                 .unwrap_or(sealbase::validate::DEFAULT_PASSWORD_MIN_LEN),
             payments_mode: self.payments_mode(),
             protocol_version: PROTOCOL_VERSION,
+            issuer: issuer.to_owned(),
+            jwks_url: sealbase::protocol::routes::JWKS.replace("{app_id}", &self.id),
         }
     }
+}
+
+/// Replaces an app's admin access token; the old one stops working. Returns the new token.
+pub async fn new_admin_token(pool: &SqlitePool, app_id: &str) -> anyhow::Result<String> {
+    let encoded = random_admin_token();
+    let updated = sqlx::query("UPDATE apps SET admin_token_hash = ? WHERE id = ?")
+        .bind(hash_secret(encoded.as_bytes()))
+        .bind(app_id)
+        .execute(pool)
+        .await?;
+    anyhow::ensure!(updated.rows_affected() == 1, "no app with id {app_id}");
+    Ok(encoded.to_string())
+}
+
+/// 256 random bits, base64url: the admin access token as shown to the operator (only its SHA-256 is kept).
+fn random_admin_token() -> Zeroizing<String> {
+    let mut token = Zeroizing::new([0u8; 32]);
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, token.as_mut());
+    Zeroizing::new(b64::encode(token.as_ref()))
 }

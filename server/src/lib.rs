@@ -43,8 +43,6 @@ pub struct Config {
     pub database_url: String,
     /// `iss` of issued authTokens.
     pub issuer: String,
-    /// Longest authToken lifetime, in seconds.
-    pub token_lifetime_secs: i64,
     /// Pre-login and sign-in requests a client address may make per minute.
     pub address_budget_per_minute: u32,
 }
@@ -52,12 +50,7 @@ pub struct Config {
 impl Config {
     /// Defaults for a database URL.
     pub fn new(database_url: impl Into<String>) -> Self {
-        Self {
-            database_url: database_url.into(),
-            issuer: "sealbase".into(),
-            token_lifetime_secs: 3600,
-            address_budget_per_minute: 300,
-        }
+        Self { database_url: database_url.into(), issuer: "sealbase".into(), address_budget_per_minute: 300 }
     }
 }
 
@@ -72,8 +65,8 @@ pub struct AppState {
     pub secret: Arc<ServerSecret>,
     /// Per-address budget of password attempts.
     pub address_budget: AddressBudget,
-    /// Audience bound into signed challenges (the issuer).
-    pub audience: String,
+    /// `iss` of authTokens, also the audience bound into signed challenges.
+    pub issuer: String,
 }
 
 /// A server ready to serve.
@@ -86,11 +79,10 @@ impl Server {
     /// Opens the database, runs migrations, and loads (or creates) the token-signing key.
     pub async fn open(config: Config) -> anyhow::Result<Self> {
         let db = db::connect(&config.database_url).await?;
-        let tokens =
-            Arc::new(TokenSigner::load_or_create(&db, config.issuer.clone(), config.token_lifetime_secs).await?);
+        let tokens = Arc::new(TokenSigner::load_or_create(&db, config.issuer.clone()).await?);
         let secret = Arc::new(ServerSecret::load_or_create(&db).await?);
         let address_budget = AddressBudget::per_minute(config.address_budget_per_minute);
-        Ok(Self { state: AppState { db, tokens, secret, address_budget, audience: config.issuer } })
+        Ok(Self { state: AppState { db, tokens, secret, address_budget, issuer: config.issuer } })
     }
 
     /// The database pool (for operators' tooling and tests).
@@ -101,6 +93,14 @@ impl Server {
     /// Creates an app.
     pub async fn create_app(&self, app: &NewApp) -> anyhow::Result<CreatedApp> {
         apps::create(&self.state.db, app).await
+    }
+
+    /// Rotates the token-signing key (see [`tokens::rotate`]); this server signs with the new key at once,
+    /// other processes on the same database within a minute.
+    pub async fn rotate_signing_key(&self) -> anyhow::Result<String> {
+        let kid = tokens::rotate(&self.state.db).await?;
+        self.state.tokens.reload(&self.state.db).await?;
+        Ok(kid)
     }
 
     /// The HTTP API as an axum router.
@@ -134,7 +134,8 @@ impl Server {
     }
 }
 
-/// Once a minute: forget spent challenges past expiry, idle failure counts and full address budgets.
+/// Once a minute: forget spent challenges past expiry, idle failure counts and full address budgets;
+/// pick up a signing key rotated by another process.
 async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
@@ -143,5 +144,8 @@ async fn housekeeping(state: AppState) {
             tracing::warn!(%error, "housekeeping failed");
         }
         state.address_budget.shrink();
+        if let Err(error) = state.tokens.reload(&state.db).await {
+            tracing::warn!(%error, "reloading the signing key failed");
+        }
     }
 }

@@ -36,6 +36,21 @@ enum Command {
         #[command(subcommand)]
         command: AppCommand,
     },
+    /// Manage the authToken signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a new signing key. The old one signs nothing more but stays in the JWKS until every token
+    /// it signed has expired. Running servers switch within a minute.
+    Rotate {
+        #[command(flatten)]
+        database: Database,
+    },
 }
 
 #[derive(Subcommand)]
@@ -62,6 +77,17 @@ enum AppCommand {
         /// Trial length for new users, in days (with payments on).
         #[arg(long)]
         trial_days: Option<u32>,
+        /// Longest authToken lifetime, in seconds.
+        #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u32).range(60..=86400))]
+        token_lifetime_secs: u32,
+    },
+    /// Replace an app's admin access token (the old one stops working); prints the new one.
+    Token {
+        #[command(flatten)]
+        database: Database,
+        /// The app.
+        #[arg(long)]
+        app_id: String,
     },
 }
 
@@ -89,12 +115,33 @@ async fn main() -> anyhow::Result<()> {
                     user_quota,
                     payments_mode,
                     trial_days,
+                    token_lifetime_secs,
                 },
         } => {
             let server = Server::open(Config::new(database.database)).await?;
-            let app = NewApp { name, password_min_length, allowed_origins, user_quota, payments_mode, trial_days };
+            let app = NewApp {
+                name,
+                password_min_length,
+                allowed_origins,
+                user_quota,
+                payments_mode,
+                trial_days,
+                token_lifetime_secs,
+            };
             let created = server.create_app(&app).await?;
             println!("{}", serde_json::to_string_pretty(&created)?);
+            Ok(())
+        }
+        Command::App { command: AppCommand::Token { database, app_id } } => {
+            let server = Server::open(Config::new(database.database)).await?;
+            let token = sealbase_server::apps::new_admin_token(server.pool(), &app_id).await?;
+            println!("{}", serde_json::json!({ "appId": app_id, "adminAccessToken": token.as_str() }));
+            Ok(())
+        }
+        Command::Keys { command: KeysCommand::Rotate { database } } => {
+            let server = Server::open(Config::new(database.database)).await?;
+            let kid = server.rotate_signing_key().await?;
+            println!("{}", serde_json::json!({ "kid": kid }));
             Ok(())
         }
     }

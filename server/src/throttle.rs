@@ -105,9 +105,16 @@ impl AddressBudget {
     }
 }
 
-/// Removes spent challenges past their expiry and failure counts idle for a day.
+/// Removes spent challenges past their expiry, failure counts idle for a day, and sessions a week after
+/// they expired or were revoked.
 pub async fn purge(pool: &SqlitePool, now: i64) -> anyhow::Result<()> {
     sqlx::query("DELETE FROM used_challenges WHERE expires_at < ?").bind(now).execute(pool).await?;
+    let week_ago = now - 7 * 24 * 3_600_000;
+    sqlx::query("DELETE FROM sessions WHERE expires_at < ? OR revoked_at < ?")
+        .bind(week_ago)
+        .bind(week_ago)
+        .execute(pool)
+        .await?;
     sqlx::query("DELETE FROM sign_in_failures WHERE updated_at < ? AND locked_until < ?")
         .bind(now - 24 * 3_600_000)
         .bind(now)
@@ -124,8 +131,8 @@ mod tests {
     fn delays_start_at_the_fifth_failure_and_double_to_fifteen_minutes() {
         let delays: Vec<i64> = (1..=9).map(delay_ms).collect();
         assert_eq!(delays, [0, 0, 0, 0, 1000, 2000, 4000, 8000, 16000]);
-        assert_eq!(delay_ms(15), 512_000);
-        assert_eq!(delay_ms(16), MAX_DELAY_MS);
+        assert_eq!(delay_ms(14), 512_000);
+        assert_eq!(delay_ms(15), MAX_DELAY_MS, "1024 s would exceed the 15-minute cap");
         assert_eq!(delay_ms(10_000), MAX_DELAY_MS);
     }
 }

@@ -1,82 +1,92 @@
-//! authTokens: EdDSA JWTs signed with a server key kept in the database.
+//! authTokens: EdDSA JWTs signed with a server key kept in the database, published as a JWKS, rotated
+//! without invalidating tokens already issued.
+
+use std::sync::{Arc, RwLock};
 
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use ed25519_dalek::SigningKey;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use serde::{Deserialize, Serialize};
+use sealbase::token::{AuthTokenClaims, Jwk, Jwks};
 use sqlx::SqlitePool;
 
 use crate::clock::now_ms;
 
-/// The claims of an authToken.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Claims {
-    /// The issuing server.
-    pub iss: String,
-    /// The appId.
-    pub aud: String,
-    /// The userId.
-    pub sub: String,
-    /// The session's public id.
-    pub sid: String,
-    /// Issued at (Unix seconds).
-    pub iat: i64,
-    /// Expiry (Unix seconds), never after the session's.
-    pub exp: i64,
-    /// Unique token id, so two tokens issued in the same second still differ.
-    pub jti: String,
-}
-
-/// The key new tokens are signed with.
-pub struct TokenSigner {
+struct ActiveKey {
     kid: String,
     key: EncodingKey,
+}
+
+/// Signs new tokens with the newest unretired key.
+pub struct TokenSigner {
+    active: RwLock<Arc<ActiveKey>>,
     issuer: String,
-    lifetime_secs: i64,
 }
 
 impl std::fmt::Debug for TokenSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenSigner").field("kid", &self.kid).field("issuer", &self.issuer).finish_non_exhaustive()
+        f.debug_struct("TokenSigner").field("issuer", &self.issuer).finish_non_exhaustive()
     }
+}
+
+async fn newest_key(pool: &SqlitePool) -> anyhow::Result<Option<(String, Vec<u8>)>> {
+    Ok(sqlx::query_as(
+        "SELECT kid, private_key FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC, kid LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await?)
 }
 
 impl TokenSigner {
     /// Loads the newest unretired signing key, creating one on first start.
-    pub async fn load_or_create(pool: &SqlitePool, issuer: String, lifetime_secs: i64) -> anyhow::Result<Self> {
-        let existing: Option<(String, Vec<u8>)> = sqlx::query_as(
-            "SELECT kid, private_key FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1",
-        )
-        .fetch_optional(pool)
-        .await?;
-        let (kid, der) = match existing {
+    pub async fn load_or_create(pool: &SqlitePool, issuer: String) -> anyhow::Result<Self> {
+        let (kid, der) = match newest_key(pool).await? {
             Some(found) => found,
             None => create_key(pool).await?,
         };
-        Ok(Self { kid, key: EncodingKey::from_ed_der(&der), issuer, lifetime_secs })
+        Ok(Self { active: RwLock::new(Arc::new(ActiveKey { kid, key: EncodingKey::from_ed_der(&der) })), issuer })
+    }
+
+    /// Picks up a key rotated by another process (`sealbase-server keys rotate`).
+    pub async fn reload(&self, pool: &SqlitePool) -> anyhow::Result<()> {
+        if let Some((kid, der)) = newest_key(pool).await? {
+            let mut active = self.active.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if active.kid != kid {
+                tracing::info!(kid, "now signing with a rotated key");
+                *active = Arc::new(ActiveKey { kid, key: EncodingKey::from_ed_der(&der) });
+            }
+        }
+        Ok(())
+    }
+
+    /// The `iss` of issued tokens.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
     }
 
     /// Signs a token for a session; `exp` is the earlier of the session's expiry and now + lifetime.
     pub fn issue(
         &self,
         app_id: &str,
+        lifetime_secs: i64,
         user_id: &str,
         session_id: &str,
         session_expires_ms: i64,
     ) -> anyhow::Result<String> {
         let iat = now_ms() / 1000;
-        let claims = Claims {
+        let claims = AuthTokenClaims {
             iss: self.issuer.clone(),
             aud: app_id.to_owned(),
             sub: user_id.to_owned(),
             sid: session_id.to_owned(),
             iat,
-            exp: (iat + self.lifetime_secs).min(session_expires_ms / 1000),
+            exp: (iat + lifetime_secs).min(session_expires_ms / 1000),
+            nbf: None,
             jti: uuid::Uuid::new_v4().simple().to_string(),
         };
+        let active = self.active.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
         let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some(self.kid.clone());
-        Ok(jsonwebtoken::encode(&header, &claims, &self.key)?)
+        header.kid = Some(active.kid.clone());
+        Ok(jsonwebtoken::encode(&header, &claims, &active.key)?)
     }
 }
 
@@ -92,4 +102,36 @@ async fn create_key(pool: &SqlitePool) -> anyhow::Result<(String, Vec<u8>)> {
         .execute(pool)
         .await?;
     Ok((kid, der))
+}
+
+/// Creates a new signing key and retires the others. A retired key stays published for the longest
+/// token lifetime of any app, which covers every token it signed; then it leaves the JWKS.
+pub async fn rotate(pool: &SqlitePool) -> anyhow::Result<String> {
+    let now = now_ms();
+    let longest_lifetime_ms: i64 =
+        sqlx::query_scalar("SELECT COALESCE(MAX(token_lifetime_secs), 3600) * 1000 FROM apps").fetch_one(pool).await?;
+    sqlx::query("UPDATE signing_keys SET retired_at = ?, publish_until = ? WHERE retired_at IS NULL")
+        .bind(now)
+        .bind(now + longest_lifetime_ms)
+        .execute(pool)
+        .await?;
+    let (kid, _) = create_key(pool).await?;
+    Ok(kid)
+}
+
+/// The keys that currently verify tokens: unretired ones and retired ones still within their window.
+pub async fn published(pool: &SqlitePool) -> anyhow::Result<Jwks> {
+    let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
+        "SELECT kid, public_key FROM signing_keys WHERE retired_at IS NULL OR publish_until > ? ORDER BY created_at DESC, kid",
+    )
+    .bind(now_ms())
+    .fetch_all(pool)
+    .await?;
+    let keys = rows
+        .into_iter()
+        .filter_map(|(kid, public_key)| {
+            <[u8; 32]>::try_from(public_key.as_slice()).ok().map(|key| Jwk::ed25519(&kid, &key))
+        })
+        .collect();
+    Ok(Jwks { keys })
 }

@@ -1,5 +1,6 @@
 //! The network client: a thin I/O shell over the sans-I/O core, one file per operation.
 
+pub mod auth_token;
 pub mod delete_user;
 pub mod init;
 pub(crate) mod runtime;
@@ -35,6 +36,8 @@ pub struct Client {
     local_store: Option<Arc<dyn SessionStore>>,
     session_store: Arc<dyn SessionStore>,
     update_user_handler: Mutex<Option<UpdateUserHandler>>,
+    token_refresh: tokio::sync::Mutex<()>,
+    token_refreshes: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Client {
@@ -111,6 +114,8 @@ impl Client {
             active: Mutex::new(None),
             session_store: Arc::new(MemoryStore::default()),
             update_user_handler: Mutex::new(None),
+            token_refresh: tokio::sync::Mutex::new(()),
+            token_refreshes: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -264,6 +269,16 @@ impl Client {
             .http
             .request(method, self.url(template)?)
             .header(reqwest::header::AUTHORIZATION, bearer(secret).as_str()))
+    }
+
+    /// Sends a request made with the active session. If the server says the session is dead (expired,
+    /// revoked elsewhere, user deleted), the client signs out locally too, keeping the username.
+    pub(crate) async fn send_authorized(&self, request: reqwest::RequestBuilder) -> Result<Vec<u8>> {
+        let answer = self.send_raw(request).await;
+        if let Err(Error::SessionNotValid) = answer {
+            self.deactivate(true)?;
+        }
+        answer
     }
 
     /// Sends a request; 2xx bodies decode as `T`, error bodies as [`Error`], anything else is

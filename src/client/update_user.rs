@@ -68,8 +68,10 @@ impl Client {
         };
 
         let request = UpdateUserRequest { username, email, profile, password_change };
-        let response: UpdateUserResponse =
-            self.send(self.authorized(reqwest::Method::PATCH, routes::USER, &active.secret)?.json(&request)).await?;
+        let body = self
+            .send_authorized(self.authorized(reqwest::Method::PATCH, routes::USER, &active.secret)?.json(&request))
+            .await?;
+        let response: UpdateUserResponse = serde_json::from_slice(&body).map_err(|_| Error::ServiceUnavailable)?;
         self.activate(ActiveSession { user: response.user.clone(), ..active })?;
         let handler = lock(&self.update_user_handler).clone();
         if let Some(handler) = handler {

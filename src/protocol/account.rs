@@ -92,3 +92,11 @@ pub struct UpdateUserResponse {
     /// The user as it is now (with a fresh authToken).
     pub user: User,
 }
+
+/// Answer of `POST …/auth-token`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthTokenResponse {
+    /// A fresh authToken for the session.
+    pub auth_token: String,
+}

@@ -34,7 +34,7 @@ pub(crate) fn identity(value: Option<&Value>, path: &str) -> Result<IdentityPubl
     })
 }
 
-pub(crate) fn kdf_params(value: Option<&Value>) -> Result<KdfParams> {
+pub(crate) fn kdf_params(value: Option<&Value>, path: &str) -> Result<KdfParams> {
     let kdf = value.and_then(Value::as_object).ok_or(Error::KdfParamsNotValid)?;
     let small = |name: &str| {
         kdf.get(name).and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok()).ok_or(Error::KdfParamsNotValid)
@@ -47,7 +47,7 @@ pub(crate) fn kdf_params(value: Option<&Value>) -> Result<KdfParams> {
         log_n: u8::try_from(small("logN")?).map_err(|_| Error::KdfParamsNotValid)?,
         r: small("r")?,
         p: small("p")?,
-        salt: bytes(kdf, "salt", "kdf.salt")?,
+        salt: bytes(kdf, "salt", &format!("{path}.salt"))?,
     };
     params.check()?;
     Ok(params)

@@ -8,7 +8,7 @@ mod sign_in;
 mod sign_up;
 mod user;
 
-pub use account::{ResumeRequest, ResumeResponse, UpdateUserRequest, UpdateUserResponse};
+pub use account::{AuthTokenResponse, ResumeRequest, ResumeResponse, UpdateUserRequest, UpdateUserResponse};
 pub use sign_in::{
     challenge_message, ChallengePurpose, PasswordChange, PreLoginRequest, PreLoginResponse, SignInRequest,
     SignInResponse, CHALLENGE_LEN,
@@ -38,6 +38,12 @@ pub mod routes {
     pub const SESSION: &str = "/v1/apps/{app_id}/session";
     /// The caller's user: `PATCH` updates it ([`super::UpdateUserRequest`]), `DELETE` deletes it.
     pub const USER: &str = "/v1/apps/{app_id}/user";
+    /// `POST`: a fresh authToken for the caller's session ([`super::AuthTokenResponse`]).
+    pub const AUTH_TOKEN: &str = "/v1/apps/{app_id}/auth-token";
+    /// `GET`: the app's token verification keys as a JWK set.
+    pub const JWKS: &str = "/v1/apps/{app_id}/jwks.json";
+    /// `GET …/{auth_token}` with the app's admin access token: the online check for app servers.
+    pub const ADMIN_AUTH_TOKEN: &str = "/v1/admin/auth-tokens/";
 }
 
 /// The `Authorization` header value for a session secret.

@@ -153,7 +153,7 @@ impl PasswordChange {
         Ok(Self {
             challenge: super::fields::bytes(fields, "challenge", "passwordChange.challenge")?,
             signature: super::fields::bytes(fields, "signature", "passwordChange.signature")?,
-            kdf: super::fields::kdf_params(fields.get("kdf"))?,
+            kdf: super::fields::kdf_params(fields.get("kdf"), "passwordChange.kdf")?,
             login_public_key: super::fields::bytes(fields, "loginPublicKey", "passwordChange.loginPublicKey")?,
             seed_backup: super::fields::seed_backup(fields.get("seedBackup"), "passwordChange.seedBackup")?,
         })

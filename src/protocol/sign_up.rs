@@ -48,7 +48,7 @@ impl SignUpRequest {
             session_length: validate::json::session_length(fields.get("sessionLength"))?,
             profile: validate::json::profile(fields.get("profile"))?,
             email: validate::json::email(fields.get("email"))?,
-            kdf: fields::kdf_params(fields.get("kdf"))?,
+            kdf: fields::kdf_params(fields.get("kdf"), "kdf")?,
             login_public_key: fields::bytes(fields, "loginPublicKey", "loginPublicKey")?,
             seed_backup: fields::seed_backup(fields.get("seedBackup"), "seedBackup")?,
             identity: fields::identity(fields.get("identity"), "identity")?,

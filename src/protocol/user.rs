@@ -77,4 +77,8 @@ pub struct ClientSettings {
     pub payments_mode: PaymentsMode,
     /// Highest protocol version the server speaks.
     pub protocol_version: u32,
+    /// `iss` of the app's authTokens; also the audience bound into signed challenges.
+    pub issuer: String,
+    /// Path of the app's JWK set (authToken verification keys).
+    pub jwks_url: String,
 }

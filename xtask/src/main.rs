@@ -26,8 +26,8 @@ fn test() -> Result<(), String> {
     run("cargo", &["run", "--quiet", "--example", "quickstart"])?;
     let mut totals = Totals::default();
     totals.add(&run_counted("python3", &["tests/vectors/check_vectors.py"])?);
-    totals.add(&run_counted("cargo", &["test", "--workspace", "--all-targets"])?);
-    totals.add(&run_counted("cargo", &["test", "--workspace", "--doc"])?);
+    totals.add(&run_counted("cargo", &["test", "--workspace", "--all-features", "--all-targets"])?);
+    totals.add(&run_counted("cargo", &["test", "--workspace", "--all-features", "--doc"])?);
     // One closing line over every suite, in the form CI runners read.
     println!("summary: {} passed, {} failed", totals.passed, totals.failed);
     Ok(())

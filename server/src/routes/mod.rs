@@ -1,5 +1,7 @@
 //! HTTP routes. Paths come from [`sealbase::protocol::routes`], shared with the client.
 
+mod admin;
+mod jwks;
 mod session;
 mod settings;
 mod sign_in;
@@ -50,6 +52,9 @@ pub fn router(state: AppState) -> Router {
         .route(routes::SIGN_IN, post(sign_in::sign_in))
         .route(routes::SESSION, post(session::resume).delete(session::sign_out))
         .route(routes::USER, patch(user::update_user).delete(user::delete_user))
+        .route(routes::AUTH_TOKEN, post(session::auth_token))
+        .route(routes::JWKS, get(jwks::jwks))
+        .route(&format!("{}{{auth_token}}", routes::ADMIN_AUTH_TOKEN), get(admin::check_auth_token))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(trace)
         .layer(PropagateRequestIdLayer::x_request_id())

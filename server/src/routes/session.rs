@@ -5,7 +5,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use sealbase::protocol::{ResumeRequest, ResumeResponse};
+use sealbase::protocol::{AuthTokenResponse, ResumeRequest, ResumeResponse};
 use sealbase::Error;
 
 use super::{json_body_or_empty, origin};
@@ -35,17 +35,39 @@ pub async fn resume(
         .execute(&state.db)
         .await?;
     let user = UserRow::by_id(&state.db, &session.user_id).await?.ok_or(Error::UserNotFound)?;
-    let auth_token =
-        state.tokens.issue(&app.id, &user.id, &session.session_id, expires_at).map_err(ApiError::Internal)?;
+    let auth_token = state
+        .tokens
+        .issue(&app.id, app.token_lifetime_secs, &user.id, &session.session_id, expires_at)
+        .map_err(ApiError::Internal)?;
     Ok(Json(ResumeResponse { user: user.to_user(&app, auth_token), expiration_date: iso(expires_at), session_length }))
 }
 
 /// Revokes the session: its secret stops working at once.
-pub async fn sign_out(State(state): State<AppState>, session: Authenticated) -> ApiResult<StatusCode> {
+pub async fn sign_out(
+    State(state): State<AppState>,
+    session: Authenticated,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
+    App::find(&state.db, &session.app_id).await?.check_origin(origin(&headers))?;
     sqlx::query("UPDATE sessions SET revoked_at = ? WHERE id = ?")
         .bind(now_ms())
         .bind(&session.session_id)
         .execute(&state.db)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A fresh authToken for the caller's live session (the session itself is not extended).
+pub async fn auth_token(
+    State(state): State<AppState>,
+    session: Authenticated,
+    headers: HeaderMap,
+) -> ApiResult<Json<AuthTokenResponse>> {
+    let app = App::find(&state.db, &session.app_id).await?;
+    app.check_origin(origin(&headers))?;
+    let auth_token = state
+        .tokens
+        .issue(&app.id, app.token_lifetime_secs, &session.user_id, &session.session_id, session.expires_at)
+        .map_err(ApiError::Internal)?;
+    Ok(Json(AuthTokenResponse { auth_token }))
 }

@@ -17,5 +17,5 @@ pub async fn client_settings(
 ) -> ApiResult<Json<ClientSettings>> {
     let app = App::find(&state.db, &app_id).await?;
     app.check_origin(super::origin(&headers))?;
-    Ok(Json(app.client_settings()))
+    Ok(Json(app.client_settings(&state.issuer)))
 }

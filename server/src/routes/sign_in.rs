@@ -32,7 +32,7 @@ pub async fn pre_login(
     let stored = UserRow::by_username(&state.db, &app.id, &request.username).await?.and_then(|user| user.kdf_params());
     let kdf = stored.unwrap_or_else(|| state.secret.fake_kdf_params(&app.id, &request.username));
     let challenge = state.secret.issue_challenge(&app.id, &request.username);
-    Ok(Json(PreLoginResponse { kdf, challenge, audience: state.audience.clone() }))
+    Ok(Json(PreLoginResponse { kdf, challenge, audience: state.issuer.clone() }))
 }
 
 /// Verifies the signed challenge and opens a session.
@@ -65,8 +65,10 @@ pub async fn sign_in(
     let (session, expires_at) =
         sessions::create(&mut tx, &user.id, request.remember_me, request.session_length).await?;
     tx.commit().await?;
-    let auth_token =
-        state.tokens.issue(&app.id, &user.id, &session.session_id, expires_at).map_err(ApiError::Internal)?;
+    let auth_token = state
+        .tokens
+        .issue(&app.id, app.token_lifetime_secs, &user.id, &session.session_id, expires_at)
+        .map_err(ApiError::Internal)?;
     tracing::info!(user_id = %user.id, "user signed in");
     Ok(Json(SignInResponse { user: user.to_user(&app, auth_token), session, seed_backup }))
 }
@@ -86,7 +88,7 @@ pub(crate) async fn verify_password_proof(
     let now = now_ms();
     throttle::check(&state.db, app_id, username, now).await?;
     challenges::spend(&state.db, &nonce, expires_at).await?;
-    let message = challenge_message(purpose, app_id, username, &challenge.0, &state.audience);
+    let message = challenge_message(purpose, app_id, username, &challenge.0, &state.issuer);
     let user = UserRow::by_username(&state.db, app_id, username).await?;
     match user {
         Some(user) if user.login_signature_valid(&message, signature) => {

@@ -80,8 +80,10 @@ pub async fn sign_up(
         sessions::create(&mut tx, &user_id, request.remember_me, request.session_length).await?;
     tx.commit().await?;
 
-    let auth_token =
-        state.tokens.issue(&app.id, &user_id, &session.session_id, expires_at).map_err(ApiError::Internal)?;
+    let auth_token = state
+        .tokens
+        .issue(&app.id, app.token_lifetime_secs, &user_id, &session.session_id, expires_at)
+        .map_err(ApiError::Internal)?;
     tracing::info!(user_id, "user signed up");
     let response = SignUpResponse {
         user: User {

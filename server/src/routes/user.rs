@@ -91,7 +91,7 @@ pub async fn update_user(
     tx.commit().await?;
     let auth_token = state
         .tokens
-        .issue(&app.id, &updated.id, &session.session_id, session.expires_at)
+        .issue(&app.id, app.token_lifetime_secs, &updated.id, &session.session_id, session.expires_at)
         .map_err(ApiError::Internal)?;
     Ok(Json(UpdateUserResponse { user: updated.to_user(&app, auth_token) }))
 }

@@ -1,0 +1,19 @@
+//! `GET /v1/apps/{app_id}/jwks.json`: the keys that verify this app's authTokens.
+
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::Json;
+
+use crate::apps::App;
+use crate::error::{ApiError, ApiResult};
+use crate::{tokens, AppState};
+
+/// The JWK set, cacheable for five minutes: a rotated-in key is published before it signs anything
+/// that matters to a cache this old only if verifiers refetch on an unknown `kid`, which they do.
+pub async fn jwks(State(state): State<AppState>, Path(app_id): Path<String>) -> ApiResult<impl IntoResponse> {
+    let app = App::find(&state.db, &app_id).await?;
+    let keys = tokens::published(&state.db).await.map_err(ApiError::Internal)?;
+    tracing::debug!(app_id = %app.id, keys = keys.keys.len(), "jwks served");
+    Ok(([(header::CACHE_CONTROL, "public, max-age=300")], Json(keys)))
+}
