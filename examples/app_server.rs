@@ -42,7 +42,8 @@ pub struct Refused(VerifyError);
 impl IntoResponse for Refused {
     fn into_response(self) -> Response {
         let status = match self.0 {
-            VerifyError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            // Our own misconfiguration (wrong admin token) is not the user's fault.
+            VerifyError::Unavailable | VerifyError::AccessTokenInvalid => StatusCode::SERVICE_UNAVAILABLE,
             VerifyError::UserNotFound => StatusCode::NOT_FOUND,
             _ => StatusCode::UNAUTHORIZED,
         };

@@ -30,6 +30,9 @@ enum Command {
         /// `iss` claim of issued authTokens.
         #[arg(long, env = "SEALBASE_ISSUER", default_value = "sealbase")]
         issuer: String,
+        /// Pre-login and sign-in requests one client address may make per minute.
+        #[arg(long, env = "SEALBASE_ADDRESS_BUDGET", default_value_t = 300)]
+        address_budget_per_minute: u32,
     },
     /// Manage apps.
     App {
@@ -99,10 +102,12 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     match Cli::parse().command {
-        Command::Serve { database, bind, issuer } => {
-            let server = Server::open(Config { issuer, ..Config::new(database.database) }).await?;
+        Command::Serve { database, bind, issuer, address_budget_per_minute } => {
+            let server =
+                Server::open(Config { issuer, address_budget_per_minute, ..Config::new(database.database) }).await?;
             let listener = tokio::net::TcpListener::bind(&bind).await?;
-            tracing::info!(address = %listener.local_addr()?, "sealbase-server listening");
+            // On stdout, for scripts (port 0 picks a free port).
+            println!("listening on http://{}", listener.local_addr()?);
             server.serve(listener).await
         }
         Command::App {

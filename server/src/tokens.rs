@@ -90,7 +90,7 @@ impl TokenSigner {
     }
 }
 
-async fn create_key(pool: &SqlitePool) -> anyhow::Result<(String, Vec<u8>)> {
+async fn create_key(db: impl sqlx::SqliteExecutor<'_>) -> anyhow::Result<(String, Vec<u8>)> {
     let key = SigningKey::generate(&mut rand::rngs::OsRng);
     let der = key.to_pkcs8_der()?.as_bytes().to_vec();
     let kid = uuid::Uuid::new_v4().simple().to_string();
@@ -99,23 +99,32 @@ async fn create_key(pool: &SqlitePool) -> anyhow::Result<(String, Vec<u8>)> {
         .bind(&der)
         .bind(key.verifying_key().as_bytes().as_slice())
         .bind(now_ms())
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok((kid, der))
 }
 
-/// Creates a new signing key and retires the others. A retired key stays published for the longest
-/// token lifetime of any app, which covers every token it signed; then it leaves the JWKS.
+/// How long after a rotation other servers on the same database may still sign with the old key
+/// (they reload once a minute), with margin.
+const RELOAD_GRACE_MS: i64 = 2 * 60 * 1000;
+
+/// Creates a new signing key and retires the others, in one transaction. A retired key stays
+/// published for the longest token lifetime of any app (plus the time other servers take to notice the
+/// rotation), which covers every token it signed; then it leaves the JWKS.
 pub async fn rotate(pool: &SqlitePool) -> anyhow::Result<String> {
     let now = now_ms();
+    let mut tx = pool.begin().await?;
     let longest_lifetime_ms: i64 =
-        sqlx::query_scalar("SELECT COALESCE(MAX(token_lifetime_secs), 3600) * 1000 FROM apps").fetch_one(pool).await?;
+        sqlx::query_scalar("SELECT COALESCE(MAX(token_lifetime_secs), 3600) * 1000 FROM apps")
+            .fetch_one(&mut *tx)
+            .await?;
     sqlx::query("UPDATE signing_keys SET retired_at = ?, publish_until = ? WHERE retired_at IS NULL")
         .bind(now)
-        .bind(now + longest_lifetime_ms)
-        .execute(pool)
+        .bind(now + longest_lifetime_ms + RELOAD_GRACE_MS)
+        .execute(&mut *tx)
         .await?;
-    let (kid, _) = create_key(pool).await?;
+    let (kid, _) = create_key(&mut *tx).await?;
+    tx.commit().await?;
     Ok(kid)
 }
 

@@ -77,9 +77,9 @@ impl Verifier {
     /// once, which is how rotated-in keys are learnt.
     pub async fn verify(&self, token: &str) -> Result<VerifiedToken, VerifyError> {
         match self.verify_cached(token) {
-            Err(VerifyError::UnknownKey) if self.may_refetch() => {
+            Err(VerifyError::UnknownKey) if self.claim_refetch() => {
                 let fresh: Jwks = fetch_json(&self.http, self.jwks_url.clone()).await?;
-                *self.keys.write().unwrap_or_else(std::sync::PoisonError::into_inner) = (fresh, Instant::now());
+                self.keys.write().unwrap_or_else(std::sync::PoisonError::into_inner).0 = fresh;
                 self.verify_cached(token)
             }
             other => other,
@@ -92,8 +92,15 @@ impl Verifier {
         verify(token, &keys.0, &self.app_id, &self.issuer)
     }
 
-    fn may_refetch(&self) -> bool {
-        self.keys.read().unwrap_or_else(std::sync::PoisonError::into_inner).1.elapsed() >= self.refetch_interval
+    /// True for at most one caller per interval: the slot is taken before fetching, so neither a burst
+    /// of forged tokens nor an unreachable server turns into a burst of requests.
+    fn claim_refetch(&self) -> bool {
+        let mut keys = self.keys.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if keys.1.elapsed() < self.refetch_interval {
+            return false;
+        }
+        keys.1 = Instant::now();
+        true
     }
 
     /// Offline verification, then the server's online check: fails with `Revoked` once the session is

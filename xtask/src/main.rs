@@ -1,13 +1,21 @@
-//! Project tasks. `cargo xtask test` runs every suite, installing what they need first.
+//! Project tasks.
+//!
+//! - `cargo xtask test`: installs what the suites need (idempotently), then runs every suite.
+//! - `cargo xtask pkg`: builds the npm package into `pkg/`.
 
-use std::process::{Command, ExitCode};
+mod pkg;
+mod run;
+mod setup;
+
+use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
     let result = match task.as_str() {
         "test" => test(),
+        "pkg" => setup::tools().and_then(|tools| pkg::build(&tools)),
         _ => {
-            eprintln!("usage: cargo xtask test");
+            eprintln!("usage: cargo xtask test | pkg");
             return ExitCode::from(2);
         }
     };
@@ -20,65 +28,35 @@ fn main() -> ExitCode {
     }
 }
 
-/// Every suite, in order of cost: unit + integration + doc tests, the independent vector check, and
-/// the quickstart (so the README's first command cannot rot).
+/// Every suite: native Rust (unit, integration, doc), the independent vector check, the quickstart,
+/// the storage layer in Chromium (wasm-bindgen-test), the npm package's types, and its flows in Node
+/// and in headless Chromium against a real server.
 fn test() -> Result<(), String> {
-    run("cargo", &["run", "--quiet", "--example", "quickstart"])?;
-    let mut totals = Totals::default();
-    totals.add(&run_counted("python3", &["tests/vectors/check_vectors.py"])?);
-    totals.add(&run_counted("cargo", &["test", "--workspace", "--all-features", "--all-targets"])?);
-    totals.add(&run_counted("cargo", &["test", "--workspace", "--all-features", "--doc"])?);
+    let tools = setup::tools()?;
+    let mut totals = run::Totals::default();
+    run::status("cargo", &["run", "--quiet", "--example", "quickstart"], &[])?;
+    totals.add(&run::counted("python3", &["tests/vectors/check_vectors.py"], &[])?);
+    let native = ["--workspace", "--exclude", "sealbase-wasm", "--all-features"];
+    totals.add(&run::counted("cargo", &[&["test"][..], &native, &["--all-targets"]].concat(), &[])?);
+    totals.add(&run::counted("cargo", &[&["test"][..], &native, &["--doc"]].concat(), &[])?);
+    totals.add(&run::counted(
+        "cargo",
+        &["test", "-p", "sealbase-wasm", "--target", "wasm32-unknown-unknown"],
+        &[
+            ("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", tools.test_runner.as_str()),
+            ("CHROMEDRIVER", setup::CHROMEDRIVER),
+            ("WASM_BINDGEN_TEST_TIMEOUT", "120"),
+        ],
+    )?);
+    pkg::build(&tools)?;
+    run::status("cargo", &["build", "--quiet", "-p", "sealbase-server"], &[])?;
+    run::status(&tools.bin("tsc"), &["--noEmit", "-p", "tests/js/tsconfig.json"], &[])?;
+    totals.add(&run::counted(
+        "node",
+        &["--test", "--test-reporter=tap", "--test-concurrency=1", "tests/js/"],
+        &[("SEALBASE_SERVER_BIN", "target/debug/sealbase-server")],
+    )?);
     // One closing line over every suite, in the form CI runners read.
     println!("summary: {} passed, {} failed", totals.passed, totals.failed);
     Ok(())
-}
-
-#[derive(Default)]
-struct Totals {
-    passed: u64,
-    failed: u64,
-}
-
-impl Totals {
-    /// Adds the counts of lines like `test result: ok. 12 passed; 0 failed; …` or `vectors: 6 passed, 0 failed`.
-    fn add(&mut self, output: &str) {
-        for line in output.lines() {
-            let count = |word: &str| {
-                let words: Vec<&str> =
-                    line.split(|c: char| c.is_whitespace() || c == ';' || c == ',').filter(|w| !w.is_empty()).collect();
-                words.windows(2).find(|pair| pair[1] == word).and_then(|pair| pair[0].parse::<u64>().ok())
-            };
-            if let (Some(passed), Some(failed)) = (count("passed"), count("failed")) {
-                self.passed += passed;
-                self.failed += failed;
-            }
-        }
-    }
-}
-
-/// Runs a suite, echoing its output and returning it for counting.
-fn run_counted(program: &str, args: &[&str]) -> Result<String, String> {
-    eprintln!("xtask: {program} {}", args.join(" "));
-    let output = Command::new(program)
-        .args(args)
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(|e| format!("cannot start {program}: {e}"))?;
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    print!("{stdout}");
-    if output.status.success() {
-        Ok(stdout)
-    } else {
-        Err(format!("`{program} {}` failed ({})", args.join(" "), output.status))
-    }
-}
-
-fn run(program: &str, args: &[&str]) -> Result<(), String> {
-    eprintln!("xtask: {program} {}", args.join(" "));
-    let status = Command::new(program).args(args).status().map_err(|e| format!("cannot start {program}: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("`{program} {}` failed ({status})", args.join(" ")))
-    }
 }

@@ -9,8 +9,8 @@ use crate::apps::App;
 use crate::error::{ApiError, ApiResult};
 use crate::{tokens, AppState};
 
-/// The JWK set, cacheable for five minutes: a rotated-in key is published before it signs anything
-/// that matters to a cache this old only if verifiers refetch on an unknown `kid`, which they do.
+/// The JWK set, cacheable for five minutes. A key is published from the moment it signs, so verifiers
+/// must (and the `Verifier` does) refetch on an unknown `kid` rather than wait for the cache to age.
 pub async fn jwks(State(state): State<AppState>, Path(app_id): Path<String>) -> ApiResult<impl IntoResponse> {
     let app = App::find(&state.db, &app_id).await?;
     let keys = tokens::published(&state.db).await.map_err(ApiError::Internal)?;

@@ -1,0 +1,131 @@
+// The npm package in Node (>= 20): the same flows as in the browser, with memory in place of Web Storage.
+// One module instance per test file, so one app: the steps run in order.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import sealbase, * as named from '../../pkg/node.js';
+import { startServer } from './support.mjs';
+
+let server;
+let app;
+before(async () => {
+  server = await startServer();
+  app = server.createApp();
+});
+after(() => server.stop());
+
+const PASSWORD = 'correct horse battery';
+
+async function rejection(promise) {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  assert.fail('expected a rejection');
+}
+
+function assertError(error, name, status, message) {
+  assert.ok(error instanceof Error, `${error} is an Error`);
+  assert.deepEqual({ name: error.name, status: error.status, message: error.message }, { name, status, message });
+}
+
+test('the default export and the named exports are the same functions', () => {
+  for (const name of ['init', 'signUp', 'signIn', 'signOut', 'updateUser', 'deleteUser', 'getAuthToken']) {
+    assert.equal(typeof sealbase[name], 'function', name);
+    assert.equal(sealbase[name], named[name], name);
+  }
+});
+
+test('calls before init fail with AppIdNotSet', async () => {
+  assertError(await rejection(sealbase.signUp({ username: 'a', password: PASSWORD })), 'AppIdNotSet', 400, 'App ID not set yet. Make sure to configure app ID.');
+});
+
+test('init validates its parameters, then resolves {} for a new app', async () => {
+  assertError(await rejection(sealbase.init()), 'ParamsMustBeObject', 400, 'Parameters passed to function must be placed inside an object.');
+  assertError(await rejection(sealbase.init({})), 'AppIdMissing', 400, 'Application ID missing.');
+  assertError(await rejection(sealbase.init({ appId: 5 })), 'AppIdMustBeString', 400, 'Application ID must be a string.');
+  assertError(await rejection(sealbase.init({ appId: '' })), 'AppIdCannotBeBlank', 400, 'Application ID cannot be blank.');
+  assertError(
+    await rejection(sealbase.init({ appId: app.appId, endpoint: server.url, updateUserHandler: 'nope' })),
+    'UpdateUserHandlerMustBeFunction', 400, 'Update user handler must be a function.',
+  );
+  assert.deepEqual(await sealbase.init({ appId: app.appId, endpoint: server.url }), {});
+  assert.deepEqual(await sealbase.init({ appId: app.appId, endpoint: server.url }), {}, 'idempotent');
+  assertError(await rejection(sealbase.init({ appId: 'another-app', endpoint: server.url })), 'AppIdAlreadySet', 409, 'Application ID already set.');
+});
+
+const updates = [];
+test('signUp resolves the user with exactly the userbase-js keys', async () => {
+  await sealbase.init({ appId: app.appId, endpoint: server.url, updateUserHandler: (update) => updates.push(update) });
+  const user = await sealbase.signUp({ username: 'Ada', password: PASSWORD, email: 'Ada@Example.com', profile: { plan: 'pro' }, rememberMe: 'local' });
+  assert.deepEqual(Object.keys(user).sort(), ['authToken', 'creationDate', 'email', 'paymentsMode', 'profile', 'userId', 'username']);
+  assert.equal(user.username, 'ada');
+  assert.equal(user.email, 'ada@example.com');
+  assert.deepEqual(user.profile, { plan: 'pro' });
+  assert.equal(user.paymentsMode, 'disabled');
+  assert.match(user.creationDate, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  assert.equal(user.authToken.split('.').length, 3);
+  assertError(await rejection(sealbase.signUp({ username: 'bob', password: PASSWORD })), 'UserAlreadySignedIn', 400, 'Already signed in.');
+  assert.deepEqual(Object.keys(await sealbase.init({ appId: app.appId, endpoint: server.url })), ['user'], 'init while signed in gives the user');
+});
+
+test('getAuthToken returns a token valid for the next five minutes', async () => {
+  const token = await sealbase.getAuthToken();
+  const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url'));
+  assert.equal(claims.aud, app.appId);
+  assert.ok(claims.exp - Date.now() / 1000 >= 300);
+});
+
+test('updateUser changes the user and calls the update handler', async () => {
+  assertError(await rejection(sealbase.updateUser({})), 'ParamsMissing', 400, 'Parameters expected are missing.');
+  assertError(await rejection(sealbase.updateUser({ newPassword: 'a new password' })), 'CurrentPasswordMissing', 400, 'Current password missing.');
+  assertError(
+    await rejection(sealbase.updateUser({ currentPassword: 'wrong password', newPassword: 'a new password' })),
+    'CurrentPasswordIncorrect', 401, 'Current password is incorrect.',
+  );
+  assert.equal(await sealbase.updateUser({ email: null, profile: { plan: 'team' } }), undefined);
+  assert.equal(updates.length, 1);
+  assert.equal(updates[0].user.email, undefined);
+  assert.deepEqual(updates[0].user.profile, { plan: 'team' });
+  await sealbase.updateUser({ currentPassword: PASSWORD, newPassword: 'a new password' });
+  assert.equal(updates.length, 2);
+});
+
+test('signOut, then init reports the last used username; signIn brings the user back', async () => {
+  assert.equal(await sealbase.signOut(), undefined);
+  assertError(await rejection(sealbase.signOut()), 'UserNotSignedIn', 400, 'Not signed in.');
+  assert.deepEqual(await sealbase.init({ appId: app.appId, endpoint: server.url }), { lastUsedUsername: 'ada' });
+  assertError(await rejection(sealbase.signIn({ username: 'ada', password: PASSWORD })), 'UsernameOrPasswordMismatch', 401, 'Username or password mismatch.');
+  const user = await sealbase.signIn({ username: 'ada', password: 'a new password', rememberMe: 'session' });
+  assert.equal(user.username, 'ada');
+});
+
+test('deleteUser signs out and frees the username', async () => {
+  assert.equal(await sealbase.deleteUser(), undefined);
+  assert.deepEqual(await sealbase.init({ appId: app.appId, endpoint: server.url }), {});
+  assertError(await rejection(sealbase.deleteUser()), 'UserNotSignedIn', 400, 'Not signed in.');
+  const again = await sealbase.signUp({ username: 'ada', password: PASSWORD, rememberMe: 'none' });
+  assert.equal(again.username, 'ada');
+  await sealbase.signOut();
+});
+
+test('a panic inside the module rejects the pending call instead of leaving it pending', () => {
+  // In a child process: after a panic the module traps, which Node reports as an uncaught RuntimeError
+  // (fatal unless the app handles it, like any uncaught exception). The child observes that and
+  // reports how the pending Promise settled.
+  const script = `
+    process.on('uncaughtException', (error) => console.log(JSON.stringify({ trap: String(error) })));
+    const sealbase = await import(${JSON.stringify(new URL('../../pkg/node.js', import.meta.url).href)});
+    const timeout = new Promise((resolve) => setTimeout(() => resolve({ pending: true }), 5000));
+    const outcome = await Promise.race([
+      sealbase.__panicForTests().then(() => ({ resolved: true }), (e) => ({ name: e.name, status: e.status, isError: e instanceof Error })),
+      timeout,
+    ]);
+    console.log(JSON.stringify(outcome));
+    process.exit(0);
+  `;
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+  assert.deepEqual(lines, [{ trap: 'RuntimeError: unreachable' }, { name: 'ServiceUnavailable', status: 503, isError: true }]);
+});

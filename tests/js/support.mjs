@@ -1,0 +1,83 @@
+// Shared fixtures of the JavaScript suites: a real sealbase-server on loopback (SQLite in a temp dir),
+// apps created with its CLI, a static server for the package and the test page, headless Chromium.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, extname, resolve } from 'node:path';
+
+const repo = resolve(import.meta.dirname, '../..');
+const serverBin = resolve(repo, process.env.SEALBASE_SERVER_BIN ?? 'target/debug/sealbase-server');
+
+export async function startServer() {
+  const dir = mkdtempSync(join(tmpdir(), 'sealbase-js-'));
+  const database = `sqlite://${join(dir, 'sealbase.db')}`;
+  const child = spawn(serverBin, ['serve', '--database', database, '--bind', '127.0.0.1:0', '--address-budget-per-minute', '100000'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, RUST_LOG: 'warn' },
+  });
+  const url = await new Promise((resolveUrl, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const match = out.match(/listening on (http:\/\/\S+)/);
+      if (match) resolveUrl(match[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`sealbase-server exited with ${code}`)));
+  });
+  return {
+    url,
+    createApp(options = []) {
+      const out = execFileSync(serverBin, ['app', 'create', '--database', database, '--name', 'test', ...options]);
+      return JSON.parse(out.toString());
+    },
+    stop() {
+      child.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
+
+// Serves `/pkg/*` from the built package and `/` as the test page.
+export async function startStaticServer() {
+  const server = createServer((request, response) => {
+    const path = request.url === '/' ? join(repo, 'tests/js/page/index.html') : join(repo, decodeURIComponent(request.url.split('?')[0]));
+    if (!path.startsWith(join(repo, 'pkg')) && !path.startsWith(join(repo, 'tests/js/page'))) {
+      response.writeHead(404).end();
+      return;
+    }
+    try {
+      const body = readFileSync(path);
+      response.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream' }).end(body);
+    } catch {
+      response.writeHead(404).end();
+    }
+  });
+  await new Promise((done) => server.listen(0, '127.0.0.1', done));
+  return { url: `http://127.0.0.1:${server.address().port}`, stop: () => server.close() };
+}
+
+export const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
+
+// A browser with its own profile directory; `profile` lets a test restart the same browser.
+export async function launchBrowser(profile = mkdtempSync(join(tmpdir(), 'sealbase-profile-'))) {
+  const { chromium } = await import('playwright-core');
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: chromiumArgs,
+  });
+  return { context, profile };
+}

@@ -1,0 +1,32 @@
+// Type-checked (tsc --noEmit) usage of the package's declarations, as an app would write it.
+import sealbase, { signIn, type User, type SealbaseError, type InitResult } from 'sealbase';
+
+async function main(): Promise<void> {
+  const result: InitResult = await sealbase.init({
+    appId: 'app',
+    endpoint: 'http://127.0.0.1:8080',
+    updateUserHandler: ({ user }) => console.log(user.username),
+  });
+  if (result.lastUsedUsername) console.log(`welcome back, ${result.lastUsedUsername}`);
+  const user: User = await sealbase.signUp({
+    username: 'ada',
+    password: 'correct horse battery',
+    profile: { plan: 'pro' },
+    rememberMe: 'local',
+    sessionLength: 48,
+  });
+  const again: User = await signIn({ username: user.username, password: 'correct horse battery', rememberMe: 'session' });
+  await sealbase.updateUser({ email: null, profile: null, currentPassword: 'a', newPassword: 'b' });
+  const token: string = await sealbase.getAuthToken();
+  console.log(again.paymentsMode, token.length, user.trialExpirationDate ?? 'no trial');
+  await sealbase.signOut();
+  await sealbase.deleteUser();
+}
+
+main().catch((error: SealbaseError) => {
+  const name: SealbaseError['name'] = error.name;
+  if (name === 'UsernameAlreadyExists' && error.status === 409) console.log('taken');
+});
+
+// @ts-expect-error rememberMe is one of 'local' | 'session' | 'none'
+void sealbase.signUp({ username: 'a', password: 'b', rememberMe: 'forever' });

@@ -1,0 +1,43 @@
+// The package's API over the wasm exports: lazy module start, Promises that always settle, and errors
+// that are always real `Error`s with `name`, `message` and `status`.
+import * as wasm from './sealbase_wasm.js';
+
+const serviceUnavailable = () =>
+  Object.assign(new Error('Service unavailable.'), { name: 'ServiceUnavailable', status: 503 });
+
+// Our errors carry a numeric status; anything else (a trap, a TypeError) is unexpected.
+const asPublicError = (error) =>
+  error instanceof Error && typeof error.status === 'number' ? error : serviceUnavailable();
+
+export function createApi(start) {
+  const pending = new Set();
+  let started;
+  const ready = () => {
+    started ??= Promise.resolve(start()).then(() => {
+      // A Rust panic traps the module; reject everything in flight so no Promise hangs forever.
+      wasm.setPanicHandler(() => {
+        for (const reject of pending) reject(serviceUnavailable());
+        pending.clear();
+      });
+    });
+    return started;
+  };
+  const wrap = (name) => (params) =>
+    new Promise((resolve, reject) => {
+      pending.add(reject);
+      ready()
+        .then(() => wasm[name](params))
+        .then(resolve, (error) => reject(asPublicError(error)))
+        .finally(() => pending.delete(reject));
+    });
+  return {
+    init: wrap('init'),
+    signUp: wrap('signUp'),
+    signIn: wrap('signIn'),
+    signOut: wrap('signOut'),
+    updateUser: wrap('updateUser'),
+    deleteUser: wrap('deleteUser'),
+    getAuthToken: wrap('getAuthToken'),
+    __panicForTests: wrap('__panicForTests'),
+  };
+}

@@ -1,0 +1,10 @@
+// Browser entry: the wasm module is fetched next to this file on first use.
+import startWasm from './sealbase_wasm.js';
+import { createApi } from './api.js';
+
+const api = createApi(() => startWasm({ module_or_path: new URL('./sealbase_wasm_bg.wasm', import.meta.url) }));
+
+export const { init, signUp, signIn, signOut, updateUser, deleteUser, getAuthToken } = api;
+export default { init, signUp, signIn, signOut, updateUser, deleteUser, getAuthToken };
+/** @internal Test hook: panics inside the module. */
+export const __panicForTests = api.__panicForTests;

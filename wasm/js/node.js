@@ -1,0 +1,14 @@
+// Node entry (>= 20): the wasm module is read from disk. Node has no Web Storage, so `rememberMe`
+// 'local' and 'session' keep the session in memory for the life of the process.
+import { readFile } from 'node:fs/promises';
+import startWasm from './sealbase_wasm.js';
+import { createApi } from './api.js';
+
+const api = createApi(async () =>
+  startWasm({ module_or_path: await readFile(new URL('./sealbase_wasm_bg.wasm', import.meta.url)) }),
+);
+
+export const { init, signUp, signIn, signOut, updateUser, deleteUser, getAuthToken } = api;
+export default { init, signUp, signIn, signOut, updateUser, deleteUser, getAuthToken };
+/** @internal Test hook: panics inside the module. */
+export const __panicForTests = api.__panicForTests;

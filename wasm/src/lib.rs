@@ -1,0 +1,221 @@
+//! The `sealbase` npm package: a thin wasm-bindgen binding over the `sealbase` client with the JavaScript
+//! surface of userbase-js (`init`, `signUp`, `signIn`, `signOut`, `updateUser`, `deleteUser`, plus
+//! `getAuthToken`). Parameters are checked here in userbase-js's order with its error names; everything
+//! else is the Rust SDK. The hand-written `js/` wrapper turns these exports into the package's API.
+#![forbid(unsafe_code)]
+
+mod convert;
+pub mod storage;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use convert::{field, js_error, params_object, to_js, JsResult};
+use sealbase::validate::json;
+use sealbase::{Client, Error, Init, SignIn, SignUp, UpdateUser};
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+
+struct Sdk {
+    app_id: String,
+    client: Rc<Client>,
+    update_user_handler: Option<js_sys::Function>,
+}
+
+thread_local! {
+    static SDK: RefCell<Option<Rc<Sdk>>> = const { RefCell::new(None) };
+    static PANIC_HANDLER: RefCell<Option<js_sys::Function>> = const { RefCell::new(None) };
+}
+
+fn sdk() -> Result<Rc<Sdk>, Error> {
+    SDK.with(|sdk| sdk.borrow().clone()).ok_or(Error::AppIdNotSet)
+}
+
+/// Registers the JavaScript function that a Rust panic calls (with the panic message) before the
+/// module traps, so the wrapper can reject every pending Promise instead of leaving them hanging.
+#[wasm_bindgen(js_name = setPanicHandler)]
+pub fn set_panic_handler(handler: js_sys::Function) {
+    PANIC_HANDLER.with(|slot| *slot.borrow_mut() = Some(handler));
+    std::panic::set_hook(Box::new(|info| {
+        let message = JsValue::from_str(&info.to_string());
+        PANIC_HANDLER.with(|slot| {
+            if let Ok(slot) = slot.try_borrow() {
+                if let Some(handler) = slot.as_ref() {
+                    let _ = handler.call1(&JsValue::NULL, &message);
+                }
+            }
+        });
+    }));
+}
+
+/// Test hook: panics, so the test suite can check that no Promise is left pending by a panic.
+#[doc(hidden)]
+#[wasm_bindgen(js_name = __panicForTests)]
+pub async fn panic_for_tests() -> JsResult {
+    panic!("deliberate panic from __panicForTests");
+}
+
+/// `init({ appId, endpoint, sessionLength?, updateUserHandler? })` → `{}` · `{ lastUsedUsername }` · `{ user }`.
+#[wasm_bindgen]
+pub async fn init(params: JsValue) -> JsResult {
+    run_init(params).await.map_err(|error| js_error(&error))
+}
+
+async fn run_init(params: JsValue) -> Result<JsValue, Error> {
+    let params = params_object(&params)?;
+    let app_id = match field(&params, "appId") {
+        None | Some(Value::Null) => return Err(Error::AppIdMissing),
+        Some(Value::String(app_id)) => app_id,
+        Some(_) => return Err(Error::AppIdMustBeString),
+    };
+    if app_id.trim().is_empty() {
+        return Err(Error::AppIdCannotBeBlank);
+    }
+    let handler = params_function(&params, "updateUserHandler")?;
+    let session_length = match field(&params, "sessionLength") {
+        None | Some(Value::Null) => None,
+        present => Some(json::session_length(present.as_ref())?),
+    };
+    let sdk = match SDK.with(|sdk| sdk.borrow().clone()) {
+        Some(sdk) if sdk.app_id != app_id => return Err(Error::AppIdAlreadySet),
+        Some(sdk) => sdk,
+        None => {
+            let endpoint = match field(&params, "endpoint") {
+                Some(Value::String(endpoint)) => endpoint,
+                None | Some(Value::Null) => default_endpoint().ok_or(Error::EndpointNotValid)?,
+                Some(_) => return Err(Error::EndpointNotValid),
+            };
+            let client = storage::with_platform_stores(Client::new(&app_id, &endpoint)?);
+            let sdk = Rc::new(Sdk { app_id: app_id.clone(), client: Rc::new(client), update_user_handler: None });
+            SDK.with(|slot| *slot.borrow_mut() = Some(sdk.clone()));
+            sdk
+        }
+    };
+    if handler.is_some() {
+        let updated =
+            Rc::new(Sdk { app_id: sdk.app_id.clone(), client: sdk.client.clone(), update_user_handler: handler });
+        SDK.with(|slot| *slot.borrow_mut() = Some(updated));
+    }
+    sdk.client.client_settings().await?;
+    let result = sdk.client.init(Init { session_length }).await?;
+    to_js(&result)
+}
+
+/// In a browser the API defaults to the page's own origin.
+fn default_endpoint() -> Option<String> {
+    web_sys::window()?.location().origin().ok()
+}
+
+fn params_function(params: &js_sys::Object, name: &str) -> Result<Option<js_sys::Function>, Error> {
+    let value = js_sys::Reflect::get(params, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    value.dyn_into::<js_sys::Function>().map(Some).map_err(|_| Error::UpdateUserHandlerMustBeFunction)
+}
+
+/// `signUp({ username, password, email?, profile?, rememberMe?, sessionLength? })` → `user`.
+#[wasm_bindgen(js_name = signUp)]
+pub async fn sign_up(params: JsValue) -> JsResult {
+    run_sign_up(params).await.map_err(|error| js_error(&error))
+}
+
+async fn run_sign_up(params: JsValue) -> Result<JsValue, Error> {
+    let params = params_object(&params)?;
+    let sdk = sdk()?;
+    let username = json::username(field(&params, "username").as_ref())?;
+    let password = password_field(&params, "password", &sdk).await?;
+    let remember_me = json::remember_me(field(&params, "rememberMe").as_ref())?;
+    let session_length = json::session_length(field(&params, "sessionLength").as_ref())?;
+    let profile = json::profile(field(&params, "profile").as_ref())?;
+    let email = json::email(field(&params, "email").as_ref())?;
+    let user = sdk
+        .client
+        .sign_up(SignUp { username, password, email, profile, remember_me, session_length: Some(session_length) })
+        .await?;
+    to_js(&user)
+}
+
+/// Missing / not a string / blank / too long, then the app's minimum (settings are cached by `init`).
+async fn password_field(params: &js_sys::Object, name: &str, sdk: &Sdk) -> Result<String, Error> {
+    let value = field(params, name);
+    let password = json::password(value.as_ref())?.to_owned();
+    let min_len = sdk.client.client_settings().await?.password_min_length;
+    sealbase::validate::password_min_len(&password, min_len)?;
+    Ok(password)
+}
+
+/// `signIn({ username, password, rememberMe?, sessionLength? })` → `user`.
+#[wasm_bindgen(js_name = signIn)]
+pub async fn sign_in(params: JsValue) -> JsResult {
+    run_sign_in(params).await.map_err(|error| js_error(&error))
+}
+
+async fn run_sign_in(params: JsValue) -> Result<JsValue, Error> {
+    let params = params_object(&params)?;
+    let sdk = sdk()?;
+    let username = json::username(field(&params, "username").as_ref())?;
+    let password = json::password(field(&params, "password").as_ref())?.to_owned();
+    let remember_me = json::remember_me(field(&params, "rememberMe").as_ref())?;
+    let session_length = json::session_length(field(&params, "sessionLength").as_ref())?;
+    let user =
+        sdk.client.sign_in(SignIn { username, password, remember_me, session_length: Some(session_length) }).await?;
+    to_js(&user)
+}
+
+/// `signOut()` → `undefined`.
+#[wasm_bindgen(js_name = signOut)]
+pub async fn sign_out() -> JsResult {
+    async { sdk()?.client.sign_out().await.map(|()| JsValue::UNDEFINED) }.await.map_err(|error| js_error(&error))
+}
+
+/// `deleteUser()` → `undefined`.
+#[wasm_bindgen(js_name = deleteUser)]
+pub async fn delete_user() -> JsResult {
+    async { sdk()?.client.delete_user().await.map(|()| JsValue::UNDEFINED) }.await.map_err(|error| js_error(&error))
+}
+
+/// `getAuthToken()` → a token valid for at least five more minutes.
+#[wasm_bindgen(js_name = getAuthToken)]
+pub async fn get_auth_token() -> JsResult {
+    async { sdk()?.client.auth_token().await.map(|token| JsValue::from_str(&token)) }
+        .await
+        .map_err(|error| js_error(&error))
+}
+
+/// `updateUser({ username?, currentPassword?, newPassword?, email?, profile? })` → `undefined`; then
+/// `updateUserHandler({ user })`.
+#[wasm_bindgen(js_name = updateUser)]
+pub async fn update_user(params: JsValue) -> JsResult {
+    run_update_user(params).await.map_err(|error| js_error(&error))
+}
+
+async fn run_update_user(params: JsValue) -> Result<JsValue, Error> {
+    let params = params_object(&params)?;
+    let sdk = sdk()?;
+    if sdk.client.current_user().is_none() {
+        return Err(Error::UserNotSignedIn);
+    }
+    let username = match field(&params, "username") {
+        None => None,
+        present => Some(json::username(present.as_ref())?),
+    };
+    let new_password = match field(&params, "newPassword") {
+        None => None,
+        Some(_) => Some(password_field(&params, "newPassword", &sdk).await?),
+    };
+    let current_password = match (field(&params, "currentPassword"), &new_password) {
+        (None | Some(Value::Null), Some(_)) => return Err(Error::CurrentPasswordMissing),
+        (Some(Value::String(current)), _) => Some(current),
+        (Some(_), Some(_)) => return Err(Error::CurrentPasswordMissing),
+        _ => None,
+    };
+    let email = field(&params, "email").map(|value| json::email(Some(&value))).transpose()?;
+    let profile = field(&params, "profile").map(|value| json::profile(Some(&value))).transpose()?;
+    sdk.client.update_user(UpdateUser { username, current_password, new_password, email, profile }).await?;
+    if let (Some(handler), Some(user)) = (&sdk.update_user_handler, sdk.client.current_user()) {
+        let argument = to_js(&serde_json::json!({ "user": user }))?;
+        let _ = handler.call1(&JsValue::NULL, &argument);
+    }
+    Ok(JsValue::UNDEFINED)
+}
