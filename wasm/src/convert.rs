@@ -23,7 +23,8 @@ pub fn field(params: &js_sys::Object, name: &str) -> Option<Value> {
     if value.is_undefined() {
         return None;
     }
-    if value.is_function() || value.is_symbol() || value.is_bigint() {
+    let non_finite = value.as_f64().is_some_and(|number| !number.is_finite());
+    if non_finite || value.is_function() || value.is_symbol() || value.is_bigint() {
         return Some(Value::Array(Vec::new()));
     }
     Some(serde_wasm_bindgen::from_value(value).unwrap_or(Value::Array(Vec::new())))

@@ -1,0 +1,228 @@
+// The npm package in headless Chromium, against a real sealbase-server on loopback: every function's
+// success, every error of the reference page reachable from a browser, and what each rememberMe mode
+// leaves in Web Storage across reloads and browser restarts.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, startStaticServer, launchBrowser } from './support.mjs';
+
+const PASSWORD = 'correct horse battery';
+let server;
+let site;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  site = await startStaticServer();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser.context.close();
+  site.stop();
+  server.stop();
+});
+
+async function openPage(context = browser.context) {
+  const page = await context.newPage();
+  await page.goto(`${site.url}/`);
+  await page.waitForFunction(() => window.ready === true);
+  return page;
+}
+
+const call = (page, name, ...args) => page.evaluate(([name, args]) => window.call(name, ...args), [name, args]);
+const storage = (page, appId) => page.evaluate((appId) => window.storage(appId), appId);
+
+async function initPage(page, app, extra = {}) {
+  return call(page, 'init', { appId: app.appId, endpoint: server.url, ...extra });
+}
+
+function expectError(outcome, name, status, message, extras = {}) {
+  assert.ok(outcome.error, `expected ${name}, got ${JSON.stringify(outcome)}`);
+  assert.equal(outcome.error.isError, true, 'an Error instance');
+  assert.deepEqual({ name: outcome.error.name, status: outcome.error.status, message: outcome.error.message }, { name, status, message });
+  for (const [key, value] of Object.entries(extras)) assert.deepEqual(outcome.error[key], value, key);
+}
+
+test('signUp with each rememberMe mode stores the session in exactly one place', async () => {
+  for (const [mode, expected] of [['session', { local: false, session: true }], ['local', { local: true, session: false }], ['none', { local: false, session: false }]]) {
+    const app = server.createApp();
+    const page = await openPage();
+    assert.deepEqual(await initPage(page, app), { ok: {} });
+    const outcome = await call(page, 'signUp', { username: `user-${mode}`, password: PASSWORD, rememberMe: mode });
+    assert.deepEqual(Object.keys(outcome.ok).sort(), ['authToken', 'creationDate', 'paymentsMode', 'userId', 'username'], mode);
+    const stored = await storage(page, app.appId);
+    assert.deepEqual({ local: stored.local !== null, session: stored.session !== null }, expected, mode);
+    const held = JSON.parse(stored.local ?? stored.session ?? 'null');
+    if (held) {
+      assert.equal(held.session.username, `user-${mode}`);
+      assert.equal(typeof held.session.seed, 'string', 'the seed is kept with the session');
+    }
+
+    // A reload resumes 'session' and 'local', not 'none'.
+    await page.reload();
+    await page.waitForFunction(() => window.ready === true);
+    const resumed = await initPage(page, app);
+    if (mode === 'none') assert.deepEqual(resumed, { ok: {} });
+    else assert.equal(resumed.ok.user.userId, outcome.ok.userId, mode);
+    await page.close();
+  }
+});
+
+test('a browser restart with the same profile resumes local sessions only', async () => {
+  const first = await launchBrowser();
+  const localApp = server.createApp();
+  const sessionApp = server.createApp();
+  for (const [app, mode] of [[localApp, 'local'], [sessionApp, 'session']]) {
+    const page = await openPage(first.context);
+    await initPage(page, app);
+    assert.ok((await call(page, 'signUp', { username: 'ada', password: PASSWORD, rememberMe: mode })).ok);
+    await page.close();
+  }
+  await first.context.close();
+
+  const restarted = await launchBrowser(first.profile);
+  try {
+    const page = await openPage(restarted.context);
+    const local = await initPage(page, localApp);
+    assert.equal(local.ok.user.username, 'ada');
+    const reopened = await openPage(restarted.context);
+    assert.deepEqual(await initPage(reopened, sessionApp), { ok: {} }, 'sessionStorage did not survive the restart');
+  } finally {
+    await restarted.context.close();
+  }
+});
+
+test('signOut leaves only the last used username; deleteUser leaves nothing', async () => {
+  const app = server.createApp();
+  const page = await openPage();
+  await initPage(page, app);
+  await call(page, 'signUp', { username: 'Ada', password: PASSWORD, rememberMe: 'local' });
+  assert.deepEqual(await call(page, 'signOut'), { ok: null });
+  assert.deepEqual(JSON.parse((await storage(page, app.appId)).local), { lastUsedUsername: 'ada' });
+  await page.reload();
+  await page.waitForFunction(() => window.ready === true);
+  assert.deepEqual(await initPage(page, app), { ok: { lastUsedUsername: 'ada' } });
+
+  const user = await call(page, 'signIn', { username: 'ada', password: PASSWORD, rememberMe: 'local' });
+  assert.equal(user.ok.username, 'ada');
+  assert.equal(typeof (await call(page, 'getAuthToken')).ok, 'string');
+  assert.deepEqual(await call(page, 'deleteUser'), { ok: null });
+  assert.deepEqual(await storage(page, app.appId), { local: null, session: null });
+  await page.reload();
+  await page.waitForFunction(() => window.ready === true);
+  assert.deepEqual(await initPage(page, app), { ok: {} });
+  assert.ok((await call(page, 'signUp', { username: 'ada', password: PASSWORD })).ok, 'the username is free again');
+  await page.close();
+});
+
+test('updateUser resolves undefined and calls updateUserHandler with { user }', async () => {
+  const app = server.createApp();
+  const page = await openPage();
+  await page.evaluate(() => { window.updates = []; });
+  const init = await page.evaluate(([appId, endpoint]) =>
+    window.sealbase.init({ appId, endpoint, updateUserHandler: (update) => window.updates.push(update) }), [app.appId, server.url]);
+  assert.deepEqual(init, {});
+  await call(page, 'signUp', { username: 'ada', password: PASSWORD, email: 'ada@example.com', profile: { a: 'b' } });
+  assert.deepEqual(await call(page, 'updateUser', { username: 'Lovelace', email: null, profile: null }), { ok: null });
+  const updates = await page.evaluate(() => window.updates);
+  assert.equal(updates.length, 1);
+  assert.deepEqual(Object.keys(updates[0]), ['user']);
+  assert.equal(updates[0].user.username, 'lovelace');
+  assert.equal('email' in updates[0].user, false);
+  assert.equal('profile' in updates[0].user, false);
+  assert.deepEqual(await call(page, 'updateUser', { currentPassword: PASSWORD, newPassword: 'a brand new password' }), { ok: null });
+  await call(page, 'signOut');
+  assert.equal((await call(page, 'signIn', { username: 'lovelace', password: 'a brand new password' })).ok.username, 'lovelace');
+  await page.close();
+});
+
+test('every reachable error has its name, message, status and extras', async () => {
+  const app = server.createApp(['--password-min-length', '10']);
+  const quotaApp = server.createApp(['--user-quota', '0']);
+  const foreignApp = server.createApp(['--allowed-origin', 'https://elsewhere.example']);
+  const page = await openPage();
+
+  expectError(await call(page, 'signUp', { username: 'a', password: PASSWORD }), 'AppIdNotSet', 400, 'App ID not set yet. Make sure to configure app ID.');
+  expectError(await call(page, 'init'), 'ParamsMustBeObject', 400, 'Parameters passed to function must be placed inside an object.');
+  expectError(await call(page, 'init', {}), 'AppIdMissing', 400, 'Application ID missing.');
+  expectError(await call(page, 'init', { appId: 1 }), 'AppIdMustBeString', 400, 'Application ID must be a string.');
+  expectError(await call(page, 'init', { appId: '' }), 'AppIdCannotBeBlank', 400, 'Application ID cannot be blank.');
+  expectError(await call(page, 'init', { appId: app.appId, endpoint: server.url, updateUserHandler: 1 }), 'UpdateUserHandlerMustBeFunction', 400, 'Update user handler must be a function.');
+
+  const unknown = await openPage();
+  expectError(await call(unknown, 'init', { appId: '00000000-0000-4000-8000-000000000000', endpoint: server.url }), 'AppIdNotValid', 401, 'App ID not valid.');
+  const foreign = await openPage();
+  expectError(
+    await call(foreign, 'init', { appId: foreignApp.appId, endpoint: server.url }),
+    'DomainNotWhitelisted', 401, `Domain not whitelisted. Whitelist the domain '${site.url}' in your admin panel.`,
+  );
+  const unreachable = await openPage();
+  expectError(await call(unreachable, 'init', { appId: app.appId, endpoint: 'http://127.0.0.1:9' }), 'ServiceUnavailable', 503, 'Service unavailable.');
+  const quota = await openPage();
+  await call(quota, 'init', { appId: quotaApp.appId, endpoint: server.url });
+  expectError(await call(quota, 'signUp', { username: 'a', password: PASSWORD }), 'TrialExceededLimit', 402, 'Trial exceeded limit of users.');
+
+  assert.deepEqual(await initPage(page, app), { ok: {} });
+  expectError(await initPage(page, { appId: quotaApp.appId }), 'AppIdAlreadySet', 409, 'Application ID already set.');
+  for (const bad of [undefined, false, 'x', [], null]) {
+    expectError(await call(page, 'signUp', bad), 'ParamsMustBeObject', 400, 'Parameters passed to function must be placed inside an object.');
+  }
+  const signUp = (params) => call(page, 'signUp', { username: 'ada', password: PASSWORD, ...params });
+  const cases = [
+    [{ username: undefined }, 'UsernameMissing', 400, 'Username missing.'],
+    [{ username: 5 }, 'UsernameMustBeString', 400, 'Username must be a string.'],
+    [{ username: '' }, 'UsernameCannotBeBlank', 400, 'Username cannot be blank.'],
+    [{ username: 'a'.repeat(101) }, 'UsernameTooLong', 400, 'Username too long. Must be a max of 100 characters.', { maxLen: 100 }],
+    [{ password: undefined }, 'PasswordMissing', 400, 'Password missing.'],
+    [{ password: 5 }, 'PasswordMustBeString', 400, 'Password must be a string.'],
+    [{ password: '' }, 'PasswordCannotBeBlank', 400, 'Password cannot be blank.'],
+    [{ password: 'short' }, 'PasswordTooShort', 400, 'Password too short. Must be a minimum of 10 characters.', { minLen: 10 }],
+    [{ password: 'p'.repeat(1001) }, 'PasswordTooLong', 400, 'Password too long. Must be a max of 1000 characters.', { maxLen: 1000 }],
+    [{ rememberMe: 'forever' }, 'RememberMeValueNotValid', 400, 'Remember me value must be one of ["local","session","none"].'],
+    [{ sessionLength: '24' }, 'SessionLengthMustBeNumber', 400, 'Session length must be a number.'],
+    [{ sessionLength: Number.NaN }, 'SessionLengthMustBeNumber', 400, 'Session length must be a number.'],
+    [{ sessionLength: 0.05 }, 'SessionLengthTooShort', 400, 'Session length cannot be shorter than 5 minutes.'],
+    [{ sessionLength: 9000 }, 'SessionLengthTooLong', 400, 'Session length cannot be longer than 1 year.'],
+    [{ profile: 'x' }, 'ProfileMustBeObject', 400, 'Profile must be a flat JSON object.'],
+    [{ profile: {} }, 'ProfileCannotBeEmpty', 400, 'Profile cannot be empty.'],
+    [{ profile: Object.fromEntries([...Array(101).keys()].map((i) => [`k${i}`, 'v'])) }, 'ProfileHasTooManyKeys', 400, 'Profile has too many keys. Must have a max of 100 keys.', { maxKeys: 100 }],
+    [{ profile: { ['k'.repeat(21)]: 'v' } }, 'ProfileKeyTooLong', 400, 'Profile key too long. Must be a max of 20 characters.', { key: 'k'.repeat(21), maxLen: 20 }],
+    [{ profile: { age: 3 } }, 'ProfileValueMustBeString', 400, 'Profile value must be a string.', { key: 'age', value: 3 }],
+    [{ profile: { a: '' } }, 'ProfileValueCannotBeBlank', 400, 'Profile value cannot be blank.', { key: 'a' }],
+    [{ profile: { a: 'v'.repeat(1001) } }, 'ProfileValueTooLong', 400, 'Profile value too long. Must be a max of 1000 characters.', { key: 'a', value: 'v'.repeat(1001), maxLen: 1000 }],
+    [{ email: 'nope' }, 'EmailNotValid', 400, 'Email not valid.'],
+  ];
+  for (const [params, name, status, message, extras] of cases) {
+    expectError(await signUp(params), name, status, message, extras);
+  }
+  assert.deepEqual(await storage(page, app.appId), { local: null, session: null }, 'failed calls store nothing');
+
+  expectError(await call(page, 'signOut'), 'UserNotSignedIn', 400, 'Not signed in.');
+  expectError(await call(page, 'updateUser', { email: null }), 'UserNotSignedIn', 400, 'Not signed in.');
+  expectError(await call(page, 'deleteUser'), 'UserNotSignedIn', 400, 'Not signed in.');
+  expectError(await call(page, 'getAuthToken'), 'UserNotSignedIn', 400, 'Not signed in.');
+  expectError(await call(page, 'signIn', { username: 'nobody', password: PASSWORD }), 'UsernameOrPasswordMismatch', 401, 'Username or password mismatch.');
+
+  assert.ok((await signUp({})).ok);
+  expectError(await signUp({}), 'UserAlreadySignedIn', 400, 'Already signed in.');
+  expectError(await call(page, 'signIn', { username: 'ada', password: PASSWORD }), 'UserAlreadySignedIn', 400, 'Already signed in.');
+  expectError(await call(page, 'updateUser', {}), 'ParamsMissing', 400, 'Parameters expected are missing.');
+  expectError(await call(page, 'updateUser', false), 'ParamsMustBeObject', 400, 'Parameters passed to function must be placed inside an object.');
+  expectError(await call(page, 'updateUser', { newPassword: 'another password' }), 'CurrentPasswordMissing', 400, 'Current password missing.');
+  expectError(
+    await call(page, 'updateUser', { currentPassword: 'not the password', newPassword: 'another password' }),
+    'CurrentPasswordIncorrect', 401, 'Current password is incorrect.',
+  );
+  await call(page, 'signOut');
+
+  const other = await openPage();
+  await initPage(other, app);
+  assert.ok((await call(other, 'signUp', { username: 'bob', password: PASSWORD, rememberMe: 'none' })).ok);
+  await call(other, 'signOut');
+  expectError(await call(other, 'signUp', { username: 'BOB', password: PASSWORD }), 'UsernameAlreadyExists', 409, 'Username already exists.');
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    expectError(await call(other, 'signIn', { username: 'bob', password: 'wrong password' }), 'UsernameOrPasswordMismatch', 401, 'Username or password mismatch.');
+  }
+  const limited = await call(other, 'signIn', { username: 'bob', password: PASSWORD });
+  expectError(limited, 'PasswordAttemptLimitExceeded', 401, `Password attempt limit exceeded. Must wait ${limited.error?.delay} seconds to attempt to use password again.`);
+  assert.equal(limited.error.delay, 1);
+});
