@@ -55,6 +55,17 @@ pub async fn panic_for_tests() -> JsResult {
     panic!("deliberate panic from __panicForTests");
 }
 
+/// Benchmark hook: one password-key derivation (scrypt with the given cost) on a fixed password and
+/// salt, exactly as sign-up and sign-in run it.
+#[doc(hidden)]
+#[wasm_bindgen(js_name = __benchDeriveKey)]
+pub fn bench_derive_key(log_n: u8, r: u32, p: u32) -> Result<(), JsValue> {
+    use sealbase::crypto::{KdfAlgorithm, KdfParams, PasswordKey};
+    let params =
+        KdfParams { algorithm: KdfAlgorithm::Scrypt, log_n, r, p, salt: sealbase::protocol::b64::Bytes([7; 16]) };
+    PasswordKey::derive(b"correct horse battery staple", &params).map(drop).map_err(|error| js_error(&error))
+}
+
 /// `init({ appId, endpoint, sessionLength?, updateUserHandler? })` → `{}` · `{ lastUsedUsername }` · `{ user }`.
 #[wasm_bindgen]
 pub async fn init(params: JsValue) -> JsResult {

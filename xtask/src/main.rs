@@ -2,6 +2,8 @@
 //!
 //! - `cargo xtask test`: installs what the suites need (idempotently), then runs every suite.
 //! - `cargo xtask pkg`: builds the npm package into `pkg/`.
+//! - `cargo xtask bench`: measures everything BENCHMARKS.md reports and rewrites it (never part of
+//!   `test`).
 
 mod pkg;
 mod run;
@@ -14,8 +16,9 @@ fn main() -> ExitCode {
     let result = match task.as_str() {
         "test" => test(),
         "pkg" => setup::tools().and_then(|tools| pkg::build(&tools)),
+        "bench" => bench(),
         _ => {
-            eprintln!("usage: cargo xtask test | pkg");
+            eprintln!("usage: cargo xtask test | pkg | bench");
             return ExitCode::from(2);
         }
     };
@@ -59,4 +62,20 @@ fn test() -> Result<(), String> {
     // One closing line over every suite, in the form CI runners read.
     println!("summary: {} passed, {} failed", totals.passed, totals.failed);
     Ok(())
+}
+
+/// Builds the package and the release binaries, measures the KDF in Node and Chromium, then runs the
+/// native, end-to-end and load measurements, which write BENCHMARKS.md and the chart.
+fn bench() -> Result<(), String> {
+    let tools = setup::tools()?;
+    pkg::build(&tools)?;
+    run::status("cargo", &["build", "--quiet", "--release", "-p", "sealbase-server", "-p", "sealbase-bench"], &[])?;
+    let kdf = run::counted("node", &["bench/kdf.mjs"], &[])?;
+    std::fs::create_dir_all("target/bench").map_err(|e| e.to_string())?;
+    std::fs::write("target/bench/kdf.json", kdf).map_err(|e| e.to_string())?;
+    run::status(
+        "target/release/sealbase-bench",
+        &["--server-bin", "target/release/sealbase-server", "--kdf-json", "target/bench/kdf.json"],
+        &[],
+    )
 }

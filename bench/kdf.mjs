@@ -1,0 +1,31 @@
+// KDF timings of the npm package: sealbase's wasm scrypt (log2 N = 15, r = 8, p = 1) in Node and in
+// headless Chromium, and the pure-JS scrypt-js that userbase-js uses at 2^15 and 2^14 in the same
+// Chromium. Prints one JSON object of millisecond samples; `cargo xtask bench` feeds it to the report.
+import { readFile } from 'node:fs/promises';
+import startWasm, { __benchDeriveKey } from '../pkg/sealbase_wasm.js';
+import { launchBrowser, startStaticServer } from '../tests/js/support.mjs';
+
+const times = Number(process.env.BENCH_KDF_RUNS ?? 15);
+
+await startWasm({ module_or_path: await readFile(new URL('../pkg/sealbase_wasm_bg.wasm', import.meta.url)) });
+__benchDeriveKey(15, 8, 1);
+const nodeSamples = [];
+for (let i = 0; i < times; i += 1) {
+  const start = performance.now();
+  __benchDeriveKey(15, 8, 1);
+  nodeSamples.push(performance.now() - start);
+}
+
+const site = await startStaticServer();
+const { context } = await launchBrowser();
+try {
+  const page = await context.newPage();
+  await page.goto(`${site.url}/tests/js/page/bench.html`);
+  await page.waitForFunction(() => window.ready === true);
+  const browser = await page.evaluate((times) => window.measure(times), times);
+  const chromium = (await context.browser()?.version()) ?? 'Chromium';
+  console.log(JSON.stringify({ node: { sealbaseWasm15: nodeSamples }, chromium: browser, versions: { node: process.version, chromium } }));
+} finally {
+  await context.close();
+  site.stop();
+}

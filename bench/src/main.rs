@@ -1,0 +1,94 @@
+//! `sealbase-bench`: the measurements of `cargo xtask bench` (run that, not this, so the package, the
+//! browser numbers and the release server exist first).
+//!
+//! Usage: `sealbase-bench --server-bin PATH --kdf-json PATH [--scale N]`; writes BENCHMARKS.md and
+//! docs/benchmarks/kdf.png.
+#![forbid(unsafe_code)]
+
+mod load;
+mod native;
+mod report;
+mod server;
+mod stats;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use stats::Summary;
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+}
+
+fn gzip_len(bytes: &[u8]) -> anyhow::Result<u64> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes)?;
+    Ok(encoder.finish()?.len() as u64)
+}
+
+fn samples(value: &serde_json::Value) -> Summary {
+    Summary::of_millis(
+        &value
+            .as_array()
+            .map(|a| a.iter().filter_map(serde_json::Value::as_f64).collect::<Vec<_>>())
+            .unwrap_or_default(),
+    )
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let server_bin = PathBuf::from(arg("--server-bin").context("--server-bin")?);
+    let kdf_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(arg("--kdf-json").context("--kdf-json")?)?)?;
+    let scale: usize = arg("--scale").and_then(|s| s.parse().ok()).unwrap_or(5000);
+    rlimit::increase_nofile_limit(65_536).context("raising the open-files limit for 1,000 clients")?;
+
+    eprintln!("bench: native scrypt");
+    let kdf_native = Summary::of(&native::kdf(15));
+    let server = server::ServerProcess::start(&server_bin)?;
+    eprintln!("bench: signUp/signIn end to end");
+    let (sign_ups, sign_ins, token) = native::end_to_end(&server, 15).await?;
+    eprintln!("bench: offline verification");
+    let verifications_per_second = native::verifications_per_second(&server, &token).await?;
+    eprintln!("bench: server load");
+    let (phases, peak_rss) = load::server_phases(&server, scale).await?;
+
+    let mut sizes = Vec::new();
+    for file in ["sealbase_wasm_bg.wasm", "sealbase_wasm.js", "api.js", "index.js", "node.js"] {
+        let bytes = std::fs::read(Path::new("pkg").join(file)).with_context(|| format!("pkg/{file}"))?;
+        sizes.push((file.to_owned(), bytes.len() as u64, gzip_len(&bytes)?));
+    }
+    let date = time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339)?;
+    let rustc = std::process::Command::new("rustc")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())?;
+    let results = report::Results {
+        date,
+        versions: format!(
+            "{rustc}; Node {}; Chromium {}; sealbase {}",
+            kdf_json["versions"]["node"].as_str().unwrap_or("?"),
+            kdf_json["versions"]["chromium"].as_str().unwrap_or("?"),
+            env!("CARGO_PKG_VERSION")
+        ),
+        kdf_native,
+        kdf_wasm_node: samples(&kdf_json["node"]["sealbaseWasm15"]),
+        kdf_wasm_chromium: samples(&kdf_json["chromium"]["sealbaseWasm15"]),
+        scrypt_js_15: samples(&kdf_json["chromium"]["scryptJs15"]),
+        scrypt_js_14: samples(&kdf_json["chromium"]["scryptJs14"]),
+        sign_up: Summary::of(&sign_ups),
+        sign_in: Summary::of(&sign_ins),
+        phases,
+        peak_rss,
+        verifications_per_second,
+        sizes,
+    };
+    std::fs::create_dir_all("docs/benchmarks")?;
+    report::chart(&results, Path::new("docs/benchmarks/kdf.png"))?;
+    let notes = std::fs::read_to_string("bench/NOTES.md").unwrap_or_default();
+    std::fs::write("BENCHMARKS.md", report::markdown(&results, "docs/benchmarks/kdf.png", &notes))?;
+    eprintln!("bench: wrote BENCHMARKS.md and docs/benchmarks/kdf.png");
+    Ok(())
+}

@@ -1,0 +1,264 @@
+//! BENCHMARKS.md and the KDF chart.
+
+use std::fmt::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use plotters::prelude::*;
+
+use crate::load::Phase;
+use crate::stats::{ms, Summary};
+
+/// Everything one `cargo xtask bench` run measured.
+pub struct Results {
+    pub date: String,
+    pub versions: String,
+    pub kdf_native: Summary,
+    pub kdf_wasm_node: Summary,
+    pub kdf_wasm_chromium: Summary,
+    pub scrypt_js_15: Summary,
+    pub scrypt_js_14: Summary,
+    pub sign_up: Summary,
+    pub sign_in: Summary,
+    pub phases: Vec<Phase>,
+    pub peak_rss: u64,
+    pub verifications_per_second: f64,
+    pub sizes: Vec<(String, u64, u64)>,
+}
+
+fn ratio(a: Duration, b: Duration) -> f64 {
+    a.as_secs_f64() / b.as_secs_f64()
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met {
+        "**met**"
+    } else {
+        "**missed**"
+    }
+}
+
+pub fn markdown(r: &Results, chart: &str, notes: &str) -> String {
+    let mut out = String::new();
+    let wasm_vs_native = ratio(r.kdf_wasm_chromium.median, r.kdf_native.median);
+    let node_vs_native = ratio(r.kdf_wasm_node.median, r.kdf_native.median);
+    let scrypt_js_speedup = ratio(r.scrypt_js_14.median, r.kdf_wasm_chromium.median);
+    let sign_up_overhead = r.sign_up.median.saturating_sub(r.kdf_native.median);
+    let sign_in_overhead = r.sign_in.median.saturating_sub(r.kdf_native.median);
+    let phase = |name: &str| r.phases.iter().find(|p| p.name.starts_with(name));
+    let sign_ins = phase("sign-in").map_or(0.0, Phase::per_second);
+    let browser_gz: u64 = r.sizes.iter().filter(|(f, ..)| f != "node.js").map(|(_, _, gz)| gz).sum();
+    let rss_mb = r.peak_rss as f64 / 1_048_576.0;
+
+    let _ = writeln!(out, "# Benchmarks\n");
+    let _ = writeln!(
+        out,
+        "Written by `cargo xtask bench` on {}. Machine: 2 vCPU x86_64, 24 GiB, Debian 12 (the project's",
+        r.date
+    );
+    let _ = writeln!(out, "machine kind; load generator and server share the two cores). {}.", r.versions);
+    let _ = writeln!(
+        out,
+        "Every ratio below compares numbers taken in this same run. Timings are never asserted in tests.\n"
+    );
+
+    let _ = writeln!(out, "## Against the targets\n");
+    let _ = writeln!(out, "| what | measured | target | verdict |\n|---|---:|---|---|");
+    let _ = writeln!(
+        out,
+        "| scrypt, sealbase WASM in Chromium ÷ native | {wasm_vs_native:.2}× | ≤ 1.3× | {} |",
+        verdict(wasm_vs_native <= 1.3)
+    );
+    let _ = writeln!(
+        out,
+        "| scrypt, sealbase WASM in Node ÷ native | {node_vs_native:.2}× | ≤ 1.3× | {} |",
+        verdict(node_vs_native <= 1.3)
+    );
+    let _ = writeln!(
+        out,
+        "| scrypt-js at 2^14 ÷ sealbase WASM at 2^15 (Chromium) | {scrypt_js_speedup:.2}× | ≥ 3× | {} |",
+        verdict(scrypt_js_speedup >= 3.0)
+    );
+    let _ = writeln!(
+        out,
+        "| native signUp overhead beyond the KDF (p50) | {} ms | ≤ 15 ms | {} |",
+        ms(sign_up_overhead),
+        verdict(sign_up_overhead <= Duration::from_millis(15))
+    );
+    let _ = writeln!(
+        out,
+        "| native signIn overhead beyond the KDF (p50) | {} ms | ≤ 15 ms | {} |",
+        ms(sign_in_overhead),
+        verdict(sign_in_overhead <= Duration::from_millis(15))
+    );
+    let _ = writeln!(
+        out,
+        "| server sign-ins/s (SQLite, 2 cores, 64 clients) | {sign_ins:.0} | ≥ 5,000 | {} |",
+        verdict(sign_ins >= 5000.0)
+    );
+    let _ = writeln!(
+        out,
+        "| server peak RSS, up to 1,000 concurrent clients | {rss_mb:.1} MB | ≤ 150 MB | {} |",
+        verdict(rss_mb <= 150.0)
+    );
+    let _ = writeln!(
+        out,
+        "| offline authToken verifications/s, one core | {:.0} | ≥ 15,000 | {} |",
+        r.verifications_per_second,
+        verdict(r.verifications_per_second >= 15000.0)
+    );
+    let _ = writeln!(
+        out,
+        "| npm package, browser files gzipped | {:.1} KB | ≤ 200 KB | {} |\n",
+        browser_gz as f64 / 1024.0,
+        verdict(browser_gz <= 200 * 1024)
+    );
+
+    let _ = writeln!(out, "## KDF: scrypt log2 N = 15, r = 8, p = 1 (32-byte output)\n");
+    let _ = writeln!(out, "![KDF comparison]({chart})\n");
+    let _ = writeln!(out, "| implementation | median ms | p99 ms | runs | ÷ native |\n|---|---:|---:|---:|---:|");
+    for (name, s) in [
+        ("sealbase native (release)", r.kdf_native),
+        ("sealbase WASM, Node", r.kdf_wasm_node),
+        ("sealbase WASM, Chromium", r.kdf_wasm_chromium),
+        ("scrypt-js 3.0.1, Chromium, N = 2^15", r.scrypt_js_15),
+        ("scrypt-js 3.0.1, Chromium, N = 2^14 (Userbase's cost)", r.scrypt_js_14),
+    ] {
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {} | {} | {:.2}× |",
+            ms(s.median),
+            ms(s.p99),
+            s.count,
+            ratio(s.median, r.kdf_native.median)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nscrypt-js at 2^15 takes {:.2}× as long as sealbase's WASM at the same cost.\n",
+        ratio(r.scrypt_js_15.median, r.kdf_wasm_chromium.median)
+    );
+
+    let _ = writeln!(out, "## Native signUp and signIn end to end (SDK → server on loopback)\n");
+    let _ = writeln!(out, "| operation | p50 ms | p99 ms | runs | p50 beyond the KDF |\n|---|---:|---:|---:|---:|");
+    let _ = writeln!(
+        out,
+        "| KDF alone | {} | {} | {} | — |",
+        ms(r.kdf_native.median),
+        ms(r.kdf_native.p99),
+        r.kdf_native.count
+    );
+    let _ = writeln!(
+        out,
+        "| signUp (new client: settings fetch, KDF, request) | {} | {} | {} | {} ms |",
+        ms(r.sign_up.median),
+        ms(r.sign_up.p99),
+        r.sign_up.count,
+        ms(sign_up_overhead)
+    );
+    let _ = writeln!(
+        out,
+        "| signIn (pre-login, KDF, signed challenge, seed decryption) | {} | {} | {} | {} ms |\n",
+        ms(r.sign_in.median),
+        ms(r.sign_in.p99),
+        r.sign_in.count,
+        ms(sign_in_overhead)
+    );
+
+    let _ = writeln!(out, "## Server under load (release build, SQLite in WAL mode, loopback)\n");
+    let _ = writeln!(
+        out,
+        "Keycloak's published sizing, for comparison: about 15 password logins/s per vCPU (30 on this machine).\n"
+    );
+    let _ = writeln!(
+        out,
+        "| phase | clients | completed | failed | requests/s | p50 ms | p99 ms |\n|---|---:|---:|---:|---:|---:|---:|"
+    );
+    for p in &r.phases {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {:.0} | {} | {} |",
+            p.name,
+            p.concurrency,
+            p.completed,
+            p.failed,
+            p.per_second(),
+            ms(p.latency.median),
+            ms(p.latency.p99)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nA sign-in is two requests (pre-login, then the signed challenge); the rate counts whole sign-ins."
+    );
+    let _ = writeln!(
+        out,
+        "Server peak RSS (VmHWM) over the whole run, which ends with the 1,000-client phase: {rss_mb:.1} MB.\n"
+    );
+
+    let _ = writeln!(out, "## Offline authToken verification\n");
+    let _ = writeln!(
+        out,
+        "`Verifier::verify_cached` on one thread with the JWKS cached: {:.0} verifications/s.\n",
+        r.verifications_per_second
+    );
+
+    let _ = writeln!(out, "## npm package size\n");
+    let _ = writeln!(out, "| file | raw bytes | gzip -9 bytes |\n|---|---:|---:|");
+    for (file, raw, gz) in &r.sizes {
+        let _ = writeln!(out, "| `{file}` | {raw} | {gz} |");
+    }
+    let _ = writeln!(out, "| **browser download** (all but `node.js`) | | **{browser_gz}** |\n");
+    out.push_str(notes);
+    out
+}
+
+/// A bar chart of the KDF medians.
+pub fn chart(r: &Results, path: &Path) -> anyhow::Result<()> {
+    let font = std::fs::read("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")?;
+    plotters::style::register_font("sans-serif", FontStyle::Normal, Box::leak(font.into_boxed_slice()))
+        .map_err(|_| anyhow::anyhow!("font not usable"))?;
+    let bars = [
+        ("native", r.kdf_native.median),
+        ("WASM, Node", r.kdf_wasm_node.median),
+        ("WASM, Chromium", r.kdf_wasm_chromium.median),
+        ("scrypt-js 2^15", r.scrypt_js_15.median),
+        ("scrypt-js 2^14", r.scrypt_js_14.median),
+    ];
+    let top = bars.iter().map(|(_, d)| d.as_secs_f64() * 1000.0).fold(0.0, f64::max) * 1.15;
+    let root = BitMapBackend::new(path, (960, 540)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("scrypt median time (ms), sealbase vs scrypt-js; N = 2^15 unless noted", ("sans-serif", 22))
+        .margin(20)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..bars.len() as f64, 0.0..top)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(bars.len())
+        .x_label_formatter(&|x| bars.get(x.floor() as usize).map_or(String::new(), |(name, _)| (*name).to_owned()))
+        .y_desc("milliseconds")
+        .label_style(("sans-serif", 15))
+        .draw()?;
+    let colors = [
+        RGBColor(40, 110, 180),
+        RGBColor(60, 150, 210),
+        RGBColor(90, 180, 230),
+        RGBColor(220, 120, 60),
+        RGBColor(240, 160, 90),
+    ];
+    for (i, (_, duration)) in bars.iter().enumerate() {
+        let value = duration.as_secs_f64() * 1000.0;
+        let x = i as f64;
+        chart.draw_series(std::iter::once(Rectangle::new([(x + 0.15, 0.0), (x + 0.85, value)], colors[i].filled())))?;
+        chart.draw_series(std::iter::once(Text::new(
+            format!("{value:.0}"),
+            (x + 0.4, value + top * 0.02),
+            ("sans-serif", 16),
+        )))?;
+    }
+    root.present()?;
+    Ok(())
+}
