@@ -15,13 +15,13 @@ pub fn nfkc(text: &str) -> String {
 }
 
 /// Wall-clock time in Unix seconds (`std::time::SystemTime` is unavailable on wasm32-unknown-unknown).
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(all(feature = "client", not(target_arch = "wasm32")))]
 pub fn now_unix_secs() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 /// Wall-clock time in Unix seconds, from JavaScript's `Date.now()`.
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(feature = "client", target_arch = "wasm32"))]
 pub fn now_unix_secs() -> i64 {
     (js_sys::Date::now() / 1000.0) as i64
 }

@@ -23,11 +23,18 @@ pub struct Phase {
     pub failed: usize,
     pub elapsed: Duration,
     pub latency: Summary,
+    /// CPU time the server spent during the phase.
+    pub server_cpu: Duration,
 }
 
 impl Phase {
     pub fn per_second(&self) -> f64 {
         self.completed as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// Server CPU per completed operation.
+    pub fn server_cpu_per_op(&self) -> Duration {
+        self.server_cpu / u32::try_from(self.completed.max(1)).unwrap_or(u32::MAX)
     }
 }
 
@@ -68,7 +75,15 @@ where
         }
     }
     let elapsed = start.elapsed();
-    Phase { name, concurrency, completed: latencies.len(), failed, elapsed, latency: Summary::of(&latencies) }
+    Phase {
+        name,
+        concurrency,
+        completed: latencies.len(),
+        failed,
+        elapsed,
+        latency: Summary::of(&latencies),
+        server_cpu: Duration::ZERO,
+    }
 }
 
 struct Account {
@@ -90,7 +105,9 @@ pub async fn server_phases(server: &ServerProcess, scale: usize) -> anyhow::Resu
     let accounts = Arc::new(std::sync::Mutex::new(Vec::<Account>::new()));
 
     // Sign-ups (no client KDF: the server never sees one; random keys have the same shape).
-    let sign_ups = {
+    let cpu = || server.cpu_time();
+    let before = cpu();
+    let mut sign_ups = {
         let (http, base, accounts) = (http.clone(), base.clone(), accounts.clone());
         run_phase("sign-up", scale, 64, bound, move |i| {
             let (http, base, accounts) = (http.clone(), base.clone(), accounts.clone());
@@ -115,12 +132,14 @@ pub async fn server_phases(server: &ServerProcess, scale: usize) -> anyhow::Resu
         })
         .await
     };
+    sign_ups.server_cpu = cpu() - before;
     let accounts: Arc<Vec<Account>> =
         Arc::new(std::mem::take(&mut *accounts.lock().unwrap_or_else(std::sync::PoisonError::into_inner)));
     anyhow::ensure!(!accounts.is_empty(), "no sign-up succeeded");
 
     // Sign-ins: pre-login + signed challenge; the signature is the client's only work (no scrypt).
-    let sign_ins = {
+    let before = cpu();
+    let mut sign_ins = {
         let (http, base, accounts, app_id) = (http.clone(), base.clone(), accounts.clone(), server.app_id.clone());
         run_phase("sign-in (pre-login + signed challenge)", scale * 2, 64, bound, move |i| {
             let (http, base, accounts, app_id) = (http.clone(), base.clone(), accounts.clone(), app_id.clone());
@@ -139,6 +158,7 @@ pub async fn server_phases(server: &ServerProcess, scale: usize) -> anyhow::Resu
         .await
     };
 
+    sign_ins.server_cpu = cpu() - before;
     let resume = |name: &'static str, concurrency: usize, total: usize| {
         let (http, base, accounts) = (http.clone(), base.clone(), accounts.clone());
         run_phase(name, total, concurrency, bound, move |i| {
@@ -149,9 +169,12 @@ pub async fn server_phases(server: &ServerProcess, scale: usize) -> anyhow::Resu
             }
         })
     };
-    let resumes = resume("session resume", 64, scale * 2).await;
+    let before = cpu();
+    let mut resumes = resume("session resume", 64, scale * 2).await;
+    resumes.server_cpu = cpu() - before;
 
-    let online = {
+    let before = cpu();
+    let mut online = {
         let (http, url, accounts, admin) =
             (http.clone(), server.url.clone(), accounts.clone(), server.admin_access_token.clone());
         run_phase("online token check", scale * 2, 64, bound, move |i| {
@@ -164,7 +187,10 @@ pub async fn server_phases(server: &ServerProcess, scale: usize) -> anyhow::Resu
         .await
     };
 
-    let crowd = resume("session resume, 1,000 concurrent clients", 1000, scale * 2).await;
+    online.server_cpu = cpu() - before;
+    let before = cpu();
+    let mut crowd = resume("session resume, 1,000 concurrent clients", 1000, scale * 2).await;
+    crowd.server_cpu = cpu() - before;
     let peak = server.peak_rss();
     Ok((vec![sign_ups, sign_ins, resumes, online, crowd], peak))
 }

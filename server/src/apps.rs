@@ -93,6 +93,33 @@ pub async fn create(pool: &SqlitePool, app: &NewApp) -> anyhow::Result<CreatedAp
     Ok(CreatedApp { app_id, admin_access_token: token.to_string() })
 }
 
+/// Apps by id, kept for a few seconds: every request names its app, and settings change rarely (from the
+/// CLI, in another process), so a short-lived copy saves a query per request at the cost of settings
+/// taking up to [`AppCache::TTL`] to apply.
+#[derive(Debug, Default)]
+pub struct AppCache(std::sync::RwLock<std::collections::HashMap<String, (std::time::Instant, App)>>);
+
+impl AppCache {
+    /// How long a cached app is used.
+    pub const TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+    /// The app, from the cache or the database; `AppIdNotValid` if unknown (unknown ids are not cached).
+    pub async fn get(&self, pool: &SqlitePool, app_id: &str) -> ApiResult<App> {
+        let cached = self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(app_id).cloned();
+        if let Some((_, app)) = cached.filter(|(fetched, _)| fetched.elapsed() < Self::TTL) {
+            return Ok(app);
+        }
+        let app = App::find(pool, app_id).await?;
+        let mut cache = self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Bounded: app ids come from the database, but clear rather than grow without limit.
+        if cache.len() > 10_000 {
+            cache.clear();
+        }
+        cache.insert(app_id.to_owned(), (std::time::Instant::now(), app.clone()));
+        Ok(app)
+    }
+}
+
 impl App {
     /// Loads the app named in a request, or `AppIdNotValid`.
     pub async fn find(pool: &SqlitePool, app_id: &str) -> ApiResult<App> {

@@ -104,11 +104,11 @@ impl ServerSecret {
 }
 
 /// Spends a challenge. The nonce's primary key makes a second use fail in the database.
-pub async fn spend(pool: &SqlitePool, nonce: &[u8; 16], expires_at: i64) -> ApiResult<()> {
+pub async fn spend(db: &mut sqlx::SqliteConnection, nonce: &[u8; 16], expires_at: i64) -> ApiResult<()> {
     let inserted = sqlx::query("INSERT INTO used_challenges (nonce, expires_at) VALUES (?, ?)")
         .bind(nonce.as_slice())
         .bind(expires_at)
-        .execute(pool)
+        .execute(db)
         .await;
     match inserted {
         Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(Error::ChallengeNotValid.into()),

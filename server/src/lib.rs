@@ -67,6 +67,15 @@ pub struct AppState {
     pub address_budget: AddressBudget,
     /// `iss` of authTokens, also the audience bound into signed challenges.
     pub issuer: String,
+    /// Recently used apps.
+    pub apps: Arc<apps::AppCache>,
+}
+
+impl AppState {
+    /// The app named in a request (cached briefly), or `AppIdNotValid`.
+    pub async fn app(&self, app_id: &str) -> error::ApiResult<apps::App> {
+        self.apps.get(&self.db, app_id).await
+    }
 }
 
 /// A server ready to serve.
@@ -82,7 +91,9 @@ impl Server {
         let tokens = Arc::new(TokenSigner::load_or_create(&db, config.issuer.clone()).await?);
         let secret = Arc::new(ServerSecret::load_or_create(&db).await?);
         let address_budget = AddressBudget::per_minute(config.address_budget_per_minute);
-        Ok(Self { state: AppState { db, tokens, secret, address_budget, issuer: config.issuer } })
+        Ok(Self {
+            state: AppState { db, tokens, secret, address_budget, issuer: config.issuer, apps: Default::default() },
+        })
     }
 
     /// The database pool (for operators' tooling and tests).

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sealbase::Error;
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::error::ApiResult;
 
@@ -27,8 +27,9 @@ pub fn delay_ms(failures: i64) -> i64 {
     (1000_i64 << doublings).min(MAX_DELAY_MS)
 }
 
-/// `PasswordAttemptLimitExceeded` while the account is in its delay.
-pub async fn check(pool: &SqlitePool, app_id: &str, username: &str, now: i64) -> ApiResult<()> {
+/// `PasswordAttemptLimitExceeded` while the account is in its delay. Returns whether a failure count
+/// exists (so a success knows whether there is anything to reset).
+pub async fn check(pool: &SqlitePool, app_id: &str, username: &str, now: i64) -> ApiResult<bool> {
     let locked_until: Option<i64> =
         sqlx::query_scalar("SELECT locked_until FROM sign_in_failures WHERE app_id = ? AND username = ?")
             .bind(app_id)
@@ -40,12 +41,12 @@ pub async fn check(pool: &SqlitePool, app_id: &str, username: &str, now: i64) ->
             let delay = u64::try_from((until - now + 999) / 1000).unwrap_or(1);
             Err(Error::PasswordAttemptLimitExceeded { delay }.into())
         }
-        _ => Ok(()),
+        found => Ok(found.is_some()),
     }
 }
 
 /// Counts a failure and starts the next delay.
-pub async fn record_failure(pool: &SqlitePool, app_id: &str, username: &str, now: i64) -> ApiResult<()> {
+pub async fn record_failure(db: &mut SqliteConnection, app_id: &str, username: &str, now: i64) -> ApiResult<()> {
     let failures: i64 = sqlx::query_scalar(
         "INSERT INTO sign_in_failures (app_id, username, failures, locked_until, updated_at) VALUES (?, ?, 1, 0, ?)
          ON CONFLICT (app_id, username) DO UPDATE SET failures = failures + 1, updated_at = excluded.updated_at
@@ -54,7 +55,7 @@ pub async fn record_failure(pool: &SqlitePool, app_id: &str, username: &str, now
     .bind(app_id)
     .bind(username)
     .bind(now)
-    .fetch_one(pool)
+    .fetch_one(&mut *db)
     .await?;
     let delay = delay_ms(failures);
     if delay > 0 {
@@ -62,18 +63,18 @@ pub async fn record_failure(pool: &SqlitePool, app_id: &str, username: &str, now
             .bind(now + delay)
             .bind(app_id)
             .bind(username)
-            .execute(pool)
+            .execute(&mut *db)
             .await?;
     }
     Ok(())
 }
 
 /// A success clears the count.
-pub async fn reset(pool: &SqlitePool, app_id: &str, username: &str) -> ApiResult<()> {
+pub async fn reset(db: &mut SqliteConnection, app_id: &str, username: &str) -> ApiResult<()> {
     sqlx::query("DELETE FROM sign_in_failures WHERE app_id = ? AND username = ?")
         .bind(app_id)
         .bind(username)
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(())
 }

@@ -5,14 +5,13 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
 
-use crate::apps::App;
 use crate::error::{ApiError, ApiResult};
 use crate::{tokens, AppState};
 
 /// The JWK set, cacheable for five minutes. A key is published from the moment it signs, so verifiers
 /// must (and the `Verifier` does) refetch on an unknown `kid` rather than wait for the cache to age.
 pub async fn jwks(State(state): State<AppState>, Path(app_id): Path<String>) -> ApiResult<impl IntoResponse> {
-    let app = App::find(&state.db, &app_id).await?;
+    let app = state.app(&app_id).await?;
     let keys = tokens::published(&state.db).await.map_err(ApiError::Internal)?;
     tracing::debug!(app_id = %app.id, keys = keys.keys.len(), "jwks served");
     Ok(([(header::CACHE_CONTROL, "public, max-age=300")], Json(keys)))

@@ -9,7 +9,6 @@ use sealbase::protocol::{AuthTokenResponse, ResumeRequest, ResumeResponse};
 use sealbase::Error;
 
 use super::{json_body_or_empty, origin};
-use crate::apps::App;
 use crate::clock::{hours_to_ms, iso, now_ms};
 use crate::error::{ApiError, ApiResult};
 use crate::sessions::Authenticated;
@@ -24,7 +23,7 @@ pub async fn resume(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<ResumeResponse>> {
     let request = ResumeRequest::from_json(&json_body_or_empty(body)?)?;
-    let app = App::find(&state.db, &session.app_id).await?;
+    let app = state.app(&session.app_id).await?;
     app.check_origin(origin(&headers))?;
     let session_length = request.session_length.unwrap_or(session.session_length_hours);
     let expires_at = now_ms() + hours_to_ms(session_length);
@@ -48,7 +47,7 @@ pub async fn sign_out(
     session: Authenticated,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
-    App::find(&state.db, &session.app_id).await?.check_origin(origin(&headers))?;
+    state.app(&session.app_id).await?.check_origin(origin(&headers))?;
     sqlx::query("UPDATE sessions SET revoked_at = ? WHERE id = ?")
         .bind(now_ms())
         .bind(&session.session_id)
@@ -63,7 +62,7 @@ pub async fn auth_token(
     session: Authenticated,
     headers: HeaderMap,
 ) -> ApiResult<Json<AuthTokenResponse>> {
-    let app = App::find(&state.db, &session.app_id).await?;
+    let app = state.app(&session.app_id).await?;
     app.check_origin(origin(&headers))?;
     let auth_token = state
         .tokens

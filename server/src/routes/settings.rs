@@ -5,7 +5,6 @@ use axum::http::HeaderMap;
 use axum::Json;
 use sealbase::protocol::ClientSettings;
 
-use crate::apps::App;
 use crate::error::ApiResult;
 use crate::AppState;
 
@@ -15,7 +14,7 @@ pub async fn client_settings(
     Path(app_id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Json<ClientSettings>> {
-    let app = App::find(&state.db, &app_id).await?;
+    let app = state.app(&app_id).await?;
     app.check_origin(super::origin(&headers))?;
     Ok(Json(app.client_settings(&state.issuer)))
 }

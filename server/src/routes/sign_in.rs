@@ -11,7 +11,6 @@ use sealbase::protocol::{
 use sealbase::Error;
 
 use super::{json_body, origin, ClientAddress};
-use crate::apps::App;
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult};
 use crate::users::UserRow;
@@ -27,7 +26,7 @@ pub async fn pre_login(
 ) -> ApiResult<Json<PreLoginResponse>> {
     state.address_budget.spend(address)?;
     let request = PreLoginRequest::from_json(&json_body(body)?)?;
-    let app = App::find(&state.db, &app_id).await?;
+    let app = state.app(&app_id).await?;
     app.check_origin(origin(&headers))?;
     let stored = UserRow::by_username(&state.db, &app.id, &request.username).await?.and_then(|user| user.kdf_params());
     let kdf = stored.unwrap_or_else(|| state.secret.fake_kdf_params(&app.id, &request.username));
@@ -45,10 +44,10 @@ pub async fn sign_in(
 ) -> ApiResult<Json<SignInResponse>> {
     state.address_budget.spend(address)?;
     let request = SignInRequest::from_json(&json_body(body)?)?;
-    let app = App::find(&state.db, &app_id).await?;
+    let app = state.app(&app_id).await?;
     app.check_origin(origin(&headers))?;
 
-    let user = verify_password_proof(
+    let (user, mut tx) = verify_password_proof(
         &state,
         &app.id,
         &request.username,
@@ -61,7 +60,6 @@ pub async fn sign_in(
     let seed_backup =
         user.seed_backup().ok_or_else(|| ApiError::Internal(anyhow::anyhow!("stored seed backup malformed")))?;
 
-    let mut tx = state.db.begin().await?;
     let (session, expires_at) =
         sessions::create(&mut tx, &user.id, request.remember_me, request.session_length).await?;
     tx.commit().await?;
@@ -74,8 +72,10 @@ pub async fn sign_in(
 }
 
 /// Checks a challenge signed with a login key: challenge authentic and unspent, account not in a
-/// throttle delay, signature valid. Spends the challenge either way and counts failures. Returns the
-/// user on success and `None` for a wrong password or an unknown user alike.
+/// throttle delay, signature valid. Reads happen first; every write goes into one transaction. On a
+/// success that transaction (challenge spent, failure count cleared) is handed back for the caller's
+/// own writes; on a failure (wrong password and unknown user alike) it is committed with the failure
+/// counted, and the answer is `None`.
 pub(crate) async fn verify_password_proof(
     state: &AppState,
     app_id: &str,
@@ -83,20 +83,27 @@ pub(crate) async fn verify_password_proof(
     purpose: ChallengePurpose,
     challenge: &sealbase::protocol::b64::Bytes<{ sealbase::protocol::CHALLENGE_LEN }>,
     signature: &sealbase::protocol::b64::Bytes<64>,
-) -> ApiResult<Option<UserRow>> {
+) -> ApiResult<Option<(UserRow, sqlx::Transaction<'static, sqlx::Sqlite>)>> {
     let (nonce, expires_at) = state.secret.check_challenge(challenge, app_id, username)?;
     let now = now_ms();
-    throttle::check(&state.db, app_id, username, now).await?;
-    challenges::spend(&state.db, &nonce, expires_at).await?;
+    let had_failures = throttle::check(&state.db, app_id, username, now).await?;
     let message = challenge_message(purpose, app_id, username, &challenge.0, &state.issuer);
-    let user = UserRow::by_username(&state.db, app_id, username).await?;
+    let user = UserRow::by_username(&state.db, app_id, username)
+        .await?
+        .filter(|user| user.login_signature_valid(&message, signature));
+
+    let mut tx = state.db.begin().await?;
+    challenges::spend(&mut tx, &nonce, expires_at).await?;
     match user {
-        Some(user) if user.login_signature_valid(&message, signature) => {
-            throttle::reset(&state.db, app_id, username).await?;
-            Ok(Some(user))
+        Some(user) => {
+            if had_failures {
+                throttle::reset(&mut tx, app_id, username).await?;
+            }
+            Ok(Some((user, tx)))
         }
-        _ => {
-            throttle::record_failure(&state.db, app_id, username, now).await?;
+        None => {
+            throttle::record_failure(&mut tx, app_id, username, now).await?;
+            tx.commit().await?;
             Ok(None)
         }
     }

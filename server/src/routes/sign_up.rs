@@ -9,7 +9,6 @@ use sealbase::protocol::{SignUpRequest, SignUpResponse, User};
 use sealbase::Error;
 
 use super::json_body;
-use crate::apps::App;
 use crate::clock::{iso, now_ms};
 use crate::error::{ApiError, ApiResult};
 use crate::{sessions, AppState};
@@ -24,7 +23,7 @@ pub async fn sign_up(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<SignUpResponse>)> {
     let request = SignUpRequest::from_json(&json_body(body)?)?;
-    let app = App::find(&state.db, &app_id).await?;
+    let app = state.app(&app_id).await?;
     app.check_origin(super::origin(&headers))?;
 
     let user_id = uuid::Uuid::new_v4().to_string();

@@ -10,7 +10,6 @@ use sealbase::Error;
 
 use super::sign_in::verify_password_proof;
 use super::{json_body, origin};
-use crate::apps::App;
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult};
 use crate::sessions::Authenticated;
@@ -26,25 +25,28 @@ pub async fn update_user(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<UpdateUserResponse>> {
     let request = UpdateUserRequest::from_json(&json_body(body)?)?;
-    let app = App::find(&state.db, &session.app_id).await?;
+    let app = state.app(&session.app_id).await?;
     app.check_origin(origin(&headers))?;
     let current = UserRow::by_id(&state.db, &session.user_id).await?.ok_or(Error::UserNotFound)?;
-    if let Some(change) = &request.password_change {
-        let proof = verify_password_proof(
-            &state,
-            &app.id,
-            &current.username,
-            ChallengePurpose::ChangePassword,
-            &change.challenge,
-            &change.signature,
-        )
-        .await?;
-        if proof.is_none_or(|user| user.id != current.id) {
-            return Err(Error::CurrentPasswordIncorrect.into());
+    // With a password change, the proof's transaction (challenge spent) carries the whole update.
+    let mut tx = match &request.password_change {
+        Some(change) => {
+            let proof = verify_password_proof(
+                &state,
+                &app.id,
+                &current.username,
+                ChallengePurpose::ChangePassword,
+                &change.challenge,
+                &change.signature,
+            )
+            .await?;
+            match proof {
+                Some((user, tx)) if user.id == current.id => tx,
+                _ => return Err(Error::CurrentPasswordIncorrect.into()),
+            }
         }
-    }
-
-    let mut tx = state.db.begin().await?;
+        None => state.db.begin().await?,
+    };
     if let Some(username) = &request.username {
         let renamed = sqlx::query("UPDATE users SET username = ? WHERE id = ?")
             .bind(username)
@@ -102,7 +104,7 @@ pub async fn delete_user(
     session: Authenticated,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
-    let app = App::find(&state.db, &session.app_id).await?;
+    let app = state.app(&session.app_id).await?;
     app.check_origin(origin(&headers))?;
     let mut tx = state.db.begin().await?;
     let deleted = sqlx::query("DELETE FROM users WHERE id = ?").bind(&session.user_id).execute(&mut *tx).await?;
