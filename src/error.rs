@@ -107,7 +107,7 @@ errors! {
     /// The app's user quota is used up.
     TrialExceededLimit = 402, "Trial exceeded limit of users.";
     /// signUp/signIn while a user is signed in.
-    UserAlreadySignedIn = 400, "Already signed in.";
+    UserAlreadySignedIn { username: String } = 400, "Already signed in.";
     /// An operation that needs a signed-in user was called without one.
     UserNotSignedIn = 400, "Not signed in.";
     /// The user no longer exists.

@@ -199,5 +199,9 @@ async fn each_client_address_has_a_budget_of_attempts() {
     }
     let (status, body) = raw::post(&url, &serde_json::json!({ "username": "d" })).await;
     assert_eq!((status, body["error"].as_str()), (429, Some("TooManyRequests")));
+    // Sign-up answers whether a username is taken, so it spends the same budget.
+    let sign_up = format!("http://{address}/v1/apps/{}/users", app.app_id);
+    let (status, body) = raw::post(&sign_up, &common::valid_body("e")).await;
+    assert_eq!((status, body["error"].as_str()), (429, Some("TooManyRequests")));
     assert!(body["delay"].as_u64().is_some_and(|delay| (1..=20).contains(&delay)), "{body}");
 }

@@ -282,6 +282,7 @@ async fn signing_up_twice_on_one_client_is_refused() {
     client.sign_up(sign_up("once")).await.unwrap();
     let error = client.sign_up(sign_up("twice")).await.unwrap_err();
     assert_error(&error, "UserAlreadySignedIn", 400, "Already signed in.");
+    assert_eq!(error, sealbase::Error::UserAlreadySignedIn { username: "once".into() }, "names who is signed in");
     assert_eq!(server.written().await, (1, 1, 1));
 }
 

@@ -43,13 +43,19 @@ impl Default for NewApp {
 }
 
 /// A freshly created app and its admin access token (shown once; only its hash is stored).
-#[derive(Debug, serde::Serialize)]
+#[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedApp {
     /// The public appId.
     pub app_id: String,
     /// Bearer token for the admin API.
     pub admin_access_token: String,
+}
+
+impl std::fmt::Debug for CreatedApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedApp").field("app_id", &self.app_id).field("admin_access_token", &"<redacted>").finish()
+    }
 }
 
 /// An app as stored.
@@ -135,7 +141,11 @@ impl App {
     /// Browsers send `Origin`; native clients do not and are not restricted by it.
     pub fn check_origin(&self, origin: Option<&str>) -> ApiResult<()> {
         let Some(origin) = origin else { return Ok(()) };
-        let allowed: Vec<String> = serde_json::from_str(&self.allowed_origins).unwrap_or_default();
+        // A list that does not parse allows nothing (this server wrote it, so that is a fault of ours).
+        let Ok(allowed) = serde_json::from_str::<Vec<String>>(&self.allowed_origins) else {
+            let fault = anyhow::anyhow!("allowed_origins of app {} is not a JSON list", self.id);
+            return Err(crate::error::ApiError::Internal(fault));
+        };
         if allowed.is_empty() || allowed.iter().any(|a| a == origin) {
             Ok(())
         } else {

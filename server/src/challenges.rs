@@ -36,9 +36,11 @@ impl ServerSecret {
             .bind(now_ms())
             .execute(pool)
             .await?;
-        let stored: Vec<u8> = sqlx::query_scalar("SELECT secret FROM server_secrets WHERE name = 'challenge-mac'")
-            .fetch_one(pool)
-            .await?;
+        let stored: Zeroizing<Vec<u8>> =
+            sqlx::query_scalar("SELECT secret FROM server_secrets WHERE name = 'challenge-mac'")
+                .fetch_one(pool)
+                .await
+                .map(Zeroizing::new)?;
         let mut secret = Zeroizing::new([0u8; 32]);
         secret.copy_from_slice(&stored);
         Ok(Self(secret))

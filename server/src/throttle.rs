@@ -29,12 +29,12 @@ pub fn delay_ms(failures: i64) -> i64 {
 
 /// `PasswordAttemptLimitExceeded` while the account is in its delay. Returns whether a failure count
 /// exists (so a success knows whether there is anything to reset).
-pub async fn check(pool: &SqlitePool, app_id: &str, username: &str, now: i64) -> ApiResult<bool> {
+pub async fn check(db: &mut SqliteConnection, app_id: &str, username: &str, now: i64) -> ApiResult<bool> {
     let locked_until: Option<i64> =
         sqlx::query_scalar("SELECT locked_until FROM sign_in_failures WHERE app_id = ? AND username = ?")
             .bind(app_id)
             .bind(username)
-            .fetch_optional(pool)
+            .fetch_optional(db)
             .await?;
     match locked_until {
         Some(until) if until > now => {

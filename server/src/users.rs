@@ -78,6 +78,16 @@ impl UserRow {
         key.verify_strict(message, &ed25519_dalek::Signature::from_bytes(&signature.0)).is_ok()
     }
 
+    /// The same work as [`UserRow::login_signature_valid`] for a username that does not exist; always
+    /// false.
+    pub fn decoy_signature_check(message: &[u8], signature: &Bytes<64>) -> bool {
+        // A fixed, valid public key (derived once from a public constant; it guards nothing).
+        static DECOY: std::sync::LazyLock<ed25519_dalek::VerifyingKey> =
+            std::sync::LazyLock::new(|| ed25519_dalek::SigningKey::from_bytes(&[0x5e; 32]).verifying_key());
+        let _ = DECOY.verify_strict(message, &ed25519_dalek::Signature::from_bytes(&signature.0));
+        false
+    }
+
     /// The encrypted seed.
     pub fn seed_backup(&self) -> Option<SeedBackup> {
         Some(SeedBackup {

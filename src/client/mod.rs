@@ -165,7 +165,7 @@ impl Client {
     /// Fails with `UserAlreadySignedIn` while a user is signed in on this client.
     pub(crate) fn ensure_signed_out(&self) -> Result<()> {
         match lock(&self.active).as_ref() {
-            Some(_) => Err(Error::UserAlreadySignedIn),
+            Some(active) => Err(Error::UserAlreadySignedIn { username: active.user.username.clone() }),
             None => Ok(()),
         }
     }
@@ -194,34 +194,38 @@ impl Client {
     /// Makes `active` the signed-in session and persists it where its `rememberMe` says; the other
     /// stores forget this app, so exactly one place holds the session.
     /// The session is live in memory even if persisting it fails (the error says so).
+    /// Persisted first: if that fails, the client stays as it was and the error says why.
     pub(crate) fn activate(&self, active: ActiveSession) -> Result<()> {
         let stored = active.stored();
-        let remember_me = active.remember_me;
-        *lock(&self.active) = Some(active);
         for (mode, store) in self.stores() {
-            if mode == remember_me {
+            if mode == active.remember_me {
                 store.save(&self.app_id, &stored)?;
             } else {
                 store.remove(&self.app_id)?;
             }
         }
+        *lock(&self.active) = Some(active);
         Ok(())
     }
 
     /// Forgets the signed-in session. With `remember_username`, the store that held it keeps the
     /// username for `init`'s `last_used_username`.
+    /// Every store is cleared even if one fails (the first failure is reported), so no session or seed
+    /// is left behind in another.
     pub(crate) fn deactivate(&self, remember_username: bool) -> Result<()> {
         let active = lock(&self.active).take();
+        let mut outcome = Ok(());
         for (mode, store) in self.stores() {
-            match &active {
+            let cleared = match &active {
                 Some(active) if remember_username && mode == active.remember_me => store.save(
                     &self.app_id,
                     &StoredState { last_used_username: Some(active.user.username.clone()), session: None },
-                )?,
-                _ => store.remove(&self.app_id)?,
-            }
+                ),
+                _ => store.remove(&self.app_id),
+            };
+            outcome = outcome.and(cleared);
         }
-        Ok(())
+        outcome
     }
 
     /// Pre-login for `username`: its KDF parameters (checked against the client's bounds) and a
@@ -265,10 +269,11 @@ impl Client {
         template: &str,
         secret: &crate::protocol::SessionSecret,
     ) -> Result<reqwest::RequestBuilder> {
-        Ok(self
-            .http
-            .request(method, self.url(template)?)
-            .header(reqwest::header::AUTHORIZATION, bearer(secret).as_str()))
+        let mut value =
+            reqwest::header::HeaderValue::from_str(&bearer(secret)).map_err(|_| Error::ServiceUnavailable)?;
+        // Never HPACK-indexed, and redacted from the request's Debug output.
+        value.set_sensitive(true);
+        Ok(self.http.request(method, self.url(template)?).header(reqwest::header::AUTHORIZATION, value))
     }
 
     /// Sends a request made with the active session. If the server says the session is dead (expired,

@@ -72,7 +72,11 @@ impl Client {
             .send_authorized(self.authorized(reqwest::Method::PATCH, routes::USER, &active.secret)?.json(&request))
             .await?;
         let response: UpdateUserResponse = serde_json::from_slice(&body).map_err(|_| Error::ServiceUnavailable)?;
-        self.activate(ActiveSession { user: response.user.clone(), ..active })?;
+        // Only if this session is still the signed-in one (a sign-out may have happened meanwhile).
+        let still_active = lock(&self.active).as_ref().is_some_and(|current| current.session_id == active.session_id);
+        if still_active {
+            self.activate(ActiveSession { user: response.user.clone(), ..active })?;
+        }
         let handler = lock(&self.update_user_handler).clone();
         if let Some(handler) = handler {
             handler(&response.user);
@@ -80,16 +84,14 @@ impl Client {
         Ok(())
     }
 
+    /// New salt, new login key, the same seed re-wrapped; then a proof of the current password that
+    /// signs a hash of exactly that new material.
     async fn password_change(
         &self,
         active: &ActiveSession,
         current_password: Zeroizing<String>,
         new_password: Zeroizing<String>,
     ) -> Result<PasswordChange> {
-        let username = &active.user.username;
-        let pre_login = self.pre_login(username).await?;
-        let (_, signature) =
-            self.prove_password(current_password, username, &pre_login, ChallengePurpose::ChangePassword).await?;
         let seed = active.seed.clone();
         let app_id = self.app_id.clone();
         let (kdf, login_public_key, seed_backup) = super::runtime::blocking(move || {
@@ -99,6 +101,12 @@ impl Client {
             Ok::<_, Error>((kdf, Bytes(key.login_key().public_key().to_bytes()), backup))
         })
         .await??;
+        let username = &active.user.username;
+        let pre_login = self.pre_login(username).await?;
+        let purpose = ChallengePurpose::ChangePassword {
+            binding: PasswordChange::binding(&kdf, &login_public_key, &seed_backup),
+        };
+        let (_, signature) = self.prove_password(current_password, username, &pre_login, purpose).await?;
         Ok(PasswordChange { challenge: pre_login.challenge, signature, kdf, login_public_key, seed_backup })
     }
 }

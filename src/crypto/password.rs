@@ -24,6 +24,8 @@ pub const MAX_LOG_N: u8 = 20;
 pub const MAX_R: u32 = 16;
 /// Largest accepted `p`.
 pub const MAX_P: u32 = 4;
+/// Most memory a derivation may need: 1 GiB (log2 N = 20 with r = 8).
+pub const MAX_MEMORY_BYTES: u64 = 1 << 30;
 /// Salt length in bytes.
 pub const SALT_LEN: usize = 16;
 
@@ -59,11 +61,13 @@ impl KdfParams {
         Self { algorithm: KdfAlgorithm::Scrypt, log_n: DEFAULT_LOG_N, r: DEFAULT_R, p: DEFAULT_P, salt: Bytes(salt) }
     }
 
-    /// Refuses parameters outside the accepted range with [`Error::KdfParamsNotValid`].
+    /// Refuses parameters outside the accepted range with [`Error::KdfParamsNotValid`], including any
+    /// combination needing more than [`MAX_MEMORY_BYTES`] (scrypt uses 128 · r · N bytes).
     pub fn check(&self) -> Result<()> {
         let in_range = (MIN_LOG_N..=MAX_LOG_N).contains(&self.log_n)
             && (1..=MAX_R).contains(&self.r)
-            && (1..=MAX_P).contains(&self.p);
+            && (1..=MAX_P).contains(&self.p)
+            && (128 * u64::from(self.r)) << self.log_n <= MAX_MEMORY_BYTES;
         if in_range {
             Ok(())
         } else {

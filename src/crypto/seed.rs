@@ -85,9 +85,9 @@ impl Seed {
                 .decrypt(Nonce::from_slice(&backup.nonce.0), Payload { msg: &backup.ciphertext.0, aad: &aad })
                 .map_err(|_| Error::SeedBackupNotValid)?,
         );
-        let mut seed = [0u8; 32];
+        let mut seed = zeroize::Zeroizing::new([0u8; 32]);
         seed.copy_from_slice(&plaintext);
-        Ok(Seed::from_bytes(seed))
+        Ok(Seed::from_bytes(*seed))
     }
 
     /// Every key derived from the seed.

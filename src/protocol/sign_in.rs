@@ -22,21 +22,33 @@ pub const CHALLENGE_LEN: usize = 56;
 pub enum ChallengePurpose {
     /// Signing in.
     SignIn,
-    /// Proving the current password to change it.
-    ChangePassword,
+    /// Proving the current password to change it, bound to the new key material
+    /// ([`PasswordChange::binding`]) so the proof cannot be reused with other keys.
+    ChangePassword {
+        /// SHA-256 over the new KDF parameters, login key and seed backup.
+        binding: [u8; 32],
+    },
 }
 
 impl ChallengePurpose {
-    fn label(self) -> &'static str {
+    fn label(&self) -> &'static str {
         match self {
             Self::SignIn => "sign-in",
-            Self::ChangePassword => "change-password",
+            Self::ChangePassword { .. } => "change-password",
+        }
+    }
+
+    fn binding(&self) -> &[u8] {
+        match self {
+            Self::SignIn => &[],
+            Self::ChangePassword { binding } => binding,
         }
     }
 }
 
 /// The exact bytes the login key signs: every field length-prefixed (u32 big-endian), so no two
-/// different inputs can produce the same message.
+/// different inputs can produce the same message. The last field is empty for sign-in and the
+/// password-change binding otherwise.
 pub fn challenge_message(
     purpose: ChallengePurpose,
     app_id: &str,
@@ -45,13 +57,14 @@ pub fn challenge_message(
     audience: &str,
 ) -> Vec<u8> {
     let version = format!("sealbase/v{PROTOCOL_VERSION}/challenge");
-    let fields: [&[u8]; 6] = [
+    let fields: [&[u8]; 7] = [
         version.as_bytes(),
         purpose.label().as_bytes(),
         app_id.as_bytes(),
         username.as_bytes(),
         challenge,
         audience.as_bytes(),
+        purpose.binding(),
     ];
     let mut message = Vec::with_capacity(fields.iter().map(|f| f.len() + 4).sum());
     for field in fields {
@@ -148,6 +161,34 @@ pub struct PasswordChange {
 }
 
 impl PasswordChange {
+    /// SHA-256 over the new key material (length-prefixed fields), which the current-password proof
+    /// signs: someone who sees the proof cannot pair it with keys of their own.
+    pub fn binding(kdf: &KdfParams, login_public_key: &Bytes<32>, seed_backup: &SeedBackup) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        let fields: [&[u8]; 7] = [
+            b"sealbase/v1/password-change",
+            &[kdf.log_n],
+            &kdf.r.to_be_bytes(),
+            &kdf.p.to_be_bytes(),
+            &kdf.salt.0,
+            &login_public_key.0,
+            &[seed_backup.nonce.0.as_slice(), seed_backup.ciphertext.0.as_slice()].concat(),
+        ];
+        for field in fields {
+            hash.update((field.len() as u32).to_be_bytes());
+            hash.update(field);
+        }
+        hash.finalize().into()
+    }
+
+    /// The purpose this change's proof signs.
+    pub fn purpose(&self) -> ChallengePurpose {
+        ChallengePurpose::ChangePassword {
+            binding: Self::binding(&self.kdf, &self.login_public_key, &self.seed_backup),
+        }
+    }
+
     pub(crate) fn from_json(value: &Value) -> Result<Self> {
         let fields = value.as_object().ok_or_else(|| Error::KeyMaterialNotValid { key: "passwordChange".into() })?;
         Ok(Self {

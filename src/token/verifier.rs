@@ -9,6 +9,9 @@ use serde::Deserialize;
 use super::{verify, Jwks, VerifiedToken, VerifyError};
 use crate::protocol::{routes, ClientSettings};
 
+/// How long a fetched key set is used before it is refreshed (the JWKS's `Cache-Control: max-age`).
+const KEYS_MAX_AGE: Duration = Duration::from_secs(300);
+
 /// Verifies authTokens for one app.
 ///
 /// ```no_run
@@ -73,17 +76,31 @@ impl Verifier {
         self
     }
 
-    /// Offline verification with the cached keys; an unknown `kid` refetches the JWKS (rate-limited)
-    /// once, which is how rotated-in keys are learnt.
+    /// Offline verification with the cached keys. The key set is refreshed once it is older than the
+    /// server's `max-age` (so keys the server dropped stop verifying), and an unknown `kid` refetches it
+    /// at once (rate-limited), which is how rotated-in keys are learnt.
     pub async fn verify(&self, token: &str) -> Result<VerifiedToken, VerifyError> {
+        if self.keys_age() >= KEYS_MAX_AGE && self.claim_refetch() {
+            // If the server is unreachable, the cached keys keep serving until it is back.
+            let _ = self.refetch().await;
+        }
         match self.verify_cached(token) {
             Err(VerifyError::UnknownKey) if self.claim_refetch() => {
-                let fresh: Jwks = fetch_json(&self.http, self.jwks_url.clone()).await?;
-                self.keys.write().unwrap_or_else(std::sync::PoisonError::into_inner).0 = fresh;
+                self.refetch().await?;
                 self.verify_cached(token)
             }
             other => other,
         }
+    }
+
+    async fn refetch(&self) -> Result<(), VerifyError> {
+        let fresh: Jwks = fetch_json(&self.http, self.jwks_url.clone()).await?;
+        self.keys.write().unwrap_or_else(std::sync::PoisonError::into_inner).0 = fresh;
+        Ok(())
+    }
+
+    fn keys_age(&self) -> Duration {
+        self.keys.read().unwrap_or_else(std::sync::PoisonError::into_inner).1.elapsed()
     }
 
     /// Offline verification with the cached keys only: no I/O.

@@ -150,6 +150,7 @@ test('every reachable error has its name, message, status and extras', async () 
 
   const unknown = await openPage();
   expectError(await call(unknown, 'init', { appId: '00000000-0000-4000-8000-000000000000', endpoint: server.url }), 'AppIdNotValid', 401, 'App ID not valid.');
+  assert.deepEqual(await initPage(unknown, app), { ok: {} }, 'a failed init can be retried with the right app');
   const foreign = await openPage();
   expectError(
     await call(foreign, 'init', { appId: foreignApp.appId, endpoint: server.url }),
@@ -203,7 +204,7 @@ test('every reachable error has its name, message, status and extras', async () 
   expectError(await call(page, 'signIn', { username: 'nobody', password: PASSWORD }), 'UsernameOrPasswordMismatch', 401, 'Username or password mismatch.');
 
   assert.ok((await signUp({})).ok);
-  expectError(await signUp({}), 'UserAlreadySignedIn', 400, 'Already signed in.');
+  expectError(await signUp({}), 'UserAlreadySignedIn', 400, 'Already signed in.', { username: 'ada' });
   expectError(await call(page, 'signIn', { username: 'ada', password: PASSWORD }), 'UserAlreadySignedIn', 400, 'Already signed in.');
   expectError(await call(page, 'updateUser', {}), 'ParamsMissing', 400, 'Parameters expected are missing.');
   expectError(await call(page, 'updateUser', false), 'ParamsMustBeObject', 400, 'Parameters passed to function must be placed inside an object.');

@@ -13,13 +13,19 @@ export function createApi(start) {
   const pending = new Set();
   let started;
   const ready = () => {
-    started ??= Promise.resolve(start()).then(() => {
-      // A Rust panic traps the module; reject everything in flight so no Promise hangs forever.
-      wasm.setPanicHandler(() => {
-        for (const reject of pending) reject(serviceUnavailable());
-        pending.clear();
+    started ??= Promise.resolve()
+      .then(start)
+      .then(() => {
+        // A Rust panic traps the module; reject everything in flight so no Promise hangs forever.
+        wasm.setPanicHandler(() => {
+          for (const reject of pending) reject(serviceUnavailable());
+          pending.clear();
+        });
+      })
+      .catch((error) => {
+        started = undefined; // a failed download can be retried by the next call
+        throw error;
       });
-    });
     return started;
   };
   const wrap = (name) => (params) =>

@@ -97,16 +97,19 @@ async fn run_init(params: JsValue) -> Result<JsValue, Error> {
                 Some(_) => return Err(Error::EndpointNotValid),
             };
             let client = storage::with_platform_stores(Client::new(&app_id, &endpoint)?);
-            let sdk = Rc::new(Sdk { app_id: app_id.clone(), client: Rc::new(client), update_user_handler: None });
-            SDK.with(|slot| *slot.borrow_mut() = Some(sdk.clone()));
-            sdk
+            // Kept only once the server knows the app: a failed init (unknown app, unreachable
+            // server) can be retried with other parameters.
+            client.client_settings().await?;
+            Rc::new(Sdk { app_id: app_id.clone(), client: Rc::new(client), update_user_handler: None })
         }
     };
-    if handler.is_some() {
-        let updated =
-            Rc::new(Sdk { app_id: sdk.app_id.clone(), client: sdk.client.clone(), update_user_handler: handler });
-        SDK.with(|slot| *slot.borrow_mut() = Some(updated));
-    }
+    let sdk = match handler {
+        Some(handler) => {
+            Rc::new(Sdk { app_id: sdk.app_id.clone(), client: sdk.client.clone(), update_user_handler: Some(handler) })
+        }
+        None => sdk,
+    };
+    SDK.with(|slot| *slot.borrow_mut() = Some(sdk.clone()));
     sdk.client.client_settings().await?;
     let result = sdk.client.init(Init { session_length }).await?;
     to_js(&result)
@@ -151,6 +154,7 @@ async fn run_sign_up(params: JsValue) -> Result<JsValue, Error> {
 async fn password_field(params: &js_sys::Object, name: &str, sdk: &Sdk) -> Result<String, Error> {
     let value = field(params, name);
     let password = json::password(value.as_ref())?.to_owned();
+    // (`SignUp`/`UpdateUser` zeroize their copy; the JSON value this came from is dropped right away.)
     let min_len = sdk.client.client_settings().await?.password_min_length;
     sealbase::validate::password_min_len(&password, min_len)?;
     Ok(password)

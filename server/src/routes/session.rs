@@ -27,12 +27,19 @@ pub async fn resume(
     app.check_origin(origin(&headers))?;
     let session_length = request.session_length.unwrap_or(session.session_length_hours);
     let expires_at = now_ms() + hours_to_ms(session_length);
-    sqlx::query("UPDATE sessions SET expires_at = ?, session_length_hours = ? WHERE id = ?")
-        .bind(expires_at)
-        .bind(session_length)
-        .bind(&session.session_id)
-        .execute(&state.db)
-        .await?;
+    // Only a session still live at this instant is extended (a sign-out may have landed meanwhile).
+    let extended = sqlx::query(
+        "UPDATE sessions SET expires_at = ?, session_length_hours = ? WHERE id = ? AND revoked_at IS NULL AND expires_at > ?",
+    )
+    .bind(expires_at)
+    .bind(session_length)
+    .bind(&session.session_id)
+    .bind(now_ms())
+    .execute(&state.db)
+    .await?;
+    if extended.rows_affected() == 0 {
+        return Err(Error::SessionNotValid.into());
+    }
     let user = UserRow::by_id(&state.db, &session.user_id).await?.ok_or(Error::UserNotFound)?;
     let auth_token = state
         .tokens

@@ -86,14 +86,22 @@ pub(crate) async fn verify_password_proof(
 ) -> ApiResult<Option<(UserRow, sqlx::Transaction<'static, sqlx::Sqlite>)>> {
     let (nonce, expires_at) = state.secret.check_challenge(challenge, app_id, username)?;
     let now = now_ms();
-    let had_failures = throttle::check(&state.db, app_id, username, now).await?;
     let message = challenge_message(purpose, app_id, username, &challenge.0, &state.issuer);
-    let user = UserRow::by_username(&state.db, app_id, username)
-        .await?
-        .filter(|user| user.login_signature_valid(&message, signature));
+    let stored = UserRow::by_username(&state.db, app_id, username).await?;
+    // Unknown users cost the same signature check as known ones (against a fixed key), so timing does
+    // not tell them apart.
+    let signature_valid = match &stored {
+        Some(user) => user.login_signature_valid(&message, signature),
+        None => UserRow::decoy_signature_check(&message, signature),
+    };
+    let user = stored.filter(|_| signature_valid);
 
+    // The throttle is read inside the transaction, after the challenge insert took SQLite's write lock,
+    // so parallel guesses cannot all pass one check before any failure is counted. A refused attempt
+    // rolls back: nothing counted, challenge not spent.
     let mut tx = state.db.begin().await?;
     challenges::spend(&mut tx, &nonce, expires_at).await?;
+    let had_failures = throttle::check(&mut tx, app_id, username, now).await?;
     match user {
         Some(user) => {
             if had_failures {

@@ -8,7 +8,7 @@ use axum::Json;
 use sealbase::protocol::{SignUpRequest, SignUpResponse, User};
 use sealbase::Error;
 
-use super::json_body;
+use super::{json_body, ClientAddress};
 use crate::clock::{iso, now_ms};
 use crate::error::{ApiError, ApiResult};
 use crate::{sessions, AppState};
@@ -19,9 +19,12 @@ const DAY_MS: i64 = 24 * 3_600_000;
 pub async fn sign_up(
     State(state): State<AppState>,
     Path(app_id): Path<String>,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<SignUpResponse>)> {
+    // Each sign-up answers whether a username is taken: budget it like pre-login and sign-in.
+    state.address_budget.spend(address)?;
     let request = SignUpRequest::from_json(&json_body(body)?)?;
     let app = state.app(&app_id).await?;
     app.check_origin(super::origin(&headers))?;

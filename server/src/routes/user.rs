@@ -5,7 +5,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use sealbase::protocol::{ChallengePurpose, UpdateUserRequest, UpdateUserResponse};
+use sealbase::protocol::{UpdateUserRequest, UpdateUserResponse};
 use sealbase::Error;
 
 use super::sign_in::verify_password_proof;
@@ -35,7 +35,7 @@ pub async fn update_user(
                 &state,
                 &app.id,
                 &current.username,
-                ChallengePurpose::ChangePassword,
+                change.purpose(),
                 &change.challenge,
                 &change.signature,
             )
