@@ -110,7 +110,6 @@ async fn run_init(params: JsValue) -> Result<JsValue, Error> {
         None => sdk,
     };
     SDK.with(|slot| *slot.borrow_mut() = Some(sdk.clone()));
-    sdk.client.client_settings().await?;
     let result = sdk.client.init(Init { session_length }).await?;
     to_js(&result)
 }
@@ -154,7 +153,6 @@ async fn run_sign_up(params: JsValue) -> Result<JsValue, Error> {
 async fn password_field(params: &js_sys::Object, name: &str, sdk: &Sdk) -> Result<String, Error> {
     let value = field(params, name);
     let password = json::password(value.as_ref())?.to_owned();
-    // (`SignUp`/`UpdateUser` zeroize their copy; the JSON value this came from is dropped right away.)
     let min_len = sdk.client.client_settings().await?.password_min_length;
     sealbase::validate::password_min_len(&password, min_len)?;
     Ok(password)
