@@ -197,6 +197,6 @@ pub async fn new_admin_token(pool: &SqlitePool, app_id: &str) -> anyhow::Result<
 /// 256 random bits, base64url: the admin access token as shown to the operator (only its SHA-256 is kept).
 fn random_admin_token() -> Zeroizing<String> {
     let mut token = Zeroizing::new([0u8; 32]);
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, token.as_mut());
+    sealbase::crypto::random::fill(token.as_mut());
     Zeroizing::new(b64::encode(token.as_ref()))
 }

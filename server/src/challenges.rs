@@ -1,7 +1,7 @@
 //! Stateless, server-MACed sign-in challenges and deterministic fake salts. Issuing a challenge writes
 //! nothing; spending one records its nonce so it cannot be replayed.
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sealbase::crypto::{KdfAlgorithm, KdfParams};
 use sealbase::protocol::b64::Bytes;
 use sealbase::protocol::CHALLENGE_LEN;
@@ -29,7 +29,7 @@ impl ServerSecret {
     /// Loads the secret, creating it on first start.
     pub async fn load_or_create(pool: &SqlitePool) -> anyhow::Result<Self> {
         let mut fresh = Zeroizing::new([0u8; 32]);
-        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, fresh.as_mut());
+        sealbase::crypto::random::fill(fresh.as_mut());
         // INSERT OR IGNORE + SELECT: two servers starting together agree on one secret.
         sqlx::query("INSERT OR IGNORE INTO server_secrets (name, secret, created_at) VALUES ('challenge-mac', ?, ?)")
             .bind(fresh.as_slice())
@@ -47,7 +47,7 @@ impl ServerSecret {
     }
 
     fn mac(&self, parts: &[&[u8]]) -> Hmac<Sha256> {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.0.as_slice())
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(self.0.as_slice())
             .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
         for part in parts {
             mac.update(&(part.len() as u32).to_be_bytes());
@@ -59,7 +59,7 @@ impl ServerSecret {
     /// A fresh challenge for `username` in `app_id`: nonce ‖ expiry ‖ MAC.
     pub fn issue_challenge(&self, app_id: &str, username: &str) -> Bytes<CHALLENGE_LEN> {
         let mut challenge = [0u8; CHALLENGE_LEN];
-        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut challenge[..16]);
+        sealbase::crypto::random::fill(&mut challenge[..16]);
         challenge[16..24].copy_from_slice(&(now_ms() + CHALLENGE_LIFETIME_MS).to_be_bytes());
         let tag =
             self.mac(&[b"sealbase/v1/challenge", app_id.as_bytes(), username.as_bytes(), &challenge[..24]]).finalize();

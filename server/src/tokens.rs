@@ -8,6 +8,7 @@ use ed25519_dalek::SigningKey;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use sealbase::token::{AuthTokenClaims, Jwk, Jwks};
 use sqlx::SqlitePool;
+use zeroize::Zeroizing;
 
 use crate::clock::now_ms;
 
@@ -91,7 +92,7 @@ impl TokenSigner {
 }
 
 async fn create_key(db: impl sqlx::SqliteExecutor<'_>) -> anyhow::Result<(String, Vec<u8>)> {
-    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let key = SigningKey::from_bytes(&Zeroizing::new(sealbase::crypto::random::array()));
     let der = key.to_pkcs8_der()?.as_bytes().to_vec();
     let kid = uuid::Uuid::new_v4().simple().to_string();
     sqlx::query("INSERT INTO signing_keys (kid, private_key, public_key, created_at) VALUES (?, ?, ?, ?)")

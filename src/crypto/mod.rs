@@ -10,6 +10,7 @@
 pub mod account;
 pub mod hkdf;
 pub mod password;
+pub mod random;
 pub(crate) mod secret;
 pub mod seed;
 

@@ -56,8 +56,7 @@ pub struct KdfParams {
 impl KdfParams {
     /// Default parameters with a fresh random salt.
     pub fn generate() -> Self {
-        let mut salt = [0u8; SALT_LEN];
-        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut salt);
+        let salt = super::random::array::<SALT_LEN>();
         Self { algorithm: KdfAlgorithm::Scrypt, log_n: DEFAULT_LOG_N, r: DEFAULT_R, p: DEFAULT_P, salt: Bytes(salt) }
     }
 
@@ -91,7 +90,7 @@ impl PasswordKey {
     pub fn derive(normalized_password: &[u8], params: &KdfParams) -> Result<Self> {
         params.check()?;
         let scrypt_params =
-            scrypt::Params::new(params.log_n, params.r, params.p, 32).map_err(|_| Error::KdfParamsNotValid)?;
+            scrypt::Params::new(params.log_n, params.r, params.p).map_err(|_| Error::KdfParamsNotValid)?;
         let mut output = Zeroizing::new([0u8; 32]);
         scrypt::scrypt(normalized_password, &params.salt.0, &scrypt_params, output.as_mut())
             .map_err(|_| Error::KdfParamsNotValid)?;

@@ -18,9 +18,7 @@ macro_rules! secret_bytes {
 
             /// Fresh bytes from the operating system's CSPRNG.
             pub fn random() -> Self {
-                let mut bytes = [0u8; $len];
-                rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
-                Self(bytes)
+                Self($crate::crypto::random::array())
             }
 
             /// The secret bytes. Keep the borrow short; copies are not zeroized for you.

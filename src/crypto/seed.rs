@@ -53,9 +53,7 @@ pub fn seed_backup_aad(app_id: &str) -> Vec<u8> {
 impl Seed {
     /// Encrypts the seed under the seed-backup key with a fresh random nonce.
     pub fn backup(&self, key: &SeedBackupKey, app_id: &str) -> SeedBackup {
-        let mut nonce = [0u8; SEED_BACKUP_NONCE_LEN];
-        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut nonce);
-        self.backup_with_nonce(key, app_id, nonce)
+        self.backup_with_nonce(key, app_id, super::random::array())
     }
 
     /// Deterministic form of [`Seed::backup`], for known-answer tests. Never reuse a nonce.
@@ -68,7 +66,7 @@ impl Seed {
         let cipher = Aes256Gcm::new(key.expose().into());
         let aad = seed_backup_aad(app_id);
         let ciphertext = cipher
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: self.expose(), aad: &aad })
+            .encrypt(&Nonce::from(nonce), Payload { msg: self.expose(), aad: &aad })
             .unwrap_or_else(|_| unreachable!("AES-GCM encryption of 32 bytes cannot fail"));
         let mut fixed = [0u8; SEED_BACKUP_CIPHERTEXT_LEN];
         fixed.copy_from_slice(&ciphertext);
@@ -82,7 +80,7 @@ impl Seed {
         let aad = seed_backup_aad(app_id);
         let plaintext = zeroize::Zeroizing::new(
             cipher
-                .decrypt(Nonce::from_slice(&backup.nonce.0), Payload { msg: &backup.ciphertext.0, aad: &aad })
+                .decrypt(&Nonce::from(backup.nonce.0), Payload { msg: &backup.ciphertext.0, aad: &aad })
                 .map_err(|_| Error::SeedBackupNotValid)?,
         );
         let mut seed = zeroize::Zeroizing::new([0u8; 32]);
