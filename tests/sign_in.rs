@@ -151,9 +151,14 @@ async fn failed_attempts_delay_the_next_exponentially_and_a_success_resets() {
         body["message"],
         "Password attempt limit exceeded. Must wait 1 seconds to attempt to use password again."
     );
-    // Even the right password waits out the delay.
-    let (_, body) = attempt(None).await;
+    // Even the right password waits out the delay, and the refusal changes nothing: no session, the
+    // challenge left unspent (it is used once the delays are over, below).
+    let sessions_before = server.count("SELECT COUNT(*) FROM sessions").await;
+    let (_, refused_pre_login) = raw::pre_login(&server, "ada").await;
+    let refused_signature = raw::sign(&server, "ada", PASSWORD, &refused_pre_login);
+    let (_, body) = raw::sign_in(&server, "ada", &refused_pre_login["challenge"], &refused_signature).await;
     assert_eq!(body["error"], "PasswordAttemptLimitExceeded");
+    assert_eq!(server.count("SELECT COUNT(*) FROM sessions").await, sessions_before);
 
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let (_, body) = attempt(Some(bad_signature.clone())).await;
@@ -166,8 +171,9 @@ async fn failed_attempts_delay_the_next_exponentially_and_a_success_resets() {
     );
 
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    let (status, _) = attempt(None).await;
-    assert_eq!(status, 200, "the right password after the delay succeeds");
+    let (status, _) = raw::sign_in(&server, "ada", &refused_pre_login["challenge"], &refused_signature).await;
+    assert_eq!(status, 200, "the right password after the delay succeeds, with the refused attempt's challenge");
+    assert_eq!(server.count("SELECT COUNT(*) FROM sessions").await, sessions_before + 1);
     let (_, body) = attempt(Some(bad_signature)).await;
     assert_eq!(body["error"], "UsernameOrPasswordMismatch", "the success reset the count");
     assert_eq!(server.count("SELECT failures FROM sign_in_failures").await, 1);

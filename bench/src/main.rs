@@ -40,6 +40,9 @@ fn samples(value: &serde_json::Value) -> Summary {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let server_bin = PathBuf::from(arg("--server-bin").context("--server-bin")?);
+    if std::env::args().any(|a| a == "--server-only") {
+        return server_only(&server_bin, arg("--scale").and_then(|s| s.parse().ok()).unwrap_or(3000)).await;
+    }
     let kdf_json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(arg("--kdf-json").context("--kdf-json")?)?)?;
     let scale: usize = arg("--scale").and_then(|s| s.parse().ok()).unwrap_or(5000);
@@ -90,5 +93,27 @@ async fn main() -> anyhow::Result<()> {
     let notes = std::fs::read_to_string("bench/NOTES.md").unwrap_or_default();
     std::fs::write("BENCHMARKS.md", report::markdown(&results, "docs/benchmarks/kdf.png", &notes))?;
     eprintln!("bench: wrote BENCHMARKS.md and docs/benchmarks/kdf.png");
+    Ok(())
+}
+
+/// `--server-only`: the server load phases alone, printed rather than written to BENCHMARKS.md (for
+/// iterating on the server).
+async fn server_only(server_bin: &Path, scale: usize) -> anyhow::Result<()> {
+    rlimit::increase_nofile_limit(65_536).context("raising the open-files limit for 1,000 clients")?;
+    let server = server::ServerProcess::start(server_bin)?;
+    let (phases, peak_rss) = load::server_phases(&server, scale).await?;
+    for phase in &phases {
+        println!(
+            "{:<45} {:>6} ok {:>4} failed {:>7.0}/s  p50 {:>7} ms  p99 {:>7} ms  server CPU/op {:>4} µs",
+            phase.name,
+            phase.completed,
+            phase.failed,
+            phase.per_second(),
+            stats::ms(phase.latency.median),
+            stats::ms(phase.latency.p99),
+            phase.server_cpu_per_op().as_micros()
+        );
+    }
+    println!("peak RSS {:.1} MB", peak_rss as f64 / 1e6);
     Ok(())
 }

@@ -12,6 +12,7 @@ use zeroize::Zeroizing;
 
 use crate::clock::now_ms;
 use crate::error::ApiResult;
+use crate::sessions::NewSession;
 
 /// How long a challenge stays valid.
 pub const CHALLENGE_LIFETIME_MS: i64 = 120_000;
@@ -105,15 +106,54 @@ impl ServerSecret {
     }
 }
 
-/// Spends a challenge. The nonce's primary key makes a second use fail in the database.
-pub async fn spend(db: &mut sqlx::SqliteConnection, nonce: &[u8; 16], expires_at: i64) -> ApiResult<()> {
-    let inserted = sqlx::query("INSERT INTO used_challenges (nonce, expires_at) VALUES (?, ?)")
-        .bind(nonce.as_slice())
-        .bind(expires_at)
-        .execute(db)
-        .await;
-    match inserted {
+/// What a password proof's write transaction does besides spending the challenge.
+pub enum AfterSpend<'a> {
+    /// A failed proof: only read the throttle (the caller counts the failure).
+    ReadThrottle,
+    /// A successful proof: read the throttle and clear a failure count whose delay is over.
+    ClearThrottle,
+    /// A successful sign-in: clear the throttle as above and store the new session.
+    ClearThrottleAndOpen(&'a NewSession),
+}
+
+/// Spends a challenge (the nonce's primary key makes a second use fail in the database) and reads the
+/// end of `username`'s throttle delay, plus whatever `after` asks for, in one round trip to SQLite: the
+/// writer is serialised, so the fewer trips a transaction makes, the more sign-ins it admits. A
+/// failure count still in its delay is never cleared; the caller refuses the attempt and drops the
+/// transaction, which rolls all of it back.
+pub async fn spend(
+    db: &mut sqlx::SqliteConnection,
+    nonce: &[u8; 16],
+    expires_at: i64,
+    app_id: &str,
+    username: &str,
+    now: i64,
+    after: AfterSpend<'_>,
+) -> ApiResult<Option<i64>> {
+    const SPEND_AND_READ: &str = "INSERT INTO used_challenges (nonce, expires_at) VALUES (?1, ?2); \
+         SELECT locked_until FROM sign_in_failures WHERE app_id = ?3 AND username = ?4;";
+    const SPEND_READ_AND_CLEAR: &str = "INSERT INTO used_challenges (nonce, expires_at) VALUES (?1, ?2); \
+         SELECT locked_until FROM sign_in_failures WHERE app_id = ?3 AND username = ?4; \
+         DELETE FROM sign_in_failures WHERE app_id = ?3 AND username = ?4 AND locked_until <= ?5;";
+    // The session columns are bound by `NewSession::bind`, in its order, as ?6 to ?12.
+    const SPEND_READ_CLEAR_AND_OPEN: &str = "INSERT INTO used_challenges (nonce, expires_at) VALUES (?1, ?2); \
+         SELECT locked_until FROM sign_in_failures WHERE app_id = ?3 AND username = ?4; \
+         DELETE FROM sign_in_failures WHERE app_id = ?3 AND username = ?4 AND locked_until <= ?5; \
+         INSERT INTO sessions (id, user_id, secret_hash, remember_me, session_length_hours, created_at, expires_at) \
+         VALUES (?6, ?7, ?8, ?9, ?10, ?11, ?12);";
+    let sql = match after {
+        AfterSpend::ReadThrottle => SPEND_AND_READ,
+        AfterSpend::ClearThrottle => SPEND_READ_AND_CLEAR,
+        AfterSpend::ClearThrottleAndOpen(_) => SPEND_READ_CLEAR_AND_OPEN,
+    };
+    let query = sqlx::query_scalar(sql).bind(nonce.as_slice()).bind(expires_at).bind(app_id).bind(username).bind(now);
+    let query = match after {
+        AfterSpend::ClearThrottleAndOpen(session) => session.bind(query),
+        _ => query,
+    };
+    match query.fetch_all(db).await {
+        Ok(rows) => Ok(rows.first().copied()),
         Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(Error::ChallengeNotValid.into()),
-        other => other.map(drop).map_err(Into::into),
+        Err(other) => Err(other.into()),
     }
 }

@@ -57,8 +57,10 @@ impl Config {
 /// Shared state of the handlers.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    /// The database pool.
+    /// The database pool for reads.
     pub db: SqlitePool,
+    /// The single-connection pool every request-path write goes through (see [`db::Pools`]).
+    pub writer: SqlitePool,
     /// The authToken signer.
     pub tokens: Arc<TokenSigner>,
     /// MAC key of challenges and fake salts.
@@ -87,12 +89,20 @@ pub struct Server {
 impl Server {
     /// Opens the database, runs migrations, and loads (or creates) the token-signing key.
     pub async fn open(config: Config) -> anyhow::Result<Self> {
-        let db = db::connect(&config.database_url).await?;
+        let db::Pools { read: db, write: writer } = db::connect(&config.database_url).await?;
         let tokens = Arc::new(TokenSigner::load_or_create(&db, config.issuer.clone()).await?);
         let secret = Arc::new(ServerSecret::load_or_create(&db).await?);
         let address_budget = AddressBudget::per_minute(config.address_budget_per_minute);
         Ok(Self {
-            state: AppState { db, tokens, secret, address_budget, issuer: config.issuer, apps: Default::default() },
+            state: AppState {
+                db,
+                writer,
+                tokens,
+                secret,
+                address_budget,
+                issuer: config.issuer,
+                apps: Default::default(),
+            },
         })
     }
 

@@ -15,6 +15,60 @@ use crate::db::hash_secret;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
+/// A session about to be stored: its secret is returned once, in the grant; the database gets its hash.
+pub struct NewSession {
+    id: String,
+    user_id: String,
+    secret: SessionSecret,
+    remember_me: RememberMe,
+    session_length: f64,
+    created_at: i64,
+    expires_at: i64,
+}
+
+impl NewSession {
+    /// A fresh session for `user_id`, starting now.
+    pub fn new(user_id: &str, remember_me: RememberMe, session_length: f64) -> Self {
+        let created_at = now_ms();
+        Self {
+            id: uuid::Uuid::new_v4().to_string(),
+            user_id: user_id.to_owned(),
+            secret: SessionSecret::random(),
+            remember_me,
+            session_length,
+            created_at,
+            expires_at: created_at + hours_to_ms(session_length),
+        }
+    }
+
+    /// Binds the seven values of the session INSERT, in column order (`id, user_id, secret_hash,
+    /// remember_me, session_length_hours, created_at, expires_at`).
+    pub fn bind<'q, O>(
+        &self,
+        query: sqlx::query::QueryScalar<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments<'q>>,
+    ) -> sqlx::query::QueryScalar<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments<'q>> {
+        query
+            .bind(self.id.clone())
+            .bind(self.user_id.clone())
+            .bind(hash_secret(self.secret.expose()))
+            .bind(remember_me_str(self.remember_me))
+            .bind(self.session_length)
+            .bind(self.created_at)
+            .bind(self.expires_at)
+    }
+
+    /// What the client gets once the session is stored, and the expiry (Unix ms).
+    pub fn grant(self) -> (SessionGrant, i64) {
+        let grant = SessionGrant {
+            session_id: self.id,
+            secret: self.secret,
+            expiration_date: iso(self.expires_at),
+            session_length: self.session_length,
+        };
+        (grant, self.expires_at)
+    }
+}
+
 /// Inserts a session for `user_id`; the secret is returned once, in the grant.
 pub async fn create(
     db: &mut SqliteConnection,
@@ -22,24 +76,12 @@ pub async fn create(
     remember_me: RememberMe,
     session_length: f64,
 ) -> sqlx::Result<(SessionGrant, i64)> {
-    let session_id = uuid::Uuid::new_v4().to_string();
-    let secret = SessionSecret::random();
-    let now = now_ms();
-    let expires_at = now + hours_to_ms(session_length);
-    sqlx::query(
-        "INSERT INTO sessions (id, user_id, secret_hash, remember_me, session_length_hours, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&session_id)
-    .bind(user_id)
-    .bind(hash_secret(secret.expose()))
-    .bind(remember_me_str(remember_me))
-    .bind(session_length)
-    .bind(now)
-    .bind(expires_at)
-    .execute(db)
-    .await?;
-    Ok((SessionGrant { session_id, secret, expiration_date: iso(expires_at), session_length }, expires_at))
+    let session = NewSession::new(user_id, remember_me, session_length);
+    const INSERT: &str =
+        "INSERT INTO sessions (id, user_id, secret_hash, remember_me, session_length_hours, created_at, \
+                           expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
+    session.bind(sqlx::query_scalar::<_, i64>(INSERT)).fetch_optional(db).await?;
+    Ok(session.grant())
 }
 
 fn remember_me_str(remember_me: RememberMe) -> &'static str {

@@ -27,21 +27,15 @@ pub fn delay_ms(failures: i64) -> i64 {
     (1000_i64 << doublings).min(MAX_DELAY_MS)
 }
 
-/// `PasswordAttemptLimitExceeded` while the account is in its delay. Returns whether a failure count
-/// exists (so a success knows whether there is anything to reset).
-pub async fn check(db: &mut SqliteConnection, app_id: &str, username: &str, now: i64) -> ApiResult<bool> {
-    let locked_until: Option<i64> =
-        sqlx::query_scalar("SELECT locked_until FROM sign_in_failures WHERE app_id = ? AND username = ?")
-            .bind(app_id)
-            .bind(username)
-            .fetch_optional(db)
-            .await?;
+/// `PasswordAttemptLimitExceeded` while the account is in its delay (`locked_until`, read by
+/// [`crate::challenges::spend`]).
+pub fn check(locked_until: Option<i64>, now: i64) -> ApiResult<()> {
     match locked_until {
         Some(until) if until > now => {
             let delay = u64::try_from((until - now + 999) / 1000).unwrap_or(1);
             Err(Error::PasswordAttemptLimitExceeded { delay }.into())
         }
-        found => Ok(found.is_some()),
+        _ => Ok(()),
     }
 }
 
@@ -66,16 +60,6 @@ pub async fn record_failure(db: &mut SqliteConnection, app_id: &str, username: &
             .execute(&mut *db)
             .await?;
     }
-    Ok(())
-}
-
-/// A success clears the count.
-pub async fn reset(db: &mut SqliteConnection, app_id: &str, username: &str) -> ApiResult<()> {
-    sqlx::query("DELETE FROM sign_in_failures WHERE app_id = ? AND username = ?")
-        .bind(app_id)
-        .bind(username)
-        .execute(db)
-        .await?;
     Ok(())
 }
 

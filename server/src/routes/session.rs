@@ -35,7 +35,7 @@ pub async fn resume(
     .bind(session_length)
     .bind(&session.session_id)
     .bind(now_ms())
-    .execute(&state.db)
+    .execute(&state.writer)
     .await?;
     if extended.rows_affected() == 0 {
         return Err(Error::SessionNotValid.into());
@@ -58,7 +58,7 @@ pub async fn sign_out(
     sqlx::query("UPDATE sessions SET revoked_at = ? WHERE id = ?")
         .bind(now_ms())
         .bind(&session.session_id)
-        .execute(&state.db)
+        .execute(&state.writer)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -8,13 +8,16 @@ use axum::Json;
 use sealbase::protocol::{
     challenge_message, ChallengePurpose, PreLoginRequest, PreLoginResponse, SignInRequest, SignInResponse,
 };
+use sealbase::validate::RememberMe;
 use sealbase::Error;
 
 use super::{json_body, origin, ClientAddress};
+use crate::challenges::AfterSpend;
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult};
+use crate::sessions::NewSession;
 use crate::users::UserRow;
-use crate::{challenges, sessions, throttle, AppState};
+use crate::{challenges, throttle, AppState};
 
 /// KDF parameters and a challenge; the same shape and status whether or not the user exists.
 pub async fn pre_login(
@@ -47,22 +50,23 @@ pub async fn sign_in(
     let app = state.app(&app_id).await?;
     app.check_origin(origin(&headers))?;
 
-    let (user, mut tx) = verify_password_proof(
+    let proof = verify_password_proof(
         &state,
         &app.id,
         &request.username,
         ChallengePurpose::SignIn,
         &request.challenge,
         &request.signature,
+        Some((request.remember_me, request.session_length)),
     )
-    .await?
-    .ok_or(Error::UsernameOrPasswordMismatch)?;
+    .await?;
+    let Some(Verified { user, session: Some(session), tx }) = proof else {
+        return Err(Error::UsernameOrPasswordMismatch.into());
+    };
     let seed_backup =
         user.seed_backup().ok_or_else(|| ApiError::Internal(anyhow::anyhow!("stored seed backup malformed")))?;
-
-    let (session, expires_at) =
-        sessions::create(&mut tx, &user.id, request.remember_me, request.session_length).await?;
     tx.commit().await?;
+    let (session, expires_at) = session.grant();
     let auth_token = state
         .tokens
         .issue(&app.id, app.token_lifetime_secs, &user.id, &session.session_id, expires_at)
@@ -71,11 +75,20 @@ pub async fn sign_in(
     Ok(Json(SignInResponse { user: user.to_user(&app, auth_token), session, seed_backup }))
 }
 
+/// A password proof that held: the user, the session opened with it (when asked for), and the write
+/// transaction (challenge spent, throttle cleared, session stored) for the caller to add to and commit.
+pub(crate) struct Verified {
+    pub user: UserRow,
+    pub session: Option<NewSession>,
+    pub tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+}
+
 /// Checks a challenge signed with a login key: challenge authentic and unspent, account not in a
-/// throttle delay, signature valid. Reads happen first; every write goes into one transaction. On a
-/// success that transaction (challenge spent, failure count cleared) is handed back for the caller's
-/// own writes; on a failure (wrong password and unknown user alike) it is committed with the failure
-/// counted, and the answer is `None`.
+/// throttle delay, signature valid. The user is read and the signature checked before the write
+/// transaction, which then takes one round trip to spend the challenge, read and clear the throttle,
+/// and store the session if `open_session` asks for one: writes are serialised, so the time each holds
+/// the writer is kept short. On a failure (wrong password and unknown user alike) the transaction is
+/// committed with the failure counted, and the answer is `None`.
 pub(crate) async fn verify_password_proof(
     state: &AppState,
     app_id: &str,
@@ -83,9 +96,9 @@ pub(crate) async fn verify_password_proof(
     purpose: ChallengePurpose,
     challenge: &sealbase::protocol::b64::Bytes<{ sealbase::protocol::CHALLENGE_LEN }>,
     signature: &sealbase::protocol::b64::Bytes<64>,
-) -> ApiResult<Option<(UserRow, sqlx::Transaction<'static, sqlx::Sqlite>)>> {
+    open_session: Option<(RememberMe, f64)>,
+) -> ApiResult<Option<Verified>> {
     let (nonce, expires_at) = state.secret.check_challenge(challenge, app_id, username)?;
-    let now = now_ms();
     let message = challenge_message(purpose, app_id, username, &challenge.0, &state.issuer);
     let stored = UserRow::by_username(&state.db, app_id, username).await?;
     // Unknown users cost the same signature check as known ones (against a fixed key), so timing does
@@ -95,20 +108,25 @@ pub(crate) async fn verify_password_proof(
         None => UserRow::decoy_signature_check(&message, signature),
     };
     let user = stored.filter(|_| signature_valid);
+    let session = user
+        .as_ref()
+        .zip(open_session)
+        .map(|(user, (remember_me, length))| NewSession::new(&user.id, remember_me, length));
 
-    // The throttle is read inside the transaction, after the challenge insert took SQLite's write lock,
-    // so parallel guesses cannot all pass one check before any failure is counted. A refused attempt
-    // rolls back: nothing counted, challenge not spent.
-    let mut tx = state.db.begin().await?;
-    challenges::spend(&mut tx, &nonce, expires_at).await?;
-    let had_failures = throttle::check(&mut tx, app_id, username, now).await?;
+    // The throttle is read inside the write transaction, after the challenge insert, so parallel
+    // guesses cannot all pass one check before any failure is counted. A refused attempt rolls back:
+    // nothing counted, challenge not spent, no session.
+    let now = now_ms();
+    let after = match (&user, &session) {
+        (None, _) => AfterSpend::ReadThrottle,
+        (Some(_), None) => AfterSpend::ClearThrottle,
+        (Some(_), Some(session)) => AfterSpend::ClearThrottleAndOpen(session),
+    };
+    let mut tx = state.writer.begin().await?;
+    let locked_until = challenges::spend(&mut tx, &nonce, expires_at, app_id, username, now, after).await?;
+    throttle::check(locked_until, now)?;
     match user {
-        Some(user) => {
-            if had_failures {
-                throttle::reset(&mut tx, app_id, username).await?;
-            }
-            Ok(Some((user, tx)))
-        }
+        Some(user) => Ok(Some(Verified { user, session, tx })),
         None => {
             throttle::record_failure(&mut tx, app_id, username, now).await?;
             tx.commit().await?;

@@ -39,7 +39,7 @@ pub async fn sign_up(
     let profile_json =
         request.profile.as_ref().map(serde_json::to_string).transpose().map_err(|e| ApiError::Internal(e.into()))?;
 
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.writer.begin().await?;
     // Counting first takes SQLite's write lock at once, so concurrent sign-ups queue instead of racing.
     let counted = sqlx::query(
         "UPDATE apps SET user_count = user_count + 1 WHERE id = ? AND (user_quota IS NULL OR user_count < user_quota)",

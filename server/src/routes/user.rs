@@ -8,7 +8,7 @@ use axum::Json;
 use sealbase::protocol::{UpdateUserRequest, UpdateUserResponse};
 use sealbase::Error;
 
-use super::sign_in::verify_password_proof;
+use super::sign_in::{verify_password_proof, Verified};
 use super::{json_body, origin};
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult};
@@ -38,14 +38,15 @@ pub async fn update_user(
                 change.purpose(),
                 &change.challenge,
                 &change.signature,
+                None,
             )
             .await?;
             match proof {
-                Some((user, tx)) if user.id == current.id => tx,
+                Some(Verified { user, tx, .. }) if user.id == current.id => tx,
                 _ => return Err(Error::CurrentPasswordIncorrect.into()),
             }
         }
-        None => state.db.begin().await?,
+        None => state.writer.begin().await?,
     };
     if let Some(username) = &request.username {
         let renamed = sqlx::query("UPDATE users SET username = ? WHERE id = ?")
@@ -106,7 +107,7 @@ pub async fn delete_user(
 ) -> ApiResult<StatusCode> {
     let app = state.app(&session.app_id).await?;
     app.check_origin(origin(&headers))?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.writer.begin().await?;
     let deleted = sqlx::query("DELETE FROM users WHERE id = ?").bind(&session.user_id).execute(&mut *tx).await?;
     if deleted.rows_affected() == 0 {
         return Err(Error::UserNotFound.into());
