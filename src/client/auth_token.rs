@@ -27,8 +27,9 @@ impl Client {
         if self.token_refreshes.load(Ordering::SeqCst) != seen || fresh(&active.user.auth_token) {
             return Ok(active.user.auth_token);
         }
-        let body =
-            self.send_authorized(self.authorized(reqwest::Method::POST, routes::AUTH_TOKEN, &active.secret)?).await?;
+        let body = self
+            .send_authorized(self.authorized(super::http::Method::Post, routes::AUTH_TOKEN, &active.secret)?)
+            .await?;
         let response: AuthTokenResponse =
             serde_json::from_slice(&body).map_err(|_| crate::Error::ServiceUnavailable)?;
         if let Some(current) = lock(&self.active).as_mut().filter(|current| current.session_id == active.session_id) {

@@ -9,7 +9,7 @@ impl Client {
     /// username; local storage keeps nothing of them.
     pub async fn delete_user(&self) -> Result<()> {
         let active = self.active()?;
-        self.send_authorized(self.authorized(reqwest::Method::DELETE, routes::USER, &active.secret)?).await?;
+        self.send_authorized(self.authorized(super::http::Method::Delete, routes::USER, &active.secret)?).await?;
         self.deactivate(false)
     }
 }

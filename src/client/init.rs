@@ -43,7 +43,7 @@ impl Client {
                 continue;
             };
             let request = self
-                .authorized(reqwest::Method::POST, routes::SESSION, &stored.secret)?
+                .authorized(super::http::Method::Post, routes::SESSION, &stored.secret)?
                 .json(&ResumeRequest { session_length });
             match self.send::<ResumeResponse>(request).await {
                 Ok(resumed) => {

@@ -2,6 +2,7 @@
 
 pub mod auth_token;
 pub mod delete_user;
+pub(crate) mod http;
 pub mod init;
 pub(crate) mod runtime;
 pub mod sign_in;
@@ -21,6 +22,7 @@ use crate::protocol::{
     SessionGrant, User,
 };
 use crate::validate::{normalize_password, RememberMe};
+use http::{Method, Request};
 use store::{MemoryStore, SessionStore, StoredSession, StoredState};
 
 /// Called with the new user after every successful `update_user`.
@@ -29,8 +31,8 @@ pub type UpdateUserHandler = Arc<dyn Fn(&User) + Send + Sync>;
 /// A sealbase client for one app and one server.
 pub struct Client {
     app_id: String,
-    endpoint: reqwest::Url,
-    http: reqwest::Client,
+    endpoint: String,
+    http: http::Transport,
     settings: Mutex<Option<ClientSettings>>,
     active: Mutex<Option<ActiveSession>>,
     local_store: Option<Arc<dyn SessionStore>>,
@@ -42,10 +44,7 @@ pub struct Client {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client")
-            .field("app_id", &self.app_id)
-            .field("endpoint", &self.endpoint.as_str())
-            .finish_non_exhaustive()
+        f.debug_struct("Client").field("app_id", &self.app_id).field("endpoint", &self.endpoint).finish_non_exhaustive()
     }
 }
 
@@ -96,15 +95,8 @@ impl Client {
     pub fn new(app_id: impl Into<String>, endpoint: &str) -> Result<Self> {
         let app_id = app_id.into();
         crate::validate::app_id(&app_id)?;
-        let mut endpoint = reqwest::Url::parse(endpoint).map_err(|_| Error::EndpointNotValid)?;
-        if !matches!(endpoint.scheme(), "http" | "https") || endpoint.cannot_be_a_base() {
-            return Err(Error::EndpointNotValid);
-        }
-        if !endpoint.path().ends_with('/') {
-            let path = format!("{}/", endpoint.path());
-            endpoint.set_path(&path);
-        }
-        let http = reqwest::Client::builder().build().map_err(|_| Error::ServiceUnavailable)?;
+        let endpoint = http::parse_endpoint(endpoint)?;
+        let http = http::Transport::new()?;
         Ok(Self {
             local_store: default_local_store(&app_id),
             app_id,
@@ -157,7 +149,7 @@ impl Client {
         if let Some(settings) = lock(&self.settings).clone() {
             return Ok(settings);
         }
-        let settings: ClientSettings = self.send(self.http.get(self.url(routes::CLIENT_SETTINGS)?)).await?;
+        let settings: ClientSettings = self.send(self.request(Method::Get, routes::CLIENT_SETTINGS)?).await?;
         *lock(&self.settings) = Some(settings.clone());
         Ok(settings)
     }
@@ -232,7 +224,8 @@ impl Client {
     /// fresh challenge.
     pub(crate) async fn pre_login(&self, username: &str) -> Result<PreLoginResponse> {
         let request = PreLoginRequest { username: username.to_owned() };
-        let response: PreLoginResponse = self.send(self.http.post(self.url(routes::PRE_LOGIN)?).json(&request)).await?;
+        let response: PreLoginResponse =
+            self.send(self.request(Method::Post, routes::PRE_LOGIN)?.json(&request)).await?;
         response.kdf.check()?;
         Ok(response)
     }
@@ -257,28 +250,29 @@ impl Client {
     }
 
     /// Resolves a route template of [`crate::protocol::routes`] against the endpoint.
-    pub(crate) fn url(&self, template: &str) -> Result<reqwest::Url> {
+    pub(crate) fn url(&self, template: &str) -> Result<String> {
         let path = template.trim_start_matches('/').replace("{app_id}", &percent_encode(&self.app_id));
-        self.endpoint.join(&path).map_err(|_| Error::EndpointNotValid)
+        http::join(&self.endpoint, &path)
+    }
+
+    /// A request to a route of [`crate::protocol::routes`].
+    pub(crate) fn request(&self, method: Method, template: &str) -> Result<Request> {
+        Ok(Request::new(method, self.url(template)?))
     }
 
     /// A request authenticated by the active session.
     pub(crate) fn authorized(
         &self,
-        method: reqwest::Method,
+        method: Method,
         template: &str,
         secret: &crate::protocol::SessionSecret,
-    ) -> Result<reqwest::RequestBuilder> {
-        let mut value =
-            reqwest::header::HeaderValue::from_str(&bearer(secret)).map_err(|_| Error::ServiceUnavailable)?;
-        // Never HPACK-indexed, and redacted from the request's Debug output.
-        value.set_sensitive(true);
-        Ok(self.http.request(method, self.url(template)?).header(reqwest::header::AUTHORIZATION, value))
+    ) -> Result<Request> {
+        Ok(self.request(method, template)?.authorization(bearer(secret)))
     }
 
     /// Sends a request made with the active session. If the server says the session is dead (expired,
     /// revoked elsewhere, user deleted), the client signs out locally too, keeping the username.
-    pub(crate) async fn send_authorized(&self, request: reqwest::RequestBuilder) -> Result<Vec<u8>> {
+    pub(crate) async fn send_authorized(&self, request: Request) -> Result<Vec<u8>> {
         let answer = self.send_raw(request).await;
         if let Err(Error::SessionNotValid) = answer {
             self.deactivate(true)?;
@@ -288,23 +282,18 @@ impl Client {
 
     /// Sends a request; 2xx bodies decode as `T`, error bodies as [`Error`], anything else is
     /// `ServiceUnavailable`.
-    pub(crate) async fn send<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T> {
+    pub(crate) async fn send<T: DeserializeOwned>(&self, request: Request) -> Result<T> {
         let body = self.send_raw(request).await?;
         serde_json::from_slice(&body).map_err(|_| Error::ServiceUnavailable)
     }
 
     /// Like [`Client::send`] for answers without a body.
-    pub(crate) async fn send_raw(&self, request: reqwest::RequestBuilder) -> Result<Vec<u8>> {
-        let response = request.send().await.map_err(|error| {
-            tracing::debug!(%error, "request to sealbase server failed");
-            Error::ServiceUnavailable
-        })?;
-        let status = response.status();
-        let body = response.bytes().await.map_err(|_| Error::ServiceUnavailable)?;
-        if status.is_success() {
-            Ok(body.to_vec())
+    pub(crate) async fn send_raw(&self, request: Request) -> Result<Vec<u8>> {
+        let response = self.http.send(request).await?;
+        if response.is_success() {
+            Ok(response.body)
         } else {
-            Err(Error::from_body(&body))
+            Err(Error::from_body(&response.body))
         }
     }
 }

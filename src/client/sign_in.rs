@@ -48,7 +48,8 @@ impl Client {
             self.prove_password(password, &username, &pre_login, ChallengePurpose::SignIn).await?;
         let request =
             SignInRequest { username, challenge: pre_login.challenge, signature, remember_me, session_length };
-        let response: SignInResponse = self.send(self.http.post(self.url(routes::SIGN_IN)?).json(&request)).await?;
+        let response: SignInResponse =
+            self.send(self.request(super::http::Method::Post, routes::SIGN_IN)?.json(&request)).await?;
 
         // A backup that does not decrypt is an error, never a reason to make a new seed.
         let seed = match Seed::restore(&response.seed_backup, &password_key.seed_backup_key(), &self.app_id) {
@@ -56,7 +57,11 @@ impl Client {
             Err(error) => {
                 // Best effort: do not leave an unusable session open on the server.
                 let _ = self
-                    .send_raw(self.authorized(reqwest::Method::DELETE, routes::SESSION, &response.session.secret)?)
+                    .send_raw(self.authorized(
+                        super::http::Method::Delete,
+                        routes::SESSION,
+                        &response.session.secret,
+                    )?)
                     .await;
                 return Err(error);
             }

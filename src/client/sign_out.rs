@@ -10,7 +10,7 @@ impl Client {
     /// cannot be reached the user stays signed in, so the call can be retried.
     pub async fn sign_out(&self) -> Result<()> {
         let active = self.active()?;
-        match self.send_raw(self.authorized(reqwest::Method::DELETE, routes::SESSION, &active.secret)?).await {
+        match self.send_raw(self.authorized(super::http::Method::Delete, routes::SESSION, &active.secret)?).await {
             // Already dead on the server: signing out locally is all that is left.
             Ok(_) | Err(Error::SessionNotValid) => {}
             Err(other) => return Err(other),

@@ -72,8 +72,8 @@ impl Client {
             seed_backup: keys.seed_backup,
             identity: keys.identity,
         };
-        let url = self.url(routes::SIGN_UP)?;
-        let response: SignUpResponse = self.send(self.http.post(url).json(&request)).await?;
+        let response: SignUpResponse =
+            self.send(self.request(super::http::Method::Post, routes::SIGN_UP)?.json(&request)).await?;
         let user = response.user.clone();
         self.activate(ActiveSession::new(response.user, response.session, keys.seed, remember_me))?;
         Ok(user)

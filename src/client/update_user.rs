@@ -69,7 +69,7 @@ impl Client {
 
         let request = UpdateUserRequest { username, email, profile, password_change };
         let body = self
-            .send_authorized(self.authorized(reqwest::Method::PATCH, routes::USER, &active.secret)?.json(&request))
+            .send_authorized(self.authorized(super::http::Method::Patch, routes::USER, &active.secret)?.json(&request))
             .await?;
         let response: UpdateUserResponse = serde_json::from_slice(&body).map_err(|_| Error::ServiceUnavailable)?;
         // Only if this session is still the signed-in one (a sign-out may have happened meanwhile).

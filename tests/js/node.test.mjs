@@ -50,6 +50,13 @@ test('init validates its parameters, then resolves {} for a new app', async () =
     await rejection(sealbase.init({ appId: app.appId, endpoint: server.url, updateUserHandler: 'nope' })),
     'UpdateUserHandlerMustBeFunction', 400, 'Update user handler must be a function.',
   );
+  // The endpoint is parsed by the platform's URL in wasm32: only http(s) URLs, nothing stored on refusal.
+  for (const endpoint of ['ftp://localhost/', 'not a url', 'data:text/plain,x']) {
+    assertError(
+      await rejection(sealbase.init({ appId: app.appId, endpoint })),
+      'EndpointNotValid', 400, 'Endpoint not valid. Must be an http or https URL.',
+    );
+  }
   assert.deepEqual(await sealbase.init({ appId: app.appId, endpoint: server.url }), {});
   assert.deepEqual(await sealbase.init({ appId: app.appId, endpoint: server.url }), {}, 'idempotent');
   assertError(await rejection(sealbase.init({ appId: 'another-app', endpoint: server.url })), 'AppIdAlreadySet', 409, 'Application ID already set.');

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use crate::run;
 
-/// The version `wasm/Cargo.toml` pins with `=`.
+/// The version the workspace `Cargo.toml` pins `wasm-bindgen` to with `=`.
 pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
 /// Debian's chromium-driver.
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
