@@ -130,21 +130,24 @@ pub async fn spend(
     now: i64,
     after: AfterSpend<'_>,
 ) -> ApiResult<Option<i64>> {
-    const SPEND_AND_READ: &str = "INSERT INTO used_challenges (nonce, expires_at) VALUES (?1, ?2); \
-         SELECT locked_until FROM sign_in_failures WHERE app_id = ?3 AND username = ?4;";
-    const SPEND_READ_AND_CLEAR: &str = "INSERT INTO used_challenges (nonce, expires_at) VALUES (?1, ?2); \
-         SELECT locked_until FROM sign_in_failures WHERE app_id = ?3 AND username = ?4; \
-         DELETE FROM sign_in_failures WHERE app_id = ?3 AND username = ?4 AND locked_until <= ?5;";
-    // The session columns are bound by `NewSession::bind`, in its order, as ?6 to ?12.
-    const SPEND_READ_CLEAR_AND_OPEN: &str = "INSERT INTO used_challenges (nonce, expires_at) VALUES (?1, ?2); \
-         SELECT locked_until FROM sign_in_failures WHERE app_id = ?3 AND username = ?4; \
-         DELETE FROM sign_in_failures WHERE app_id = ?3 AND username = ?4 AND locked_until <= ?5; \
-         INSERT INTO sessions (id, user_id, secret_hash, remember_me, session_length_hours, created_at, expires_at) \
-         VALUES (?6, ?7, ?8, ?9, ?10, ?11, ?12);";
+    macro_rules! spend_and_read {
+        () => {
+            "INSERT INTO used_challenges (nonce, expires_at) VALUES (?1, ?2); \
+             SELECT locked_until FROM sign_in_failures WHERE app_id = ?3 AND username = ?4;"
+        };
+    }
+    macro_rules! clear {
+        () => {
+            "DELETE FROM sign_in_failures WHERE app_id = ?3 AND username = ?4 AND locked_until <= ?5;"
+        };
+    }
     let sql = match after {
-        AfterSpend::ReadThrottle => SPEND_AND_READ,
-        AfterSpend::ClearThrottle => SPEND_READ_AND_CLEAR,
-        AfterSpend::ClearThrottleAndOpen(_) => SPEND_READ_CLEAR_AND_OPEN,
+        AfterSpend::ReadThrottle => spend_and_read!(),
+        AfterSpend::ClearThrottle => concat!(spend_and_read!(), clear!()),
+        // The session's values are bound by `NewSession::bind`, after the five above.
+        AfterSpend::ClearThrottleAndOpen(_) => {
+            concat!(spend_and_read!(), clear!(), crate::sessions::insert_session_sql!(6, 7, 8, 9, 10, 11, 12))
+        }
     };
     let query = sqlx::query_scalar(sql).bind(nonce.as_slice()).bind(expires_at).bind(app_id).bind(username).bind(now);
     let query = match after {

@@ -15,6 +15,18 @@ use crate::db::hash_secret;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
+/// The session INSERT with its seven values (in [`NewSession::bind`]'s order) at the given parameter
+/// numbers, so it can also follow other statements in one round trip.
+macro_rules! insert_session_sql {
+    ($id:literal, $user:literal, $hash:literal, $remember:literal, $length:literal, $created:literal, $expires:literal) => {
+        concat!(
+            "INSERT INTO sessions (id, user_id, secret_hash, remember_me, session_length_hours, created_at, expires_at) ",
+            "VALUES (?", $id, ", ?", $user, ", ?", $hash, ", ?", $remember, ", ?", $length, ", ?", $created, ", ?", $expires, ");"
+        )
+    };
+}
+pub(crate) use insert_session_sql;
+
 /// A session about to be stored: its secret is returned once, in the grant; the database gets its hash.
 pub struct NewSession {
     id: String,
@@ -44,12 +56,12 @@ impl NewSession {
     /// Binds the seven values of the session INSERT, in column order (`id, user_id, secret_hash,
     /// remember_me, session_length_hours, created_at, expires_at`).
     pub fn bind<'q, O>(
-        &self,
+        &'q self,
         query: sqlx::query::QueryScalar<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments<'q>>,
     ) -> sqlx::query::QueryScalar<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments<'q>> {
         query
-            .bind(self.id.clone())
-            .bind(self.user_id.clone())
+            .bind(self.id.as_str())
+            .bind(self.user_id.as_str())
             .bind(hash_secret(self.secret.expose()))
             .bind(remember_me_str(self.remember_me))
             .bind(self.session_length)
@@ -77,10 +89,8 @@ pub async fn create(
     session_length: f64,
 ) -> sqlx::Result<(SessionGrant, i64)> {
     let session = NewSession::new(user_id, remember_me, session_length);
-    const INSERT: &str =
-        "INSERT INTO sessions (id, user_id, secret_hash, remember_me, session_length_hours, created_at, \
-                           expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
-    session.bind(sqlx::query_scalar::<_, i64>(INSERT)).fetch_optional(db).await?;
+    // An INSERT returns no rows; the scalar query type is the one `bind` works on.
+    session.bind(sqlx::query_scalar::<_, i64>(insert_session_sql!(1, 2, 3, 4, 5, 6, 7))).fetch_optional(db).await?;
     Ok(session.grant())
 }
 
