@@ -9,7 +9,6 @@
 use sealbase::store::FileStore;
 use sealbase::{Client, Init, Profile, RememberMe, SignIn, SignUp};
 use sealbase_server::{Config, NewApp, Server};
-use sqlx::Row;
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -60,28 +59,31 @@ async fn main() -> anyhow::Result<()> {
     let resumed = restarted.init(Init::default()).await?;
     println!("4. a new client resumed the stored session: {:?}", resumed.user.map(|u| u.username));
 
-    let row = sqlx::query(
+    // The server's own file, read through a connection of our own.
+    let db = rusqlite::Connection::open(server.database().path())?;
+    let stored = db.query_row(
         "SELECT id, username, email, profile, kdf_algorithm, kdf_log_n, kdf_r, kdf_p, hex(kdf_salt) AS salt,
                 hex(login_public_key) AS login_public_key, hex(seed_backup_ciphertext) AS seed_backup,
                 hex(identity_signing_public_key) AS identity_signing, hex(identity_exchange_public_key) AS identity_exchange,
                 created_at
          FROM users",
-    )
-    .fetch_one(server.pool())
-    .await?;
-    let stored = serde_json::json!({
-        "id": row.get::<String, _>("id"),
-        "username": row.get::<String, _>("username"),
-        "email": row.get::<Option<String>, _>("email"),
-        "profile": row.get::<Option<String>, _>("profile"),
-        "kdf": format!("{} logN={} r={} p={} salt={}", row.get::<String, _>("kdf_algorithm"), row.get::<i64, _>("kdf_log_n"),
-            row.get::<i64, _>("kdf_r"), row.get::<i64, _>("kdf_p"), row.get::<String, _>("salt")),
-        "loginPublicKey": row.get::<String, _>("login_public_key"),
-        "seedBackup (AES-256-GCM ciphertext)": row.get::<String, _>("seed_backup"),
-        "identitySigningPublicKey": row.get::<String, _>("identity_signing"),
-        "identityExchangePublicKey": row.get::<String, _>("identity_exchange"),
-        "createdAt": row.get::<i64, _>("created_at"),
-    });
+        [],
+        |row| {
+            Ok(serde_json::json!({
+        "id": row.get::<_, String>("id")?,
+        "username": row.get::<_, String>("username")?,
+        "email": row.get::<_, Option<String>>("email")?,
+        "profile": row.get::<_, Option<String>>("profile")?,
+        "kdf": format!("{} logN={} r={} p={} salt={}", row.get::<_, String>("kdf_algorithm")?, row.get::<_, i64>("kdf_log_n")?,
+            row.get::<_, i64>("kdf_r")?, row.get::<_, i64>("kdf_p")?, row.get::<_, String>("salt")?),
+        "loginPublicKey": row.get::<_, String>("login_public_key")?,
+        "seedBackup (AES-256-GCM ciphertext)": row.get::<_, String>("seed_backup")?,
+        "identitySigningPublicKey": row.get::<_, String>("identity_signing")?,
+        "identityExchangePublicKey": row.get::<_, String>("identity_exchange")?,
+        "createdAt": row.get::<_, i64>("created_at")?,
+            }))
+        },
+    )?;
     println!(
         "row stored by the server (no password, no password hash, no plaintext seed):\n{}",
         serde_json::to_string_pretty(&stored)?

@@ -30,11 +30,12 @@ fn now() -> i64 {
 
 /// The server's current signing key, read from its database, to forge tokens with chosen claims.
 async fn server_key(server: &TestServer) -> (String, EncodingKey) {
-    let (kid, der): (String, Vec<u8>) =
-        sqlx::query_as("SELECT kid, private_key FROM signing_keys WHERE retired_at IS NULL")
-            .fetch_one(server.pool())
-            .await
-            .unwrap();
+    let (kid, der): (String, Vec<u8>) = server
+        .db()
+        .query_row("SELECT kid, private_key FROM signing_keys WHERE retired_at IS NULL", [], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .unwrap();
     (kid, EncodingKey::from_ed_der(&der))
 }
 
@@ -174,12 +175,7 @@ async fn key_rotation_keeps_old_tokens_valid_until_they_expire() {
     );
 
     // Once every token the old key signed has expired, the key leaves the JWKS.
-    sqlx::query("UPDATE signing_keys SET publish_until = ? WHERE kid = ?")
-        .bind(0_i64)
-        .bind(&old_kid)
-        .execute(server.pool())
-        .await
-        .unwrap();
+    server.db().execute("UPDATE signing_keys SET publish_until = 0 WHERE kid = ?", [&old_kid]).unwrap();
     let fresh = Verifier::new(&server.url, &server.app_id).await.unwrap();
     assert_eq!(fresh.verify(&before.auth_token).await.unwrap_err(), VerifyError::UnknownKey);
     assert!(fresh.verify(&after.auth_token).await.is_ok());
@@ -269,7 +265,7 @@ async fn the_admin_check_rejects_bad_credentials_with_userbase_messages() {
         (401, json!({ "message": "Auth token invalid." }))
     );
     // A new admin token replaces the old one.
-    let replacement = sealbase_server::apps::new_admin_token(server.pool(), &server.app_id).await.unwrap();
+    let replacement = server.server.new_admin_token(&server.app_id).await.unwrap();
     assert_eq!(admin_check(&server, token, Some(&format!("Bearer {}", server.admin_access_token))).await.0, 401);
     assert_eq!(admin_check(&server, token, Some(&format!("Bearer {replacement}"))).await.0, 200);
 }

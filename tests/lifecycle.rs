@@ -107,7 +107,7 @@ async fn an_expired_session_resumes_to_the_last_used_username() {
         .sign_up(SignUp { session_length: Some(0.1), ..sign_up("ada", RememberMe::Local) })
         .await
         .unwrap();
-    sqlx::query("UPDATE sessions SET expires_at = expires_at - 3600000").execute(server.pool()).await.unwrap();
+    server.db().execute("UPDATE sessions SET expires_at = expires_at - 3600000", []).unwrap();
 
     let client = server.client_with_store("d.json");
     let result = client.init(Init::default()).await.unwrap();
@@ -211,13 +211,13 @@ async fn update_user_changes_fields_and_calls_the_handler() {
         (updated.username.as_str(), updated.email.as_deref(), updated.profile.as_ref()),
         ("lovelace", None, None)
     );
-    assert_eq!(seen.lock().unwrap().as_slice(), [updated.clone()]);
-    let row: (String, Option<String>, Option<String>) =
-        sqlx::query_as("SELECT username, email, profile FROM users WHERE id = ?")
-            .bind(&updated.user_id)
-            .fetch_one(server.pool())
-            .await
-            .unwrap();
+    assert_eq!(seen.lock().unwrap().as_slice(), std::slice::from_ref(&updated));
+    let row: (String, Option<String>, Option<String>) = server
+        .db()
+        .query_row("SELECT username, email, profile FROM users WHERE id = ?", [&updated.user_id], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })
+        .unwrap();
     assert_eq!(row, ("lovelace".into(), None, None));
     // The stored session follows the rename.
     let stored = FileStore::new(server.dir.path().join("d.json")).load(&server.app_id).unwrap().unwrap();
@@ -339,7 +339,7 @@ async fn a_session_that_died_on_the_server_signs_the_client_out() {
     let server = TestServer::start().await;
     let client = server.client_with_store("d.json");
     client.sign_up(sign_up("ada", RememberMe::Local)).await.unwrap();
-    sqlx::query("UPDATE sessions SET revoked_at = 1").execute(server.pool()).await.unwrap();
+    server.db().execute("UPDATE sessions SET revoked_at = 1", []).unwrap();
 
     let error = client.update_user(UpdateUser { email: Some(None), ..Default::default() }).await.unwrap_err();
     assert_error(&error, "SessionNotValid", 401, "Session not valid. Sign in again.");

@@ -241,6 +241,6 @@ async fn session_endpoints_reject_missing_credentials_and_malformed_updates() {
         }
     }
     let row: (String, Option<String>) =
-        sqlx::query_as("SELECT username, profile FROM users").fetch_one(server.pool()).await.unwrap();
+        server.db().query_row("SELECT username, profile FROM users", [], |row| Ok((row.get(0)?, row.get(1)?))).unwrap();
     assert_eq!(row, ("ada".into(), None));
 }

@@ -6,7 +6,6 @@ use base64::Engine;
 use common::{assert_error, TestServer};
 use sealbase::{Error, PaymentsMode, Profile, RememberMe, SignUp};
 use sealbase_server::NewApp;
-use sqlx::Row;
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -52,23 +51,38 @@ async fn sign_up_returns_the_user_and_stores_only_public_material() {
     let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(keys, ["authToken", "creationDate", "email", "paymentsMode", "profile", "userId", "username"]);
 
-    let row = sqlx::query("SELECT * FROM users").fetch_one(server.pool()).await.unwrap();
-    assert_eq!(row.get::<String, _>("id"), user.user_id);
-    assert_eq!(row.get::<String, _>("app_id"), server.app_id);
-    assert_eq!(row.get::<String, _>("username"), "jane.doe");
-    assert_eq!(row.get::<String, _>("profile"), r#"{"plan":"pro"}"#);
-    assert_eq!((row.get::<i64, _>("kdf_log_n"), row.get::<i64, _>("kdf_r"), row.get::<i64, _>("kdf_p")), (15, 8, 1));
+    let db = server.db();
+    let mut users = db.prepare("SELECT * FROM users").unwrap();
+    let mut rows = users.query([]).unwrap();
+    let row = rows.next().unwrap().expect("one user stored");
+    assert_eq!(row.get::<_, String>("id").unwrap(), user.user_id);
+    assert_eq!(row.get::<_, String>("app_id").unwrap(), server.app_id);
+    assert_eq!(row.get::<_, String>("username").unwrap(), "jane.doe");
+    assert_eq!(row.get::<_, String>("profile").unwrap(), r#"{"plan":"pro"}"#);
+    assert_eq!(
+        (
+            row.get::<_, i64>("kdf_log_n").unwrap(),
+            row.get::<_, i64>("kdf_r").unwrap(),
+            row.get::<_, i64>("kdf_p").unwrap()
+        ),
+        (15, 8, 1)
+    );
     for (column, len) in
         [("kdf_salt", 16), ("login_public_key", 32), ("seed_backup_nonce", 12), ("seed_backup_ciphertext", 48)]
     {
-        assert_eq!(row.get::<Vec<u8>, _>(column).len(), len, "{column}");
+        assert_eq!(row.get::<_, Vec<u8>>(column).unwrap().len(), len, "{column}");
     }
 
-    let session = sqlx::query("SELECT * FROM sessions").fetch_one(server.pool()).await.unwrap();
-    assert_eq!(session.get::<String, _>("user_id"), user.user_id);
-    assert_eq!(session.get::<Vec<u8>, _>("secret_hash").len(), 32);
-    assert_eq!(session.get::<String, _>("remember_me"), "local");
-    assert_eq!(session.get::<i64, _>("expires_at") - session.get::<i64, _>("created_at"), 2 * 3_600_000);
+    let mut sessions = db.prepare("SELECT * FROM sessions").unwrap();
+    let mut rows = sessions.query([]).unwrap();
+    let session = rows.next().unwrap().expect("one session stored");
+    assert_eq!(session.get::<_, String>("user_id").unwrap(), user.user_id);
+    assert_eq!(session.get::<_, Vec<u8>>("secret_hash").unwrap().len(), 32);
+    assert_eq!(session.get::<_, String>("remember_me").unwrap(), "local");
+    assert_eq!(
+        session.get::<_, i64>("expires_at").unwrap() - session.get::<_, i64>("created_at").unwrap(),
+        2 * 3_600_000
+    );
 
     // The authToken: EdDSA JWT for this app, user and session, expiring within the token lifetime.
     let header = jwt_part(&user.auth_token, 0);
@@ -77,9 +91,9 @@ async fn sign_up_returns_the_user_and_stores_only_public_material() {
     assert!(header["kid"].as_str().is_some_and(|kid| !kid.is_empty()));
     assert_eq!(claims["aud"], server.app_id.as_str());
     assert_eq!(claims["sub"], user.user_id.as_str());
-    assert_eq!(claims["sid"], session.get::<String, _>("id").as_str());
+    assert_eq!(claims["sid"], session.get::<_, String>("id").unwrap().as_str());
     assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 3600);
-    assert!(claims["exp"].as_i64().unwrap() * 1000 <= session.get::<i64, _>("expires_at"));
+    assert!(claims["exp"].as_i64().unwrap() * 1000 <= session.get::<_, i64>("expires_at").unwrap());
 
     // Nothing password-derived and no secret reaches the database files.
     let mut files = Vec::new();
@@ -104,8 +118,10 @@ async fn trial_expiration_follows_the_app_settings() {
             .await;
     let user = server.client().sign_up(sign_up("trial")).await.unwrap();
     assert_eq!(user.payments_mode, PaymentsMode::Test);
-    let stored: (i64, Option<i64>) =
-        sqlx::query_as("SELECT created_at, trial_expires_at FROM users").fetch_one(server.pool()).await.unwrap();
+    let stored: (i64, Option<i64>) = server
+        .db()
+        .query_row("SELECT created_at, trial_expires_at FROM users", [], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap();
     assert_eq!(stored.1, Some(stored.0 + 7 * 24 * 3_600_000));
     assert!(user.trial_expiration_date.is_some_and(|date| date > user.creation_date));
 }

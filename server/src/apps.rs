@@ -1,12 +1,12 @@
 //! Apps: created by the operator, looked up on every request.
 
+use rusqlite::{named_params, Connection, OptionalExtension, Row};
 use sealbase::protocol::{b64, ClientSettings, PaymentsMode, PROTOCOL_VERSION};
 use sealbase::Error;
-use sqlx::{FromRow, SqlitePool};
 use zeroize::Zeroizing;
 
 use crate::clock::now_ms;
-use crate::db::hash_secret;
+use crate::db::{hash_secret, Database};
 use crate::error::ApiResult;
 
 /// Settings of a new app (`sealbase-server app create`).
@@ -59,7 +59,7 @@ impl std::fmt::Debug for CreatedApp {
 }
 
 /// An app as stored.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct App {
     /// appId.
     pub id: String,
@@ -76,26 +76,30 @@ pub struct App {
 }
 
 /// Creates an app.
-pub async fn create(pool: &SqlitePool, app: &NewApp) -> anyhow::Result<CreatedApp> {
+pub fn create(db: &Database, app: &NewApp) -> anyhow::Result<CreatedApp> {
     let app_id = uuid::Uuid::new_v4().to_string();
     let token = random_admin_token();
-    sqlx::query(
-        "INSERT INTO apps (id, name, admin_token_hash, password_min_length, allowed_origins, user_quota, payments_mode,
-                           trial_days, token_lifetime_secs, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&app_id)
-    .bind(&app.name)
-    .bind(hash_secret(token.as_bytes()))
-    .bind(app.password_min_length)
-    .bind(serde_json::to_string(&app.allowed_origins)?)
-    .bind(app.user_quota)
-    .bind(app.payments_mode.as_str())
-    .bind(app.trial_days)
-    .bind(app.token_lifetime_secs)
-    .bind(now_ms())
-    .execute(pool)
-    .await?;
+    let allowed_origins = serde_json::to_string(&app.allowed_origins)?;
+    db.write(|tx| {
+        tx.prepare_cached(
+            "INSERT INTO apps (id, name, admin_token_hash, password_min_length, allowed_origins, user_quota,
+                               payments_mode, trial_days, token_lifetime_secs, created_at)
+             VALUES (:id, :name, :admin_token_hash, :password_min_length, :allowed_origins, :user_quota,
+                     :payments_mode, :trial_days, :token_lifetime_secs, :created_at)",
+        )?
+        .execute(named_params! {
+            ":id": app_id,
+            ":name": app.name,
+            ":admin_token_hash": hash_secret(token.as_bytes()),
+            ":password_min_length": app.password_min_length,
+            ":allowed_origins": allowed_origins,
+            ":user_quota": app.user_quota,
+            ":payments_mode": app.payments_mode.as_str(),
+            ":trial_days": app.trial_days,
+            ":token_lifetime_secs": app.token_lifetime_secs,
+            ":created_at": now_ms(),
+        })
+    })?;
     Ok(CreatedApp { app_id, admin_access_token: token.to_string() })
 }
 
@@ -110,12 +114,12 @@ impl AppCache {
     pub const TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
     /// The app, from the cache or the database; `AppIdNotValid` if unknown (unknown ids are not cached).
-    pub async fn get(&self, pool: &SqlitePool, app_id: &str) -> ApiResult<App> {
+    pub fn get(&self, db: &Database, app_id: &str) -> ApiResult<App> {
         let cached = self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(app_id).cloned();
         if let Some((_, app)) = cached.filter(|(fetched, _)| fetched.elapsed() < Self::TTL) {
             return Ok(app);
         }
-        let app = App::find(pool, app_id).await?;
+        let app = db.read(|c| App::find(c, app_id))?;
         let mut cache = self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         // Bounded: app ids come from the database, but clear rather than grow without limit.
         if cache.len() > 10_000 {
@@ -126,16 +130,33 @@ impl AppCache {
     }
 }
 
+/// `SELECT` of the columns [`App::from_row`] reads, in its order, with a `WHERE` clause.
+macro_rules! select_app {
+    ($where:literal) => {
+        concat!(
+            "SELECT id, password_min_length, allowed_origins, payments_mode, trial_days, token_lifetime_secs ",
+            "FROM apps WHERE ",
+            $where
+        )
+    };
+}
+
 impl App {
     /// Loads the app named in a request, or `AppIdNotValid`.
-    pub async fn find(pool: &SqlitePool, app_id: &str) -> ApiResult<App> {
-        let app = sqlx::query_as::<_, App>(
-            "SELECT id, password_min_length, allowed_origins, payments_mode, trial_days, token_lifetime_secs FROM apps WHERE id = ?",
-        )
-        .bind(app_id)
-        .fetch_optional(pool)
-        .await?;
+    pub fn find(db: &Connection, app_id: &str) -> ApiResult<App> {
+        let app = db.prepare_cached(select_app!("id = ?"))?.query_row([app_id], App::from_row).optional()?;
         app.ok_or_else(|| Error::AppIdNotValid.into())
+    }
+
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get(0)?,
+            password_min_length: row.get(1)?,
+            allowed_origins: row.get(2)?,
+            payments_mode: row.get(3)?,
+            trial_days: row.get(4)?,
+            token_lifetime_secs: row.get(5)?,
+        })
     }
 
     /// Browsers send `Origin`; native clients do not and are not restricted by it.
@@ -159,13 +180,10 @@ impl App {
     }
 
     /// The app whose admin access token this is.
-    pub async fn find_by_admin_token(pool: &SqlitePool, token: &str) -> sqlx::Result<Option<App>> {
-        sqlx::query_as::<_, App>(
-            "SELECT id, password_min_length, allowed_origins, payments_mode, trial_days, token_lifetime_secs FROM apps WHERE admin_token_hash = ?",
-        )
-        .bind(hash_secret(token.as_bytes()))
-        .fetch_optional(pool)
-        .await
+    pub fn find_by_admin_token(db: &Connection, token: &str) -> rusqlite::Result<Option<App>> {
+        db.prepare_cached(select_app!("admin_token_hash = ?"))?
+            .query_row([hash_secret(token.as_bytes())], App::from_row)
+            .optional()
     }
 
     /// What clients may see.
@@ -183,14 +201,12 @@ impl App {
 }
 
 /// Replaces an app's admin access token; the old one stops working. Returns the new token.
-pub async fn new_admin_token(pool: &SqlitePool, app_id: &str) -> anyhow::Result<String> {
+pub fn new_admin_token(db: &Database, app_id: &str) -> anyhow::Result<String> {
     let encoded = random_admin_token();
-    let updated = sqlx::query("UPDATE apps SET admin_token_hash = ? WHERE id = ?")
-        .bind(hash_secret(encoded.as_bytes()))
-        .bind(app_id)
-        .execute(pool)
-        .await?;
-    anyhow::ensure!(updated.rows_affected() == 1, "no app with id {app_id}");
+    let updated = db.write(|tx| {
+        tx.execute("UPDATE apps SET admin_token_hash = ? WHERE id = ?", (hash_secret(encoded.as_bytes()), app_id))
+    })?;
+    anyhow::ensure!(updated == 1, "no app with id {app_id}");
     Ok(encoded.to_string())
 }
 

@@ -2,17 +2,17 @@
 //! nothing; spending one records its nonce so it cannot be replayed.
 
 use hmac::{Hmac, KeyInit, Mac};
+use rusqlite::{OptionalExtension, Transaction};
 use sealbase::crypto::{KdfAlgorithm, KdfParams};
 use sealbase::protocol::b64::Bytes;
 use sealbase::protocol::CHALLENGE_LEN;
 use sealbase::Error;
 use sha2::Sha256;
-use sqlx::SqlitePool;
 use zeroize::Zeroizing;
 
 use crate::clock::now_ms;
+use crate::db::{is_unique_violation, Database};
 use crate::error::ApiResult;
-use crate::sessions::NewSession;
 
 /// How long a challenge stays valid.
 pub const CHALLENGE_LIFETIME_MS: i64 = 120_000;
@@ -28,21 +28,20 @@ impl std::fmt::Debug for ServerSecret {
 
 impl ServerSecret {
     /// Loads the secret, creating it on first start.
-    pub async fn load_or_create(pool: &SqlitePool) -> anyhow::Result<Self> {
+    pub fn load_or_create(db: &Database) -> anyhow::Result<Self> {
         let mut fresh = Zeroizing::new([0u8; 32]);
         sealbase::crypto::random::fill(fresh.as_mut());
         // INSERT OR IGNORE + SELECT: two servers starting together agree on one secret.
-        sqlx::query("INSERT OR IGNORE INTO server_secrets (name, secret, created_at) VALUES ('challenge-mac', ?, ?)")
-            .bind(fresh.as_slice())
-            .bind(now_ms())
-            .execute(pool)
-            .await?;
-        let stored: Zeroizing<Vec<u8>> =
-            sqlx::query_scalar("SELECT secret FROM server_secrets WHERE name = 'challenge-mac'")
-                .fetch_one(pool)
-                .await
-                .map(Zeroizing::new)?;
+        let stored: Zeroizing<Vec<u8>> = db.write(|tx| {
+            tx.execute(
+                "INSERT OR IGNORE INTO server_secrets (name, secret, created_at) VALUES ('challenge-mac', ?, ?)",
+                (fresh.as_slice(), now_ms()),
+            )?;
+            tx.query_row("SELECT secret FROM server_secrets WHERE name = 'challenge-mac'", [], |row| row.get(0))
+                .map(Zeroizing::new)
+        })?;
         let mut secret = Zeroizing::new([0u8; 32]);
+        anyhow::ensure!(stored.len() == secret.len(), "stored challenge MAC key has the wrong length");
         secret.copy_from_slice(&stored);
         Ok(Self(secret))
     }
@@ -106,57 +105,24 @@ impl ServerSecret {
     }
 }
 
-/// What a password proof's write transaction does besides spending the challenge.
-pub enum AfterSpend<'a> {
-    /// A failed proof: only read the throttle (the caller counts the failure).
-    ReadThrottle,
-    /// A successful proof: read the throttle and clear a failure count whose delay is over.
-    ClearThrottle,
-    /// A successful sign-in: clear the throttle as above and store the new session.
-    ClearThrottleAndOpen(&'a NewSession),
-}
-
-/// Spends a challenge (the nonce's primary key makes a second use fail in the database) and reads the
-/// end of `username`'s throttle delay, plus whatever `after` asks for, in one round trip to SQLite: the
-/// writer is serialised, so the fewer trips a transaction makes, the more sign-ins it admits. A
-/// failure count still in its delay is never cleared; the caller refuses the attempt and drops the
-/// transaction, which rolls all of it back.
-pub async fn spend(
-    db: &mut sqlx::SqliteConnection,
+/// Spends a challenge in the caller's write transaction (the nonce's primary key makes a second use
+/// fail in the database: `ChallengeNotValid`) and reads the end of `username`'s throttle delay.
+pub fn spend(
+    tx: &Transaction<'_>,
     nonce: &[u8; 16],
     expires_at: i64,
     app_id: &str,
     username: &str,
-    now: i64,
-    after: AfterSpend<'_>,
 ) -> ApiResult<Option<i64>> {
-    macro_rules! spend_and_read {
-        () => {
-            "INSERT INTO used_challenges (nonce, expires_at) VALUES (?1, ?2); \
-             SELECT locked_until FROM sign_in_failures WHERE app_id = ?3 AND username = ?4;"
-        };
-    }
-    macro_rules! clear {
-        () => {
-            "DELETE FROM sign_in_failures WHERE app_id = ?3 AND username = ?4 AND locked_until <= ?5;"
-        };
-    }
-    let sql = match after {
-        AfterSpend::ReadThrottle => spend_and_read!(),
-        AfterSpend::ClearThrottle => concat!(spend_and_read!(), clear!()),
-        // The session's values are bound by `NewSession::bind`, after the five above.
-        AfterSpend::ClearThrottleAndOpen(_) => {
-            concat!(spend_and_read!(), clear!(), crate::sessions::insert_session_sql!(6, 7, 8, 9, 10, 11, 12))
-        }
+    let spent = tx
+        .prepare_cached("INSERT INTO used_challenges (nonce, expires_at) VALUES (?, ?)")?
+        .execute((nonce.as_slice(), expires_at));
+    match spent {
+        Err(error) if is_unique_violation(&error) => return Err(Error::ChallengeNotValid.into()),
+        other => other?,
     };
-    let query = sqlx::query_scalar(sql).bind(nonce.as_slice()).bind(expires_at).bind(app_id).bind(username).bind(now);
-    let query = match after {
-        AfterSpend::ClearThrottleAndOpen(session) => session.bind(query),
-        _ => query,
-    };
-    match query.fetch_all(db).await {
-        Ok(rows) => Ok(rows.first().copied()),
-        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(Error::ChallengeNotValid.into()),
-        Err(other) => Err(other.into()),
-    }
+    Ok(tx
+        .prepare_cached("SELECT locked_until FROM sign_in_failures WHERE app_id = ? AND username = ?")?
+        .query_row([app_id, username], |row| row.get(0))
+        .optional()?)
 }

@@ -1,44 +1,145 @@
-//! The embedded SQLite store: connection options as a real deployment wants them, and migrations.
+//! The embedded SQLite store: connections tuned as a real deployment wants them, migrations, and the
+//! two ways in, [`Database::read`] and [`Database::write`].
+//!
+//! Statements run synchronously on the calling thread (a runtime worker). A query on a local SQLite
+//! file takes microseconds; handing it to another thread and back, as async drivers do, costs more than
+//! the query (two futex wake-ups and context switches per statement, measured: see BENCHMARKS.md).
 
-use std::str::FromStr;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
-/// The two pools over one SQLite database.
-#[derive(Debug, Clone)]
-pub struct Pools {
-    /// Reads (and rare administrative writes): several connections, which WAL lets run beside the writer.
-    pub read: SqlitePool,
-    /// Request-path writes: one connection. SQLite admits one writer at a time anyway; queueing writers
-    /// here (fairly, without sleeping) beats letting them collide on the file lock, where SQLite's busy
-    /// handler backs off in sleeps of milliseconds while the CPU idles.
-    pub write: SqlitePool,
+/// Schema changes, applied in order; `PRAGMA user_version` counts those applied.
+const MIGRATIONS: [&str; 3] = [
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_sign_in.sql"),
+    include_str!("../migrations/0003_token_keys.sql"),
+];
+
+/// Prepared statements kept per connection (every statement the server runs fits).
+const STATEMENT_CACHE: usize = 64;
+
+/// One SQLite database: a single writer connection and a pool of reader connections.
+#[derive(Debug)]
+pub struct Database {
+    path: PathBuf,
+    /// SQLite admits one writer at a time; writers queue on this lock (for microseconds) instead of
+    /// colliding on the file lock, where SQLite's busy handler backs off in sleeps of milliseconds.
+    writer: Mutex<Connection>,
+    /// Idle reader connections. WAL lets readers run beside the writer; a reader is taken for one
+    /// closure and put back, and a new one is opened when none is idle, so there are at most as many
+    /// as threads reading at once.
+    readers: Mutex<Vec<Connection>>,
 }
 
-/// Opens (creating if needed) the database at `url` (`sqlite://path`, `sqlite::memory:`) and migrates it.
-pub async fn connect(url: &str) -> anyhow::Result<Pools> {
-    let options = SqliteConnectOptions::from_str(url)?
-        .create_if_missing(true)
-        // WAL lets readers run beside the one writer; NORMAL sync is durable across process crashes
-        // and loses at most the last commits on power loss, the usual trade for WAL.
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(Duration::from_secs(10))
-        .foreign_keys(true);
-    // No ping before handing out a connection: a local SQLite file does not go stale, and each ping
-    // is a round trip to the connection's worker thread. Both pools share the options, so an in-memory
-    // database is the same one for both.
-    let read =
-        SqlitePoolOptions::new().max_connections(8).test_before_acquire(false).connect_with(options.clone()).await?;
-    sqlx::migrate!("./migrations").run(&read).await?;
-    let write = SqlitePoolOptions::new().max_connections(1).test_before_acquire(false).connect_with(options).await?;
-    Ok(Pools { read, write })
+impl Database {
+    /// Opens (creating if needed) the database at `url` (`sqlite://path` or a plain path) and migrates it.
+    pub fn open(url: &str) -> anyhow::Result<Self> {
+        let path = PathBuf::from(url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url));
+        anyhow::ensure!(!path.as_os_str().is_empty(), "database path is empty");
+        let mut writer = connect(&path)?;
+        migrate(&mut writer)?;
+        Ok(Self { path, writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+    }
+
+    /// Runs `read` on a reader connection (reads see the last committed state).
+    pub fn read<T, E: From<rusqlite::Error>>(&self, read: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E> {
+        let idle = self.readers.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let connection = match idle {
+            Some(connection) => connection,
+            None => connect(&self.path)?,
+        };
+        let result = read(&connection);
+        self.readers.lock().unwrap_or_else(PoisonError::into_inner).push(connection);
+        result
+    }
+
+    /// Runs `write` in one transaction on the writer connection: committed if it returns `Ok`, rolled
+    /// back (nothing written) if it returns `Err`. The write lock is taken at `BEGIN`, so what the
+    /// closure reads cannot change before it commits.
+    pub fn write<T, E: From<rusqlite::Error>>(&self, write: impl FnOnce(&Transaction) -> Result<T, E>) -> Result<T, E> {
+        let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let tx = Transaction::new(&mut writer, TransactionBehavior::Immediate)?;
+        let value = write(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn connect(path: &Path) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection = Connection::open_with_flags(path, flags)?;
+    // WAL lets readers run beside the one writer; NORMAL sync is durable across process crashes and
+    // loses at most the last commits on power loss, the usual trade for WAL. The busy timeout covers
+    // other processes on the same file (the CLI, a second server).
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "synchronous", "NORMAL")?;
+    connection.pragma_update(None, "foreign_keys", true)?;
+    connection.busy_timeout(Duration::from_secs(10))?;
+    connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(connection)
+}
+
+/// Applies the migrations not yet applied, in one transaction (two processes starting together apply
+/// them once: the second waits for the write lock, then finds them applied).
+fn migrate(connection: &mut Connection) -> anyhow::Result<()> {
+    let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let applied: usize = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    anyhow::ensure!(applied <= MIGRATIONS.len(), "the database is newer than this server (schema {applied})");
+    for migration in &MIGRATIONS[applied..] {
+        tx.execute_batch(migration)?;
+    }
+    tx.pragma_update(None, "user_version", MIGRATIONS.len())?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Whether `error` is a UNIQUE or PRIMARY KEY violation: how the database reports a duplicate.
+pub fn is_unique_violation(error: &rusqlite::Error) -> bool {
+    matches!(
+        error,
+        rusqlite::Error::SqliteFailure(failure, _)
+            if failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+    )
 }
 
 /// SHA-256 of a secret: what the database keeps instead of it.
 pub fn hash_secret(secret: &[u8]) -> Vec<u8> {
     use sha2::{Digest, Sha256};
     Sha256::digest(secret).to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_apply_once_and_a_failed_write_changes_nothing() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let db = Database::open(&url).expect("opens");
+        drop(db);
+        let db = Database::open(&url).expect("reopens without re-applying migrations");
+        let version: usize = db.read(|c| c.query_row("PRAGMA user_version", [], |row| row.get(0))).expect("version");
+        assert_eq!(version, MIGRATIONS.len());
+
+        let insert = "INSERT INTO server_secrets (name, secret, created_at) VALUES ('x', zeroblob(32), 0)";
+        let failed: rusqlite::Result<()> = db.write(|tx| {
+            tx.execute(insert, [])?;
+            tx.execute(insert, []).map(|_| ())
+        });
+        assert!(is_unique_violation(&failed.expect_err("duplicate name")));
+        let rows: i64 = db
+            .read(|c| c.query_row("SELECT COUNT(*) FROM server_secrets WHERE name = 'x'", [], |row| row.get(0)))
+            .expect("count");
+        assert_eq!(rows, 0, "the first insert was rolled back with the failed transaction");
+    }
 }

@@ -32,14 +32,14 @@ use std::sync::Arc;
 
 pub use apps::{CreatedApp, NewApp};
 use challenges::ServerSecret;
-use sqlx::SqlitePool;
+use db::Database;
 use throttle::AddressBudget;
 use tokens::TokenSigner;
 
 /// Server configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `sqlite://path` (created if missing) or `sqlite::memory:`.
+    /// `sqlite://path` (created if missing).
     pub database_url: String,
     /// `iss` of issued authTokens.
     pub issuer: String,
@@ -57,10 +57,8 @@ impl Config {
 /// Shared state of the handlers.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    /// The database pool for reads.
-    pub db: SqlitePool,
-    /// The single-connection pool every request-path write goes through (see [`db::Pools`]).
-    pub writer: SqlitePool,
+    /// The database.
+    pub db: Arc<Database>,
     /// The authToken signer.
     pub tokens: Arc<TokenSigner>,
     /// MAC key of challenges and fake salts.
@@ -75,8 +73,8 @@ pub struct AppState {
 
 impl AppState {
     /// The app named in a request (cached briefly), or `AppIdNotValid`.
-    pub async fn app(&self, app_id: &str) -> error::ApiResult<apps::App> {
-        self.apps.get(&self.db, app_id).await
+    pub fn app(&self, app_id: &str) -> error::ApiResult<apps::App> {
+        self.apps.get(&self.db, app_id)
     }
 }
 
@@ -89,38 +87,35 @@ pub struct Server {
 impl Server {
     /// Opens the database, runs migrations, and loads (or creates) the token-signing key.
     pub async fn open(config: Config) -> anyhow::Result<Self> {
-        let db::Pools { read: db, write: writer } = db::connect(&config.database_url).await?;
-        let tokens = Arc::new(TokenSigner::load_or_create(&db, config.issuer.clone()).await?);
-        let secret = Arc::new(ServerSecret::load_or_create(&db).await?);
+        let db = Arc::new(Database::open(&config.database_url)?);
+        let tokens = Arc::new(TokenSigner::load_or_create(&db, config.issuer.clone())?);
+        let secret = Arc::new(ServerSecret::load_or_create(&db)?);
         let address_budget = AddressBudget::per_minute(config.address_budget_per_minute);
         Ok(Self {
-            state: AppState {
-                db,
-                writer,
-                tokens,
-                secret,
-                address_budget,
-                issuer: config.issuer,
-                apps: Default::default(),
-            },
+            state: AppState { db, tokens, secret, address_budget, issuer: config.issuer, apps: Default::default() },
         })
     }
 
-    /// The database pool (for operators' tooling and tests).
-    pub fn pool(&self) -> &SqlitePool {
+    /// The database (for operators' tooling).
+    pub fn database(&self) -> &Database {
         &self.state.db
     }
 
     /// Creates an app.
     pub async fn create_app(&self, app: &NewApp) -> anyhow::Result<CreatedApp> {
-        apps::create(&self.state.db, app).await
+        apps::create(&self.state.db, app)
+    }
+
+    /// Replaces an app's admin access token (the old one stops working); returns the new one.
+    pub async fn new_admin_token(&self, app_id: &str) -> anyhow::Result<String> {
+        apps::new_admin_token(&self.state.db, app_id)
     }
 
     /// Rotates the token-signing key (see [`tokens::rotate`]); this server signs with the new key at once,
     /// other processes on the same database within a minute.
     pub async fn rotate_signing_key(&self) -> anyhow::Result<String> {
-        let kid = tokens::rotate(&self.state.db).await?;
-        self.state.tokens.reload(&self.state.db).await?;
+        let kid = tokens::rotate(&self.state.db)?;
+        self.state.tokens.reload(&self.state.db)?;
         Ok(kid)
     }
 
@@ -161,12 +156,17 @@ async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         tick.tick().await;
-        if let Err(error) = throttle::purge(&state.db, clock::now_ms()).await {
-            tracing::warn!(%error, "housekeeping failed");
-        }
-        state.address_budget.shrink();
-        if let Err(error) = state.tokens.reload(&state.db).await {
-            tracing::warn!(%error, "reloading the signing key failed");
-        }
+        // Off the runtime's workers: a purge may delete many rows while holding the write lock.
+        let state = state.clone();
+        let chores = tokio::task::spawn_blocking(move || {
+            if let Err(error) = throttle::purge(&state.db, clock::now_ms()) {
+                tracing::warn!(%error, "housekeeping failed");
+            }
+            state.address_budget.shrink();
+            if let Err(error) = state.tokens.reload(&state.db) {
+                tracing::warn!(%error, "reloading the signing key failed");
+            }
+        });
+        let _ = chores.await;
     }
 }

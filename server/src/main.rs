@@ -97,9 +97,7 @@ enum AppCommand {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     match Cli::parse().command {
         Command::Serve { database, bind, issuer, address_budget_per_minute } => {
@@ -139,7 +137,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::App { command: AppCommand::Token { database, app_id } } => {
             let server = Server::open(Config::new(database.database)).await?;
-            let token = sealbase_server::apps::new_admin_token(server.pool(), &app_id).await?;
+            let token = server.new_admin_token(&app_id).await?;
             println!("{}", serde_json::json!({ "appId": app_id, "adminAccessToken": token.as_str() }));
             Ok(())
         }

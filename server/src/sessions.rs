@@ -4,28 +4,16 @@
 use axum::extract::{FromRequestParts, Path};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use rusqlite::{OptionalExtension, Transaction};
 use sealbase::protocol::b64::Bytes;
 use sealbase::protocol::{SessionGrant, SessionSecret};
 use sealbase::validate::RememberMe;
 use sealbase::Error;
-use sqlx::{FromRow, SqliteConnection};
 
 use crate::clock::{hours_to_ms, iso, now_ms};
 use crate::db::hash_secret;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
-
-/// The session INSERT with its seven values (in [`NewSession::bind`]'s order) at the given parameter
-/// numbers, so it can also follow other statements in one round trip.
-macro_rules! insert_session_sql {
-    ($id:literal, $user:literal, $hash:literal, $remember:literal, $length:literal, $created:literal, $expires:literal) => {
-        concat!(
-            "INSERT INTO sessions (id, user_id, secret_hash, remember_me, session_length_hours, created_at, expires_at) ",
-            "VALUES (?", $id, ", ?", $user, ", ?", $hash, ", ?", $remember, ", ?", $length, ", ?", $created, ", ?", $expires, ");"
-        )
-    };
-}
-pub(crate) use insert_session_sql;
 
 /// A session about to be stored: its secret is returned once, in the grant; the database gets its hash.
 pub struct NewSession {
@@ -53,20 +41,22 @@ impl NewSession {
         }
     }
 
-    /// Binds the seven values of the session INSERT, in column order (`id, user_id, secret_hash,
-    /// remember_me, session_length_hours, created_at, expires_at`).
-    pub fn bind<'q, O>(
-        &'q self,
-        query: sqlx::query::QueryScalar<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments<'q>>,
-    ) -> sqlx::query::QueryScalar<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments<'q>> {
-        query
-            .bind(self.id.as_str())
-            .bind(self.user_id.as_str())
-            .bind(hash_secret(self.secret.expose()))
-            .bind(remember_me_str(self.remember_me))
-            .bind(self.session_length)
-            .bind(self.created_at)
-            .bind(self.expires_at)
+    /// Stores the session (its secret's hash, never the secret) in the caller's write transaction.
+    pub fn insert(&self, tx: &Transaction<'_>) -> rusqlite::Result<()> {
+        tx.prepare_cached(
+            "INSERT INTO sessions (id, user_id, secret_hash, remember_me, session_length_hours, created_at, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )?
+        .execute((
+            &self.id,
+            &self.user_id,
+            hash_secret(self.secret.expose()),
+            remember_me_str(self.remember_me),
+            self.session_length,
+            self.created_at,
+            self.expires_at,
+        ))?;
+        Ok(())
     }
 
     /// What the client gets once the session is stored, and the expiry (Unix ms).
@@ -82,15 +72,14 @@ impl NewSession {
 }
 
 /// Inserts a session for `user_id`; the secret is returned once, in the grant.
-pub async fn create(
-    db: &mut SqliteConnection,
+pub fn create(
+    tx: &Transaction<'_>,
     user_id: &str,
     remember_me: RememberMe,
     session_length: f64,
-) -> sqlx::Result<(SessionGrant, i64)> {
+) -> rusqlite::Result<(SessionGrant, i64)> {
     let session = NewSession::new(user_id, remember_me, session_length);
-    // An INSERT returns no rows; the scalar query type is the one `bind` works on.
-    session.bind(sqlx::query_scalar::<_, i64>(insert_session_sql!(1, 2, 3, 4, 5, 6, 7))).fetch_optional(db).await?;
+    session.insert(tx)?;
     Ok(session.grant())
 }
 
@@ -103,7 +92,7 @@ fn remember_me_str(remember_me: RememberMe) -> &'static str {
 }
 
 /// A request made with a live session of the app in the path.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct Authenticated {
     /// The session's public id.
     pub session_id: String,
@@ -129,15 +118,24 @@ impl FromRequestParts<AppState> for Authenticated {
             .and_then(|value| value.strip_prefix("Bearer "))
             .and_then(Bytes::<32>::decode)
             .ok_or(Error::SessionNotValid)?;
-        let session: Option<Authenticated> = sqlx::query_as(
-            "SELECT s.id AS session_id, s.user_id, u.app_id, s.expires_at, s.session_length_hours
-             FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.secret_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ?",
-        )
-        .bind(hash_secret(&secret.0))
-        .bind(now_ms())
-        .fetch_optional(&state.db)
-        .await?;
+        let hash = hash_secret(&secret.0);
+        let session = state.db.read(|c| {
+            c.prepare_cached(
+                "SELECT s.id, s.user_id, u.app_id, s.expires_at, s.session_length_hours
+                 FROM sessions s JOIN users u ON u.id = s.user_id
+                 WHERE s.secret_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ?",
+            )?
+            .query_row((hash, now_ms()), |row| {
+                Ok(Authenticated {
+                    session_id: row.get(0)?,
+                    user_id: row.get(1)?,
+                    app_id: row.get(2)?,
+                    expires_at: row.get(3)?,
+                    session_length_hours: row.get(4)?,
+                })
+            })
+            .optional()
+        })?;
         // A session of another app is as unknown here as a made-up one.
         session.filter(|session| session.app_id == app_id).ok_or_else(|| Error::SessionNotValid.into())
     }

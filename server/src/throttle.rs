@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use rusqlite::Transaction;
 use sealbase::Error;
-use sqlx::{SqliteConnection, SqlitePool};
 
+use crate::db::Database;
 use crate::error::ApiResult;
 
 /// Failures allowed before delays start.
@@ -40,26 +41,27 @@ pub fn check(locked_until: Option<i64>, now: i64) -> ApiResult<()> {
 }
 
 /// Counts a failure and starts the next delay.
-pub async fn record_failure(db: &mut SqliteConnection, app_id: &str, username: &str, now: i64) -> ApiResult<()> {
-    let failures: i64 = sqlx::query_scalar(
-        "INSERT INTO sign_in_failures (app_id, username, failures, locked_until, updated_at) VALUES (?, ?, 1, 0, ?)
-         ON CONFLICT (app_id, username) DO UPDATE SET failures = failures + 1, updated_at = excluded.updated_at
-         RETURNING failures",
-    )
-    .bind(app_id)
-    .bind(username)
-    .bind(now)
-    .fetch_one(&mut *db)
-    .await?;
+pub fn record_failure(tx: &Transaction<'_>, app_id: &str, username: &str, now: i64) -> rusqlite::Result<()> {
+    let failures: i64 = tx
+        .prepare_cached(
+            "INSERT INTO sign_in_failures (app_id, username, failures, locked_until, updated_at) VALUES (?, ?, 1, 0, ?)
+             ON CONFLICT (app_id, username) DO UPDATE SET failures = failures + 1, updated_at = excluded.updated_at
+             RETURNING failures",
+        )?
+        .query_row((app_id, username, now), |row| row.get(0))?;
     let delay = delay_ms(failures);
     if delay > 0 {
-        sqlx::query("UPDATE sign_in_failures SET locked_until = ? WHERE app_id = ? AND username = ?")
-            .bind(now + delay)
-            .bind(app_id)
-            .bind(username)
-            .execute(&mut *db)
-            .await?;
+        tx.prepare_cached("UPDATE sign_in_failures SET locked_until = ? WHERE app_id = ? AND username = ?")?
+            .execute((now + delay, app_id, username))?;
     }
+    Ok(())
+}
+
+/// Clears `username`'s failure count after a correct proof, unless its delay is still running (the
+/// caller refused such an attempt before getting here).
+pub fn clear(tx: &Transaction<'_>, app_id: &str, username: &str, now: i64) -> rusqlite::Result<()> {
+    tx.prepare_cached("DELETE FROM sign_in_failures WHERE app_id = ? AND username = ? AND locked_until <= ?")?
+        .execute((app_id, username, now))?;
     Ok(())
 }
 
@@ -92,20 +94,17 @@ impl AddressBudget {
 
 /// Removes spent challenges past their expiry, failure counts idle for a day, and sessions a week after
 /// they expired or were revoked.
-pub async fn purge(pool: &SqlitePool, now: i64) -> anyhow::Result<()> {
-    sqlx::query("DELETE FROM used_challenges WHERE expires_at < ?").bind(now).execute(pool).await?;
+pub fn purge(db: &Database, now: i64) -> rusqlite::Result<()> {
     let week_ago = now - 7 * 24 * 3_600_000;
-    sqlx::query("DELETE FROM sessions WHERE expires_at < ? OR revoked_at < ?")
-        .bind(week_ago)
-        .bind(week_ago)
-        .execute(pool)
-        .await?;
-    sqlx::query("DELETE FROM sign_in_failures WHERE updated_at < ? AND locked_until < ?")
-        .bind(now - 24 * 3_600_000)
-        .bind(now)
-        .execute(pool)
-        .await?;
-    Ok(())
+    db.write(|tx| {
+        tx.execute("DELETE FROM used_challenges WHERE expires_at < ?", [now])?;
+        tx.execute("DELETE FROM sessions WHERE expires_at < ? OR revoked_at < ?", [week_ago, week_ago])?;
+        tx.execute(
+            "DELETE FROM sign_in_failures WHERE updated_at < ? AND locked_until < ?",
+            [now - 24 * 3_600_000, now],
+        )?;
+        Ok(())
+    })
 }
 
 #[cfg(test)]

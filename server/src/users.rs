@@ -1,16 +1,16 @@
 //! Users as stored, and as the SDK sees them.
 
+use rusqlite::{Connection, OptionalExtension, Row};
 use sealbase::crypto::{KdfAlgorithm, KdfParams, SeedBackup};
 use sealbase::protocol::b64::Bytes;
 use sealbase::protocol::User;
 use sealbase::validate::Profile;
-use sqlx::{FromRow, SqliteExecutor};
 
 use crate::apps::App;
 use crate::clock::iso;
 
 /// A `users` row (without the identity keys, which no handler reads back yet).
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct UserRow {
     /// userId.
     pub id: String,
@@ -42,22 +42,48 @@ pub struct UserRow {
     pub trial_expires_at: Option<i64>,
 }
 
-const COLUMNS: &str = "id, app_id, username, email, profile, kdf_log_n, kdf_r, kdf_p, kdf_salt, login_public_key, \
-                       seed_backup_nonce, seed_backup_ciphertext, created_at, trial_expires_at";
+/// `SELECT` of the columns [`UserRow::from_row`] reads, in its order, with a `WHERE` clause.
+macro_rules! select_user {
+    ($where:literal) => {
+        concat!(
+            "SELECT id, app_id, username, email, profile, kdf_log_n, kdf_r, kdf_p, kdf_salt, login_public_key, ",
+            "seed_backup_nonce, seed_backup_ciphertext, created_at, trial_expires_at FROM users WHERE ",
+            $where
+        )
+    };
+}
 
 impl UserRow {
     /// The user named `username` in `app_id`.
-    pub async fn by_username(db: impl SqliteExecutor<'_>, app_id: &str, username: &str) -> sqlx::Result<Option<Self>> {
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE app_id = ? AND username = ?"))
-            .bind(app_id)
-            .bind(username)
-            .fetch_optional(db)
-            .await
+    pub fn by_username(db: &Connection, app_id: &str, username: &str) -> rusqlite::Result<Option<Self>> {
+        db.prepare_cached(select_user!("app_id = ? AND username = ?"))?
+            .query_row([app_id, username], Self::from_row)
+            .optional()
     }
 
     /// The user with id `user_id`.
-    pub async fn by_id(db: impl SqliteExecutor<'_>, user_id: &str) -> sqlx::Result<Option<Self>> {
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = ?")).bind(user_id).fetch_optional(db).await
+    pub fn by_id(db: &Connection, user_id: &str) -> rusqlite::Result<Option<Self>> {
+        db.prepare_cached(select_user!("id = ?"))?.query_row([user_id], Self::from_row).optional()
+    }
+
+    /// A row selected with `select_user!`.
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get(0)?,
+            app_id: row.get(1)?,
+            username: row.get(2)?,
+            email: row.get(3)?,
+            profile: row.get(4)?,
+            kdf_log_n: row.get(5)?,
+            kdf_r: row.get(6)?,
+            kdf_p: row.get(7)?,
+            kdf_salt: row.get(8)?,
+            login_public_key: row.get(9)?,
+            seed_backup_nonce: row.get(10)?,
+            seed_backup_ciphertext: row.get(11)?,
+            created_at: row.get(12)?,
+            trial_expires_at: row.get(13)?,
+        })
     }
 
     /// The stored KDF parameters (the table's CHECK constraints keep them in range).

@@ -2,7 +2,6 @@
 #![allow(dead_code)]
 
 use sealbase_server::{Config, NewApp, Server};
-use sqlx::SqlitePool;
 
 pub struct TestServer {
     pub server: Server,
@@ -32,8 +31,10 @@ impl TestServer {
         }
     }
 
-    pub fn pool(&self) -> &SqlitePool {
-        self.server.pool()
+    /// A connection of the test's own to the server's database file, to check what was stored (WAL lets
+    /// it read beside the server).
+    pub fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.server.database().path()).expect("database opens")
     }
 
     /// A client whose `Local` store is a file in this test's directory.
@@ -54,7 +55,7 @@ impl TestServer {
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql).fetch_one(self.pool()).await.expect("count query")
+        self.db().query_row(sql, [], |row| row.get(0)).expect("count query")
     }
 
     /// (users, sessions, apps.user_count): everything a sign-up writes.

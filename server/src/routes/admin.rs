@@ -20,15 +20,8 @@ impl IntoResponse for AdminError {
     }
 }
 
-impl From<sqlx::Error> for AdminError {
-    fn from(error: sqlx::Error) -> Self {
-        tracing::error!(%error, "admin check failed");
-        AdminError(StatusCode::SERVICE_UNAVAILABLE, "Service unavailable.")
-    }
-}
-
-impl From<anyhow::Error> for AdminError {
-    fn from(error: anyhow::Error) -> Self {
+impl From<rusqlite::Error> for AdminError {
+    fn from(error: rusqlite::Error) -> Self {
         tracing::error!(%error, "admin check failed");
         AdminError(StatusCode::SERVICE_UNAVAILABLE, "Service unavailable.")
     }
@@ -55,31 +48,24 @@ pub async fn check_auth_token(
     if access_token.is_empty() {
         return Err(AdminError(StatusCode::BAD_REQUEST, "Access token missing."));
     }
-    let app = App::find_by_admin_token(&state.db, access_token)
-        .await?
-        .ok_or(AdminError(StatusCode::UNAUTHORIZED, "Access token invalid."))?;
-
-    let keys = tokens::published(&state.db).await?;
+    let (app, keys) = state
+        .db
+        .read(|c| Ok::<_, rusqlite::Error>((App::find_by_admin_token(c, access_token)?, tokens::published(c)?)))?;
+    let app = app.ok_or(AdminError(StatusCode::UNAUTHORIZED, "Access token invalid."))?;
     let verified = verify(&auth_token, &keys, &app.id, state.tokens.issuer()).map_err(|error: VerifyError| {
         tracing::debug!(%error, "admin check refused a token");
         AUTH_TOKEN_INVALID
     })?;
-    let user_exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE id = ? AND app_id = ?)")
-        .bind(&verified.user_id)
-        .bind(&app.id)
-        .fetch_one(&state.db)
-        .await?;
+    let (user_exists, session_live): (bool, bool) = state.db.read(|c| {
+        c.prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1 AND app_id = ?2),
+                    EXISTS (SELECT 1 FROM sessions WHERE id = ?3 AND user_id = ?1 AND revoked_at IS NULL AND expires_at > ?4)",
+        )?
+        .query_row((&verified.user_id, &app.id, &verified.session_id, now_ms()), |row| Ok((row.get(0)?, row.get(1)?)))
+    })?;
     if !user_exists {
         return Err(AdminError(StatusCode::NOT_FOUND, "User not found."));
     }
-    let session_live: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ? AND user_id = ? AND revoked_at IS NULL AND expires_at > ?)",
-    )
-    .bind(&verified.session_id)
-    .bind(&verified.user_id)
-    .bind(now_ms())
-    .fetch_one(&state.db)
-    .await?;
     if !session_live {
         return Err(AUTH_TOKEN_INVALID);
     }

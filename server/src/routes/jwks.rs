@@ -5,14 +5,14 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::{tokens, AppState};
 
 /// The JWK set, cacheable for five minutes. A key is published from the moment it signs, so verifiers
 /// must (and the `Verifier` does) refetch on an unknown `kid` rather than wait for the cache to age.
 pub async fn jwks(State(state): State<AppState>, Path(app_id): Path<String>) -> ApiResult<impl IntoResponse> {
-    let app = state.app(&app_id).await?;
-    let keys = tokens::published(&state.db).await.map_err(ApiError::Internal)?;
+    let app = state.app(&app_id)?;
+    let keys = state.db.read(tokens::published)?;
     tracing::debug!(app_id = %app.id, keys = keys.keys.len(), "jwks served");
     Ok(([(header::CACHE_CONTROL, "public, max-age=300")], Json(keys)))
 }

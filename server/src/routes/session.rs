@@ -23,24 +23,22 @@ pub async fn resume(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<ResumeResponse>> {
     let request = ResumeRequest::from_json(&json_body_or_empty(body)?)?;
-    let app = state.app(&session.app_id).await?;
+    let app = state.app(&session.app_id)?;
     app.check_origin(origin(&headers))?;
     let session_length = request.session_length.unwrap_or(session.session_length_hours);
     let expires_at = now_ms() + hours_to_ms(session_length);
     // Only a session still live at this instant is extended (a sign-out may have landed meanwhile).
-    let extended = sqlx::query(
-        "UPDATE sessions SET expires_at = ?, session_length_hours = ? WHERE id = ? AND revoked_at IS NULL AND expires_at > ?",
-    )
-    .bind(expires_at)
-    .bind(session_length)
-    .bind(&session.session_id)
-    .bind(now_ms())
-    .execute(&state.writer)
-    .await?;
-    if extended.rows_affected() == 0 {
+    let extended = state.db.write(|tx| {
+        tx.prepare_cached(
+            "UPDATE sessions SET expires_at = ?, session_length_hours = ?
+             WHERE id = ? AND revoked_at IS NULL AND expires_at > ?",
+        )?
+        .execute((expires_at, session_length, &session.session_id, now_ms()))
+    })?;
+    if extended == 0 {
         return Err(Error::SessionNotValid.into());
     }
-    let user = UserRow::by_id(&state.db, &session.user_id).await?.ok_or(Error::UserNotFound)?;
+    let user = state.db.read(|c| UserRow::by_id(c, &session.user_id))?.ok_or(Error::UserNotFound)?;
     let auth_token = state
         .tokens
         .issue(&app.id, app.token_lifetime_secs, &user.id, &session.session_id, expires_at)
@@ -54,12 +52,10 @@ pub async fn sign_out(
     session: Authenticated,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
-    state.app(&session.app_id).await?.check_origin(origin(&headers))?;
-    sqlx::query("UPDATE sessions SET revoked_at = ? WHERE id = ?")
-        .bind(now_ms())
-        .bind(&session.session_id)
-        .execute(&state.writer)
-        .await?;
+    state.app(&session.app_id)?.check_origin(origin(&headers))?;
+    state.db.write(|tx| {
+        tx.prepare_cached("UPDATE sessions SET revoked_at = ? WHERE id = ?")?.execute((now_ms(), &session.session_id))
+    })?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -69,7 +65,7 @@ pub async fn auth_token(
     session: Authenticated,
     headers: HeaderMap,
 ) -> ApiResult<Json<AuthTokenResponse>> {
-    let app = state.app(&session.app_id).await?;
+    let app = state.app(&session.app_id)?;
     app.check_origin(origin(&headers))?;
     let auth_token = state
         .tokens

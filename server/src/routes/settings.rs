@@ -14,7 +14,7 @@ pub async fn client_settings(
     Path(app_id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Json<ClientSettings>> {
-    let app = state.app(&app_id).await?;
+    let app = state.app(&app_id)?;
     app.check_origin(super::origin(&headers))?;
     Ok(Json(app.client_settings(&state.issuer)))
 }

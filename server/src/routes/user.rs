@@ -5,12 +5,14 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
+use rusqlite::Transaction;
 use sealbase::protocol::{UpdateUserRequest, UpdateUserResponse};
 use sealbase::Error;
 
-use super::sign_in::{verify_password_proof, Verified};
+use super::sign_in::verify_password_proof;
 use super::{json_body, origin};
 use crate::clock::now_ms;
+use crate::db::is_unique_violation;
 use crate::error::{ApiError, ApiResult};
 use crate::sessions::Authenticated;
 use crate::users::UserRow;
@@ -25,11 +27,12 @@ pub async fn update_user(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<UpdateUserResponse>> {
     let request = UpdateUserRequest::from_json(&json_body(body)?)?;
-    let app = state.app(&session.app_id).await?;
+    let app = state.app(&session.app_id)?;
     app.check_origin(origin(&headers))?;
-    let current = UserRow::by_id(&state.db, &session.user_id).await?.ok_or(Error::UserNotFound)?;
+    let current = state.db.read(|c| UserRow::by_id(c, &session.user_id))?.ok_or(Error::UserNotFound)?;
+    let apply = |tx: &Transaction<'_>| apply_changes(tx, &request, &current, &session.session_id);
     // With a password change, the proof's transaction (challenge spent) carries the whole update.
-    let mut tx = match &request.password_change {
+    let updated = match &request.password_change {
         Some(change) => {
             let proof = verify_password_proof(
                 &state,
@@ -38,65 +41,65 @@ pub async fn update_user(
                 change.purpose(),
                 &change.challenge,
                 &change.signature,
-                None,
-            )
-            .await?;
-            match proof {
-                Some(Verified { user, tx, .. }) if user.id == current.id => tx,
-                _ => return Err(Error::CurrentPasswordIncorrect.into()),
-            }
+                |tx, user| {
+                    // A proof for another account (renamed since) proves nothing here; rolls back.
+                    if user.id != current.id {
+                        return Err(Error::CurrentPasswordIncorrect.into());
+                    }
+                    apply(tx)
+                },
+            )?;
+            proof.map(|(_, updated)| updated).ok_or(Error::CurrentPasswordIncorrect)?
         }
-        None => state.writer.begin().await?,
+        None => state.db.write(apply)?,
     };
-    if let Some(username) = &request.username {
-        let renamed = sqlx::query("UPDATE users SET username = ? WHERE id = ?")
-            .bind(username)
-            .bind(&current.id)
-            .execute(&mut *tx)
-            .await;
-        match renamed {
-            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-                return Err(Error::UsernameAlreadyExists.into())
-            }
-            other => other?,
-        };
-    }
-    if let Some(email) = &request.email {
-        sqlx::query("UPDATE users SET email = ? WHERE id = ?").bind(email).bind(&current.id).execute(&mut *tx).await?;
-    }
-    if let Some(profile) = &request.profile {
-        let json = profile.as_ref().map(serde_json::to_string).transpose().map_err(|e| ApiError::Internal(e.into()))?;
-        sqlx::query("UPDATE users SET profile = ? WHERE id = ?").bind(json).bind(&current.id).execute(&mut *tx).await?;
-    }
-    if let Some(change) = &request.password_change {
-        sqlx::query(
-            "UPDATE users SET kdf_log_n = ?, kdf_r = ?, kdf_p = ?, kdf_salt = ?, login_public_key = ?,
-                 seed_backup_nonce = ?, seed_backup_ciphertext = ? WHERE id = ?",
-        )
-        .bind(change.kdf.log_n)
-        .bind(change.kdf.r)
-        .bind(change.kdf.p)
-        .bind(change.kdf.salt.0.as_slice())
-        .bind(change.login_public_key.0.as_slice())
-        .bind(change.seed_backup.nonce.0.as_slice())
-        .bind(change.seed_backup.ciphertext.0.as_slice())
-        .bind(&current.id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND id != ? AND revoked_at IS NULL")
-            .bind(now_ms())
-            .bind(&current.id)
-            .bind(&session.session_id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    let updated = UserRow::by_id(&mut *tx, &current.id).await?.ok_or(Error::UserNotFound)?;
-    tx.commit().await?;
     let auth_token = state
         .tokens
         .issue(&app.id, app.token_lifetime_secs, &updated.id, &session.session_id, session.expires_at)
         .map_err(ApiError::Internal)?;
     Ok(Json(UpdateUserResponse { user: updated.to_user(&app, auth_token) }))
+}
+
+/// Writes an update's changes and reads the user back, in the caller's transaction.
+fn apply_changes(
+    tx: &Transaction<'_>,
+    request: &UpdateUserRequest,
+    current: &UserRow,
+    session_id: &str,
+) -> ApiResult<UserRow> {
+    if let Some(username) = &request.username {
+        let renamed = tx.prepare_cached("UPDATE users SET username = ? WHERE id = ?")?.execute([username, &current.id]);
+        match renamed {
+            Err(error) if is_unique_violation(&error) => return Err(Error::UsernameAlreadyExists.into()),
+            other => other?,
+        };
+    }
+    if let Some(email) = &request.email {
+        tx.prepare_cached("UPDATE users SET email = ? WHERE id = ?")?.execute((email, &current.id))?;
+    }
+    if let Some(profile) = &request.profile {
+        let json = profile.as_ref().map(serde_json::to_string).transpose().map_err(|e| ApiError::Internal(e.into()))?;
+        tx.prepare_cached("UPDATE users SET profile = ? WHERE id = ?")?.execute((json, &current.id))?;
+    }
+    if let Some(change) = &request.password_change {
+        tx.prepare_cached(
+            "UPDATE users SET kdf_log_n = ?, kdf_r = ?, kdf_p = ?, kdf_salt = ?, login_public_key = ?,
+                 seed_backup_nonce = ?, seed_backup_ciphertext = ? WHERE id = ?",
+        )?
+        .execute((
+            change.kdf.log_n,
+            change.kdf.r,
+            change.kdf.p,
+            change.kdf.salt.0.as_slice(),
+            change.login_public_key.0.as_slice(),
+            change.seed_backup.nonce.0.as_slice(),
+            change.seed_backup.ciphertext.0.as_slice(),
+            &current.id,
+        ))?;
+        tx.prepare_cached("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND id != ? AND revoked_at IS NULL")?
+            .execute((now_ms(), &current.id, session_id))?;
+    }
+    Ok(UserRow::by_id(tx, &current.id)?.ok_or(Error::UserNotFound)?)
 }
 
 /// Deletes the user, their key material and every session; frees the username.
@@ -105,15 +108,16 @@ pub async fn delete_user(
     session: Authenticated,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
-    let app = state.app(&session.app_id).await?;
+    let app = state.app(&session.app_id)?;
     app.check_origin(origin(&headers))?;
-    let mut tx = state.writer.begin().await?;
-    let deleted = sqlx::query("DELETE FROM users WHERE id = ?").bind(&session.user_id).execute(&mut *tx).await?;
-    if deleted.rows_affected() == 0 {
-        return Err(Error::UserNotFound.into());
-    }
-    sqlx::query("UPDATE apps SET user_count = user_count - 1 WHERE id = ?").bind(&app.id).execute(&mut *tx).await?;
-    tx.commit().await?;
+    state.db.write(|tx| {
+        let deleted = tx.prepare_cached("DELETE FROM users WHERE id = ?")?.execute([&session.user_id])?;
+        if deleted == 0 {
+            return Err(ApiError::from(Error::UserNotFound));
+        }
+        tx.prepare_cached("UPDATE apps SET user_count = user_count - 1 WHERE id = ?")?.execute([&app.id])?;
+        Ok(())
+    })?;
     tracing::info!(user_id = %session.user_id, "user deleted");
     Ok(StatusCode::NO_CONTENT)
 }
