@@ -76,7 +76,7 @@ pub struct App {
 }
 
 /// Creates an app.
-pub fn create(db: &Database, app: &NewApp) -> anyhow::Result<CreatedApp> {
+pub async fn create(db: &Database, app: &NewApp) -> anyhow::Result<CreatedApp> {
     let app_id = uuid::Uuid::new_v4().to_string();
     let token = random_admin_token();
     let allowed_origins = serde_json::to_string(&app.allowed_origins)?;
@@ -99,7 +99,8 @@ pub fn create(db: &Database, app: &NewApp) -> anyhow::Result<CreatedApp> {
             ":token_lifetime_secs": app.token_lifetime_secs,
             ":created_at": now_ms(),
         })
-    })?;
+    })
+    .await?;
     Ok(CreatedApp { app_id, admin_access_token: token.to_string() })
 }
 
@@ -201,11 +202,13 @@ impl App {
 }
 
 /// Replaces an app's admin access token; the old one stops working. Returns the new token.
-pub fn new_admin_token(db: &Database, app_id: &str) -> anyhow::Result<String> {
+pub async fn new_admin_token(db: &Database, app_id: &str) -> anyhow::Result<String> {
     let encoded = random_admin_token();
-    let updated = db.write(|tx| {
-        tx.execute("UPDATE apps SET admin_token_hash = ? WHERE id = ?", (hash_secret(encoded.as_bytes()), app_id))
-    })?;
+    let updated = db
+        .write(|tx| {
+            tx.execute("UPDATE apps SET admin_token_hash = ? WHERE id = ?", (hash_secret(encoded.as_bytes()), app_id))
+        })
+        .await?;
     anyhow::ensure!(updated == 1, "no app with id {app_id}");
     Ok(encoded.to_string())
 }

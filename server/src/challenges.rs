@@ -28,18 +28,20 @@ impl std::fmt::Debug for ServerSecret {
 
 impl ServerSecret {
     /// Loads the secret, creating it on first start.
-    pub fn load_or_create(db: &Database) -> anyhow::Result<Self> {
+    pub async fn load_or_create(db: &Database) -> anyhow::Result<Self> {
         let mut fresh = Zeroizing::new([0u8; 32]);
         sealbase::crypto::random::fill(fresh.as_mut());
         // INSERT OR IGNORE + SELECT: two servers starting together agree on one secret.
-        let stored: Zeroizing<Vec<u8>> = db.write(|tx| {
-            tx.execute(
-                "INSERT OR IGNORE INTO server_secrets (name, secret, created_at) VALUES ('challenge-mac', ?, ?)",
-                (fresh.as_slice(), now_ms()),
-            )?;
-            tx.query_row("SELECT secret FROM server_secrets WHERE name = 'challenge-mac'", [], |row| row.get(0))
-                .map(Zeroizing::new)
-        })?;
+        let stored: Zeroizing<Vec<u8>> = db
+            .write(|tx| {
+                tx.execute(
+                    "INSERT OR IGNORE INTO server_secrets (name, secret, created_at) VALUES ('challenge-mac', ?, ?)",
+                    (fresh.as_slice(), now_ms()),
+                )?;
+                tx.query_row("SELECT secret FROM server_secrets WHERE name = 'challenge-mac'", [], |row| row.get(0))
+                    .map(Zeroizing::new)
+            })
+            .await?;
         let mut secret = Zeroizing::new([0u8; 32]);
         anyhow::ensure!(stored.len() == secret.len(), "stored challenge MAC key has the wrong length");
         secret.copy_from_slice(&stored);

@@ -25,9 +25,10 @@ const STATEMENT_CACHE: usize = 64;
 #[derive(Debug)]
 pub struct Database {
     path: PathBuf,
-    /// SQLite admits one writer at a time; writers queue on this lock (for microseconds) instead of
-    /// colliding on the file lock, where SQLite's busy handler backs off in sleeps of milliseconds.
-    writer: Mutex<Connection>,
+    /// SQLite admits one writer at a time; writers queue on this lock instead of colliding on the file
+    /// lock, where SQLite's busy handler backs off in sleeps of milliseconds. An async lock: a request
+    /// waiting for it yields its runtime worker to other requests instead of parking the thread.
+    writer: tokio::sync::Mutex<Connection>,
     /// Idle reader connections. WAL lets readers run beside the writer; a reader is taken for one
     /// closure and put back, and a new one is opened when none is idle, so there are at most as many
     /// as threads reading at once.
@@ -41,7 +42,7 @@ impl Database {
         anyhow::ensure!(!path.as_os_str().is_empty(), "database path is empty");
         let mut writer = connect(&path)?;
         migrate(&mut writer)?;
-        Ok(Self { path, writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+        Ok(Self { path, writer: tokio::sync::Mutex::new(writer), readers: Mutex::new(Vec::new()) })
     }
 
     /// Runs `read` on a reader connection (reads see the last committed state).
@@ -58,19 +59,40 @@ impl Database {
 
     /// Runs `write` in one transaction on the writer connection: committed if it returns `Ok`, rolled
     /// back (nothing written) if it returns `Err`. The write lock is taken at `BEGIN`, so what the
-    /// closure reads cannot change before it commits.
-    pub fn write<T, E: From<rusqlite::Error>>(&self, write: impl FnOnce(&Transaction) -> Result<T, E>) -> Result<T, E> {
-        let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let tx = Transaction::new(&mut writer, TransactionBehavior::Immediate)?;
-        let value = write(&tx)?;
-        tx.commit()?;
-        Ok(value)
+    /// closure reads cannot change before it commits. The closure is synchronous, so the lock is never
+    /// held across an await.
+    pub async fn write<T, E: From<rusqlite::Error>>(
+        &self,
+        write: impl FnOnce(&Transaction) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut writer = self.writer.lock().await;
+        in_transaction(&mut writer, write)
+    }
+
+    /// [`Database::write`] for threads outside the async runtime (`spawn_blocking`), where a long write
+    /// would otherwise hold up a runtime worker.
+    pub fn write_blocking<T, E: From<rusqlite::Error>>(
+        &self,
+        write: impl FnOnce(&Transaction) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut writer = self.writer.blocking_lock();
+        in_transaction(&mut writer, write)
     }
 
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+fn in_transaction<T, E: From<rusqlite::Error>>(
+    connection: &mut Connection,
+    write: impl FnOnce(&Transaction) -> Result<T, E>,
+) -> Result<T, E> {
+    let tx = Transaction::new(connection, TransactionBehavior::Immediate)?;
+    let value = write(&tx)?;
+    tx.commit()?;
+    Ok(value)
 }
 
 fn connect(path: &Path) -> rusqlite::Result<Connection> {
@@ -121,8 +143,8 @@ pub fn hash_secret(secret: &[u8]) -> Vec<u8> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn migrations_apply_once_and_a_failed_write_changes_nothing() {
+    #[tokio::test]
+    async fn migrations_apply_once_and_a_failed_write_changes_nothing() {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("t.db").display());
         let db = Database::open(&url).expect("opens");
@@ -132,10 +154,12 @@ mod tests {
         assert_eq!(version, MIGRATIONS.len());
 
         let insert = "INSERT INTO server_secrets (name, secret, created_at) VALUES ('x', zeroblob(32), 0)";
-        let failed: rusqlite::Result<()> = db.write(|tx| {
-            tx.execute(insert, [])?;
-            tx.execute(insert, []).map(|_| ())
-        });
+        let failed: rusqlite::Result<()> = db
+            .write(|tx| {
+                tx.execute(insert, [])?;
+                tx.execute(insert, []).map(|_| ())
+            })
+            .await;
         assert!(is_unique_violation(&failed.expect_err("duplicate name")));
         let rows: i64 = db
             .read(|c| c.query_row("SELECT COUNT(*) FROM server_secrets WHERE name = 'x'", [], |row| row.get(0)))

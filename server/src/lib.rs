@@ -88,8 +88,8 @@ impl Server {
     /// Opens the database, runs migrations, and loads (or creates) the token-signing key.
     pub async fn open(config: Config) -> anyhow::Result<Self> {
         let db = Arc::new(Database::open(&config.database_url)?);
-        let tokens = Arc::new(TokenSigner::load_or_create(&db, config.issuer.clone())?);
-        let secret = Arc::new(ServerSecret::load_or_create(&db)?);
+        let tokens = Arc::new(TokenSigner::load_or_create(&db, config.issuer.clone()).await?);
+        let secret = Arc::new(ServerSecret::load_or_create(&db).await?);
         let address_budget = AddressBudget::per_minute(config.address_budget_per_minute);
         Ok(Self {
             state: AppState { db, tokens, secret, address_budget, issuer: config.issuer, apps: Default::default() },
@@ -103,18 +103,18 @@ impl Server {
 
     /// Creates an app.
     pub async fn create_app(&self, app: &NewApp) -> anyhow::Result<CreatedApp> {
-        apps::create(&self.state.db, app)
+        apps::create(&self.state.db, app).await
     }
 
     /// Replaces an app's admin access token (the old one stops working); returns the new one.
     pub async fn new_admin_token(&self, app_id: &str) -> anyhow::Result<String> {
-        apps::new_admin_token(&self.state.db, app_id)
+        apps::new_admin_token(&self.state.db, app_id).await
     }
 
     /// Rotates the token-signing key (see [`tokens::rotate`]); this server signs with the new key at once,
     /// other processes on the same database within a minute.
     pub async fn rotate_signing_key(&self) -> anyhow::Result<String> {
-        let kid = tokens::rotate(&self.state.db)?;
+        let kid = tokens::rotate(&self.state.db).await?;
         self.state.tokens.reload(&self.state.db)?;
         Ok(kid)
     }

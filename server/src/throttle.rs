@@ -96,7 +96,7 @@ impl AddressBudget {
 /// they expired or were revoked.
 pub fn purge(db: &Database, now: i64) -> rusqlite::Result<()> {
     let week_ago = now - 7 * 24 * 3_600_000;
-    db.write(|tx| {
+    db.write_blocking(|tx| {
         tx.execute("DELETE FROM used_challenges WHERE expires_at < ?", [now])?;
         tx.execute("DELETE FROM sessions WHERE expires_at < ? OR revoked_at < ?", [week_ago, week_ago])?;
         tx.execute(

@@ -68,12 +68,14 @@ fn newest_key(db: &Connection) -> rusqlite::Result<Option<(String, Zeroizing<Vec
 
 impl TokenSigner {
     /// Loads the newest unretired signing key, creating one on first start.
-    pub fn load_or_create(db: &Database, issuer: String) -> anyhow::Result<Self> {
+    pub async fn load_or_create(db: &Database, issuer: String) -> anyhow::Result<Self> {
         // Under the write lock, so two servers starting together create one key between them.
-        let (kid, der) = db.write(|tx| match newest_key(tx)? {
-            Some(found) => Ok::<_, anyhow::Error>(found),
-            None => create_key(tx),
-        })?;
+        let (kid, der) = db
+            .write(|tx| match newest_key(tx)? {
+                Some(found) => Ok::<_, anyhow::Error>(found),
+                None => create_key(tx),
+            })
+            .await?;
         Ok(Self { active: RwLock::new(Arc::new(ActiveKey::from_der(kid, &der)?)), issuer })
     }
 
@@ -137,7 +139,7 @@ const RELOAD_GRACE_MS: i64 = 2 * 60 * 1000;
 /// Creates a new signing key and retires the others, in one transaction. A retired key stays
 /// published for the longest token lifetime of any app (plus the time other servers take to notice the
 /// rotation), which covers every token it signed; then it leaves the JWKS.
-pub fn rotate(db: &Database) -> anyhow::Result<String> {
+pub async fn rotate(db: &Database) -> anyhow::Result<String> {
     let now = now_ms();
     db.write(|tx| {
         let longest_lifetime_ms: i64 =
@@ -149,6 +151,7 @@ pub fn rotate(db: &Database) -> anyhow::Result<String> {
         let (kid, _) = create_key(tx)?;
         Ok(kid)
     })
+    .await
 }
 
 /// The keys that currently verify tokens: unretired ones and retired ones still within their window.

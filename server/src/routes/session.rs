@@ -28,13 +28,16 @@ pub async fn resume(
     let session_length = request.session_length.unwrap_or(session.session_length_hours);
     let expires_at = now_ms() + hours_to_ms(session_length);
     // Only a session still live at this instant is extended (a sign-out may have landed meanwhile).
-    let extended = state.db.write(|tx| {
-        tx.prepare_cached(
-            "UPDATE sessions SET expires_at = ?, session_length_hours = ?
+    let extended = state
+        .db
+        .write(|tx| {
+            tx.prepare_cached(
+                "UPDATE sessions SET expires_at = ?, session_length_hours = ?
              WHERE id = ? AND revoked_at IS NULL AND expires_at > ?",
-        )?
-        .execute((expires_at, session_length, &session.session_id, now_ms()))
-    })?;
+            )?
+            .execute((expires_at, session_length, &session.session_id, now_ms()))
+        })
+        .await?;
     if extended == 0 {
         return Err(Error::SessionNotValid.into());
     }
@@ -53,9 +56,13 @@ pub async fn sign_out(
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
     state.app(&session.app_id)?.check_origin(origin(&headers))?;
-    state.db.write(|tx| {
-        tx.prepare_cached("UPDATE sessions SET revoked_at = ? WHERE id = ?")?.execute((now_ms(), &session.session_id))
-    })?;
+    state
+        .db
+        .write(|tx| {
+            tx.prepare_cached("UPDATE sessions SET revoked_at = ? WHERE id = ?")?
+                .execute((now_ms(), &session.session_id))
+        })
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -62,7 +62,8 @@ pub async fn sign_in(
             session.insert(tx)?;
             Ok(session)
         },
-    )?;
+    )
+    .await?;
     let Some((user, session)) = proof else {
         return Err(Error::UsernameOrPasswordMismatch.into());
     };
@@ -84,7 +85,7 @@ pub async fn sign_in(
 /// holds it is kept short. On a failure (wrong password and unknown user alike) the transaction is
 /// committed with the failure counted, and the answer is `None`. A refused attempt (throttled, or
 /// `then` failing) writes nothing: no failure counted, challenge not spent.
-pub(crate) fn verify_password_proof<T>(
+pub(crate) async fn verify_password_proof<T>(
     state: &AppState,
     app_id: &str,
     username: &str,
@@ -107,21 +108,24 @@ pub(crate) fn verify_password_proof<T>(
     // The throttle is read inside the write transaction, after the challenge is spent, so parallel
     // guesses cannot all pass one check before any failure is counted.
     let now = now_ms();
-    state.db.write(|tx| {
-        let locked_until = challenges::spend(tx, &nonce, expires_at, app_id, username)?;
-        throttle::check(locked_until, now)?;
-        match user {
-            Some(user) => {
-                if locked_until.is_some() {
-                    throttle::clear(tx, app_id, username, now)?;
+    state
+        .db
+        .write(|tx| {
+            let locked_until = challenges::spend(tx, &nonce, expires_at, app_id, username)?;
+            throttle::check(locked_until, now)?;
+            match user {
+                Some(user) => {
+                    if locked_until.is_some() {
+                        throttle::clear(tx, app_id, username, now)?;
+                    }
+                    let value = then(tx, &user)?;
+                    Ok(Some((user, value)))
                 }
-                let value = then(tx, &user)?;
-                Ok(Some((user, value)))
+                None => {
+                    throttle::record_failure(tx, app_id, username, now)?;
+                    Ok(None)
+                }
             }
-            None => {
-                throttle::record_failure(tx, app_id, username, now)?;
-                Ok(None)
-            }
-        }
-    })
+        })
+        .await
 }

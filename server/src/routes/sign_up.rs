@@ -42,50 +42,53 @@ pub async fn sign_up(
     let profile_json =
         request.profile.as_ref().map(serde_json::to_string).transpose().map_err(|e| ApiError::Internal(e.into()))?;
 
-    let (session, expires_at) = state.db.write(|tx| {
-        // Counting first takes the quota check and the insert under one write lock: sign-ups cannot race
-        // past the quota.
-        let counted = tx
-            .prepare_cached(
-                "UPDATE apps SET user_count = user_count + 1
+    let (session, expires_at) = state
+        .db
+        .write(|tx| {
+            // Counting first takes the quota check and the insert under one write lock: sign-ups cannot race
+            // past the quota.
+            let counted = tx
+                .prepare_cached(
+                    "UPDATE apps SET user_count = user_count + 1
                  WHERE id = ? AND (user_quota IS NULL OR user_count < user_quota)",
-            )?
-            .execute([&app.id])?;
-        if counted == 0 {
-            return Err(Error::TrialExceededLimit.into());
-        }
-        let inserted = tx
-            .prepare_cached(
-                "INSERT INTO users (id, app_id, username, email, profile, kdf_algorithm, kdf_log_n, kdf_r, kdf_p,
+                )?
+                .execute([&app.id])?;
+            if counted == 0 {
+                return Err(Error::TrialExceededLimit.into());
+            }
+            let inserted = tx
+                .prepare_cached(
+                    "INSERT INTO users (id, app_id, username, email, profile, kdf_algorithm, kdf_log_n, kdf_r, kdf_p,
                     kdf_salt, login_public_key, seed_backup_nonce, seed_backup_ciphertext,
                     identity_signing_public_key, identity_exchange_public_key, created_at, trial_expires_at)
                  VALUES (:id, :app_id, :username, :email, :profile, 'scrypt', :log_n, :r, :p, :salt, :login_key,
                     :nonce, :ciphertext, :signing_key, :exchange_key, :created_at, :trial_expires_at)",
-            )?
-            .execute(named_params! {
-                ":id": user_id,
-                ":app_id": app.id,
-                ":username": request.username,
-                ":email": request.email,
-                ":profile": profile_json,
-                ":log_n": request.kdf.log_n,
-                ":r": request.kdf.r,
-                ":p": request.kdf.p,
-                ":salt": request.kdf.salt.0.as_slice(),
-                ":login_key": request.login_public_key.0.as_slice(),
-                ":nonce": request.seed_backup.nonce.0.as_slice(),
-                ":ciphertext": request.seed_backup.ciphertext.0.as_slice(),
-                ":signing_key": request.identity.signing.0.as_slice(),
-                ":exchange_key": request.identity.exchange.0.as_slice(),
-                ":created_at": now,
-                ":trial_expires_at": trial_expires_at,
-            });
-        match inserted {
-            Err(error) if is_unique_violation(&error) => return Err(Error::UsernameAlreadyExists.into()),
-            other => other?,
-        };
-        Ok::<_, ApiError>(sessions::create(tx, &user_id, request.remember_me, request.session_length)?)
-    })?;
+                )?
+                .execute(named_params! {
+                    ":id": user_id,
+                    ":app_id": app.id,
+                    ":username": request.username,
+                    ":email": request.email,
+                    ":profile": profile_json,
+                    ":log_n": request.kdf.log_n,
+                    ":r": request.kdf.r,
+                    ":p": request.kdf.p,
+                    ":salt": request.kdf.salt.0.as_slice(),
+                    ":login_key": request.login_public_key.0.as_slice(),
+                    ":nonce": request.seed_backup.nonce.0.as_slice(),
+                    ":ciphertext": request.seed_backup.ciphertext.0.as_slice(),
+                    ":signing_key": request.identity.signing.0.as_slice(),
+                    ":exchange_key": request.identity.exchange.0.as_slice(),
+                    ":created_at": now,
+                    ":trial_expires_at": trial_expires_at,
+                });
+            match inserted {
+                Err(error) if is_unique_violation(&error) => return Err(Error::UsernameAlreadyExists.into()),
+                other => other?,
+            };
+            Ok::<_, ApiError>(sessions::create(tx, &user_id, request.remember_me, request.session_length)?)
+        })
+        .await?;
 
     let auth_token = state
         .tokens

@@ -48,10 +48,11 @@ pub async fn update_user(
                     }
                     apply(tx)
                 },
-            )?;
+            )
+            .await?;
             proof.map(|(_, updated)| updated).ok_or(Error::CurrentPasswordIncorrect)?
         }
-        None => state.db.write(apply)?,
+        None => state.db.write(apply).await?,
     };
     let auth_token = state
         .tokens
@@ -110,14 +111,17 @@ pub async fn delete_user(
 ) -> ApiResult<StatusCode> {
     let app = state.app(&session.app_id)?;
     app.check_origin(origin(&headers))?;
-    state.db.write(|tx| {
-        let deleted = tx.prepare_cached("DELETE FROM users WHERE id = ?")?.execute([&session.user_id])?;
-        if deleted == 0 {
-            return Err(ApiError::from(Error::UserNotFound));
-        }
-        tx.prepare_cached("UPDATE apps SET user_count = user_count - 1 WHERE id = ?")?.execute([&app.id])?;
-        Ok(())
-    })?;
+    state
+        .db
+        .write(|tx| {
+            let deleted = tx.prepare_cached("DELETE FROM users WHERE id = ?")?.execute([&session.user_id])?;
+            if deleted == 0 {
+                return Err(ApiError::from(Error::UserNotFound));
+            }
+            tx.prepare_cached("UPDATE apps SET user_count = user_count - 1 WHERE id = ?")?.execute([&app.id])?;
+            Ok(())
+        })
+        .await?;
     tracing::info!(user_id = %session.user_id, "user deleted");
     Ok(StatusCode::NO_CONTENT)
 }
