@@ -1,6 +1,6 @@
 // KDF timings of the npm package: sealbase's wasm scrypt (log2 N = 15, r = 8, p = 1) in Node and in
 // headless Chromium, and the pure-JS scrypt-js that userbase-js uses at 2^15 and 2^14 in the same
-// Chromium. Prints one JSON object of millisecond samples; `cargo xtask bench` feeds it to the report.
+// Chromium (its synchronous entry point, and at 2^14 also the promise API userbase-js calls). Prints one JSON object of millisecond samples; `cargo xtask bench` feeds it to the report.
 import { readFile } from 'node:fs/promises';
 import startWasm, { __benchDeriveKey } from '../pkg/sealbase_wasm.js';
 import { launchBrowser, startStaticServer } from '../tests/js/support.mjs';

@@ -81,6 +81,7 @@ async fn main() -> anyhow::Result<()> {
         kdf_wasm_chromium: samples(&kdf_json["chromium"]["sealbaseWasm15"]),
         scrypt_js_15: samples(&kdf_json["chromium"]["scryptJs15"]),
         scrypt_js_14: samples(&kdf_json["chromium"]["scryptJs14"]),
+        scrypt_js_userbase_14: samples(&kdf_json["chromium"]["scryptJsUserbase14"]),
         sign_up: Summary::of(&sign_ups),
         sign_in: Summary::of(&sign_ins),
         phases,
