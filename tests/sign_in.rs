@@ -54,6 +54,24 @@ async fn sign_in_on_a_new_client_recovers_the_same_seed() {
 }
 
 #[tokio::test]
+async fn concurrent_sign_ins_on_one_client_open_one_session() {
+    let server = with_user("ada").await;
+    let client = server.client();
+    let sign_in = || client.sign_in(SignIn { username: "ada".into(), password: PASSWORD.into(), ..Default::default() });
+    let (first, second) = tokio::join!(sign_in(), sign_in());
+    let (won, lost) = match (first, second) {
+        (Ok(user), Err(error)) | (Err(error), Ok(user)) => (user, error),
+        other => panic!("exactly one sign-in should succeed: {other:?}"),
+    };
+    assert_eq!(won.username, "ada");
+    assert_error(&lost, "UserAlreadySignedIn", 400, "Already signed in.");
+    // The sign-up's session was revoked by its sign-out; the one live session is the winner's.
+    let live = "SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL";
+    assert_eq!(server.count(live).await, 1, "the losing sign-in opened no session on the server");
+    assert_eq!(client.current_user().map(|user| user.user_id), Some(won.user_id));
+}
+
+#[tokio::test]
 async fn wrong_password_and_unknown_user_are_indistinguishable() {
     let server = with_user("ada").await;
     let wrong = server

@@ -39,6 +39,10 @@ pub struct Client {
     session_store: Arc<dyn SessionStore>,
     update_user_handler: Mutex<Option<UpdateUserHandler>>,
     token_refresh: tokio::sync::Mutex<()>,
+    /// Held by a sign-up or sign-in from its signed-out check until its session is active, so a second
+    /// one started meanwhile fails with `UserAlreadySignedIn` instead of opening a session on the server
+    /// that this client would then drop.
+    signing_in: tokio::sync::Mutex<()>,
     token_refreshes: std::sync::atomic::AtomicU64,
 }
 
@@ -107,6 +111,7 @@ impl Client {
             session_store: Arc::new(MemoryStore::default()),
             update_user_handler: Mutex::new(None),
             token_refresh: tokio::sync::Mutex::new(()),
+            signing_in: tokio::sync::Mutex::new(()),
             token_refreshes: std::sync::atomic::AtomicU64::new(0),
         })
     }
@@ -154,11 +159,13 @@ impl Client {
         Ok(settings)
     }
 
-    /// Fails with `UserAlreadySignedIn` while a user is signed in on this client.
-    pub(crate) fn ensure_signed_out(&self) -> Result<()> {
+    /// Starts a sign-up or sign-in: waits for any other one on this client to finish, then fails with
+    /// `UserAlreadySignedIn` while a user is signed in. Hold the guard until the new session is active.
+    pub(crate) async fn begin_signing_in(&self) -> Result<tokio::sync::MutexGuard<'_, ()>> {
+        let guard = self.signing_in.lock().await;
         match lock(&self.active).as_ref() {
             Some(active) => Err(Error::UserAlreadySignedIn { username: active.user.username.clone() }),
-            None => Ok(()),
+            None => Ok(guard),
         }
     }
 

@@ -47,7 +47,7 @@ impl Client {
     pub async fn sign_up(&self, params: SignUp) -> Result<User> {
         let SignUp { username, password, email, profile, remember_me, session_length } = params;
         let password = Zeroizing::new(password);
-        self.ensure_signed_out()?;
+        let _signing_in = self.begin_signing_in().await?;
         let username = validate::username(&username)?;
         validate::password(&password)?;
         let session_length = validate::session_length(session_length.unwrap_or(DEFAULT_SESSION_LENGTH_HOURS))?;
