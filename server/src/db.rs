@@ -38,8 +38,15 @@ pub struct Database {
 impl Database {
     /// Opens (creating if needed) the database at `url` (`sqlite://path` or a plain path) and migrates it.
     pub fn open(url: &str) -> anyhow::Result<Self> {
-        let path = PathBuf::from(url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url));
-        anyhow::ensure!(!path.as_os_str().is_empty(), "database path is empty");
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+        anyhow::ensure!(!path.is_empty(), "database path is empty");
+        // Each connection to `:memory:` would be a database of its own, and URL options would become
+        // part of the file name: refuse both rather than serve from an empty or misnamed database.
+        anyhow::ensure!(
+            path != ":memory:" && !path.contains('?'),
+            "database must be a file path (sqlite://path), without options: {url}"
+        );
+        let path = PathBuf::from(path);
         let mut writer = connect(&path)?;
         migrate(&mut writer)?;
         Ok(Self { path, writer: tokio::sync::Mutex::new(writer), readers: Mutex::new(Vec::new()) })
@@ -113,7 +120,16 @@ fn connect(path: &Path) -> rusqlite::Result<Connection> {
 /// them once: the second waits for the write lock, then finds them applied).
 fn migrate(connection: &mut Connection) -> anyhow::Result<()> {
     let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let applied: usize = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    let mut applied: usize = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    // Databases made by earlier versions of this server recorded their migrations in sqlx's table.
+    let sqlx_table: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations')",
+        [],
+        |row| row.get(0),
+    )?;
+    if applied == 0 && sqlx_table {
+        applied = tx.query_row("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = 1", [], |row| row.get(0))?;
+    }
     anyhow::ensure!(applied <= MIGRATIONS.len(), "the database is newer than this server (schema {applied})");
     for migration in &MIGRATIONS[applied..] {
         tx.execute_batch(migration)?;
@@ -142,6 +158,31 @@ pub fn hash_secret(secret: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn databases_from_the_sqlx_server_are_adopted_and_memory_urls_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("old.db");
+        {
+            // The schema as the sqlx-based server left it: migrations applied, recorded in its table.
+            let old = Connection::open(&file).expect("opens");
+            for migration in MIGRATIONS {
+                old.execute_batch(migration).expect("migrates");
+            }
+            old.execute_batch(
+                "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, success BOOLEAN NOT NULL);
+                 INSERT INTO _sqlx_migrations VALUES (1, TRUE), (2, TRUE), (3, TRUE);",
+            )
+            .expect("records");
+        }
+        let db = Database::open(&format!("sqlite://{}", file.display())).expect("adopts the old database");
+        let version: usize = db.read(|c| c.query_row("PRAGMA user_version", [], |row| row.get(0))).expect("version");
+        assert_eq!(version, MIGRATIONS.len());
+
+        for url in ["sqlite::memory:", "sqlite://x.db?mode=rwc", "sqlite://"] {
+            assert!(Database::open(url).is_err(), "{url} should be refused");
+        }
+    }
 
     #[tokio::test]
     async fn migrations_apply_once_and_a_failed_write_changes_nothing() {

@@ -39,7 +39,7 @@ use tokens::TokenSigner;
 /// Server configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `sqlite://path` (created if missing).
+    /// `sqlite://path` (created if missing; a file, not `:memory:`).
     pub database_url: String,
     /// `iss` of issued authTokens.
     pub issuer: String,

@@ -32,6 +32,9 @@ impl Client {
     /// unknown session is cleared and reported as `last_used_username`.
     pub async fn init(&self, params: Init) -> Result<InitResult> {
         let session_length = params.session_length.map(validate::session_length).transpose()?;
+        // A sign-up or sign-in under way finishes first (then its user is the answer), and one started
+        // now waits for the resume, so the two cannot both make a session active.
+        let _signing_in = self.signing_in.lock().await;
         if let Some(user) = self.current_user() {
             return Ok(InitResult { user: Some(user), last_used_username: None });
         }

@@ -39,9 +39,9 @@ pub struct Client {
     session_store: Arc<dyn SessionStore>,
     update_user_handler: Mutex<Option<UpdateUserHandler>>,
     token_refresh: tokio::sync::Mutex<()>,
-    /// Held by a sign-up or sign-in from its signed-out check until its session is active, so a second
-    /// one started meanwhile fails with `UserAlreadySignedIn` instead of opening a session on the server
-    /// that this client would then drop.
+    /// Held by a sign-up, sign-in or `init` from its signed-out check until its session is active, so a
+    /// sign-up or sign-in started meanwhile fails with `UserAlreadySignedIn` instead of opening a session
+    /// on the server that this client would then drop.
     signing_in: tokio::sync::Mutex<()>,
     token_refreshes: std::sync::atomic::AtomicU64,
 }

@@ -58,17 +58,19 @@ pub async fn sign_in(
         &request.challenge,
         &request.signature,
         |tx, user| {
+            // Checked before the session is stored: a backup that cannot be sent leaves no session behind.
+            let seed_backup = user
+                .seed_backup()
+                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("stored seed backup malformed")))?;
             let session = NewSession::new(&user.id, request.remember_me, request.session_length);
             session.insert(tx)?;
-            Ok(session)
+            Ok((session, seed_backup))
         },
     )
     .await?;
-    let Some((user, session)) = proof else {
+    let Some((user, (session, seed_backup))) = proof else {
         return Err(Error::UsernameOrPasswordMismatch.into());
     };
-    let seed_backup =
-        user.seed_backup().ok_or_else(|| ApiError::Internal(anyhow::anyhow!("stored seed backup malformed")))?;
     let (session, expires_at) = session.grant();
     let auth_token = state
         .tokens
