@@ -127,6 +127,7 @@ impl Server {
     /// Serves until the future is dropped or the process gets Ctrl-C.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let checkpoints = tokio::spawn(checkpoints(self.state.db.clone()));
         let router = self.router().into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, router)
             .with_graceful_shutdown(async {
@@ -134,6 +135,7 @@ impl Server {
             })
             .await?;
         housekeeping.abort();
+        checkpoints.abort();
         Ok(())
     }
 
@@ -147,6 +149,19 @@ impl Server {
             }
         });
         Ok(local)
+    }
+}
+
+/// Every second, a checkpoint of the WAL on a blocking thread (see [`Database::checkpoint`]).
+async fn checkpoints(db: Arc<Database>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let db = db.clone();
+        if let Ok(Err(error)) = tokio::task::spawn_blocking(move || db.checkpoint()).await {
+            tracing::warn!(%error, "checkpoint failed");
+        }
     }
 }
 
