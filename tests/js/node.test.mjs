@@ -30,11 +30,14 @@ function assertError(error, name, status, message) {
   assert.deepEqual({ name: error.name, status: error.status, message: error.message }, { name, status, message });
 }
 
-test('the default export and the named exports are the same functions', () => {
-  for (const name of ['init', 'signUp', 'signIn', 'signOut', 'updateUser', 'deleteUser', 'getAuthToken']) {
+test('the default export and the named exports are the same functions, and nothing else', () => {
+  const api = ['init', 'signUp', 'signIn', 'signOut', 'updateUser', 'deleteUser', 'getAuthToken'];
+  for (const name of api) {
     assert.equal(typeof sealbase[name], 'function', name);
     assert.equal(sealbase[name], named[name], name);
   }
+  assert.deepEqual(Object.keys(named).sort(), [...api, 'default'].sort(), 'no test or bench hooks among the exports');
+  assert.deepEqual(Object.keys(sealbase).sort(), [...api].sort());
 });
 
 test('calls before init fail with AppIdNotSet', async () => {
@@ -123,7 +126,14 @@ test('a panic inside the module rejects the pending call instead of leaving it p
   // reports how the pending Promise settled.
   const script = `
     process.on('uncaughtException', (error) => console.log(JSON.stringify({ trap: String(error) })));
-    const sealbase = await import(${JSON.stringify(new URL('../../pkg/node.js', import.meta.url).href)});
+    // The API built as pkg/node.js builds it, from the package's internal modules: the panic hook is
+    // not part of the package's exports.
+    const { readFile } = await import('node:fs/promises');
+    const { default: startWasm } = await import(${JSON.stringify(new URL('../../pkg/sealbase_wasm.js', import.meta.url).href)});
+    const { createApi } = await import(${JSON.stringify(new URL('../../pkg/api.js', import.meta.url).href)});
+    const sealbase = createApi(async () =>
+      startWasm({ module_or_path: await readFile(${JSON.stringify(new URL('../../pkg/sealbase_wasm_bg.wasm', import.meta.url).pathname)}) }),
+    );
     const timeout = new Promise((resolve) => setTimeout(() => resolve({ pending: true }), 5000));
     const outcome = await Promise.race([
       sealbase.__panicForTests().then(() => ({ resolved: true }), (e) => ({ name: e.name, status: e.status, isError: e instanceof Error })),

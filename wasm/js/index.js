@@ -6,5 +6,3 @@ const api = createApi(() => startWasm({ module_or_path: new URL('./sealbase_wasm
 
 export const { init, signUp, signIn, signOut, updateUser, deleteUser, getAuthToken } = api;
 export default { init, signUp, signIn, signOut, updateUser, deleteUser, getAuthToken };
-/** @internal Test hook: panics inside the module. */
-export const __panicForTests = api.__panicForTests;

@@ -10,5 +10,3 @@ const api = createApi(async () =>
 
 export const { init, signUp, signIn, signOut, updateUser, deleteUser, getAuthToken } = api;
 export default { init, signUp, signIn, signOut, updateUser, deleteUser, getAuthToken };
-/** @internal Test hook: panics inside the module. */
-export const __panicForTests = api.__panicForTests;

@@ -48,7 +48,9 @@ pub fn set_panic_handler(handler: js_sys::Function) {
     }));
 }
 
-/// Test hook: panics, so the test suite can check that no Promise is left pending by a panic.
+/// Test hook: panics, so the test suite can check that no Promise is left pending by a panic. Like the
+/// benchmark hook below, it is not among the package's exports (index.js, node.js); only the internal
+/// module has it, and the package's `exports` map keeps that out of reach of `import`.
 #[doc(hidden)]
 #[wasm_bindgen(js_name = __panicForTests)]
 pub async fn panic_for_tests() -> JsResult {
