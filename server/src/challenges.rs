@@ -11,8 +11,8 @@ use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use crate::clock::now_ms;
-use crate::db::{is_unique_violation, Database};
-use crate::error::ApiResult;
+use crate::db::Database;
+use crate::error::{or_if_duplicate, ApiResult};
 
 /// How long a challenge stays valid.
 pub const CHALLENGE_LIFETIME_MS: i64 = 120_000;
@@ -119,10 +119,7 @@ pub fn spend(
     let spent = tx
         .prepare_cached("INSERT INTO used_challenges (nonce, expires_at) VALUES (?, ?)")?
         .execute((nonce.as_slice(), expires_at));
-    match spent {
-        Err(error) if is_unique_violation(&error) => return Err(Error::ChallengeNotValid.into()),
-        other => other?,
-    };
+    or_if_duplicate(spent, Error::ChallengeNotValid)?;
     Ok(tx
         .prepare_cached("SELECT locked_until FROM sign_in_failures WHERE app_id = ? AND username = ?")?
         .query_row([app_id, username], |row| row.get(0))

@@ -43,3 +43,12 @@ impl IntoResponse for ApiError {
 
 /// Handler result.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A statement's result, with a UNIQUE or PRIMARY KEY violation (the database refusing a duplicate)
+/// answered as `duplicate` and any other failure as internal.
+pub fn or_if_duplicate<T>(result: rusqlite::Result<T>, duplicate: Error) -> ApiResult<T> {
+    match result {
+        Err(error) if crate::db::is_unique_violation(&error) => Err(duplicate.into()),
+        other => Ok(other?),
+    }
+}

@@ -12,8 +12,7 @@ use super::{json_body, ClientAddress};
 use rusqlite::named_params;
 
 use crate::clock::{iso, now_ms};
-use crate::db::is_unique_violation;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{or_if_duplicate, ApiError, ApiResult};
 use crate::{sessions, AppState};
 
 const DAY_MS: i64 = 24 * 3_600_000;
@@ -82,10 +81,7 @@ pub async fn sign_up(
                     ":created_at": now,
                     ":trial_expires_at": trial_expires_at,
                 });
-            match inserted {
-                Err(error) if is_unique_violation(&error) => return Err(Error::UsernameAlreadyExists.into()),
-                other => other?,
-            };
+            or_if_duplicate(inserted, Error::UsernameAlreadyExists)?;
             Ok::<_, ApiError>(sessions::create(tx, &user_id, request.remember_me, request.session_length)?)
         })
         .await?;

@@ -12,8 +12,7 @@ use sealbase::Error;
 use super::sign_in::verify_password_proof;
 use super::{json_body, origin};
 use crate::clock::now_ms;
-use crate::db::is_unique_violation;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{or_if_duplicate, ApiError, ApiResult};
 use crate::sessions::Authenticated;
 use crate::users::UserRow;
 use crate::AppState;
@@ -70,10 +69,7 @@ fn apply_changes(
 ) -> ApiResult<UserRow> {
     if let Some(username) = &request.username {
         let renamed = tx.prepare_cached("UPDATE users SET username = ? WHERE id = ?")?.execute([username, &current.id]);
-        match renamed {
-            Err(error) if is_unique_violation(&error) => return Err(Error::UsernameAlreadyExists.into()),
-            other => other?,
-        };
+        or_if_duplicate(renamed, Error::UsernameAlreadyExists)?;
     }
     if let Some(email) = &request.email {
         tx.prepare_cached("UPDATE users SET email = ? WHERE id = ?")?.execute((email, &current.id))?;
