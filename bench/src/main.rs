@@ -1,8 +1,9 @@
 //! `sealbase-bench`: the measurements of `cargo xtask bench` (run that, not this, so the package, the
 //! browser numbers and the release server exist first).
 //!
-//! Usage: `sealbase-bench --server-bin PATH --kdf-json PATH [--scale N]`; writes BENCHMARKS.md and
-//! docs/benchmarks/kdf.png.
+//! Usage: `sealbase-bench --server-bin PATH --kdf-json PATH [--scale N]` writes BENCHMARKS.md and
+//! docs/benchmarks/kdf.png; `sealbase-bench --server-bin PATH --server-only [--scale N]` prints the
+//! server's load phases alone.
 #![forbid(unsafe_code)]
 
 mod load;
@@ -17,9 +18,21 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use stats::Summary;
 
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+/// The measurements of `cargo xtask bench`.
+#[derive(clap::Parser)]
+struct Args {
+    /// The release `sealbase-server` binary to run and load.
+    #[arg(long)]
+    server_bin: PathBuf,
+    /// The KDF samples `bench/kdf.mjs` printed (Node and Chromium).
+    #[arg(long, required_unless_present = "server_only")]
+    kdf_json: Option<PathBuf>,
+    /// Sign-ups in the load test; the other phases (sign-in, resume, token check) run twice as many.
+    #[arg(long, default_value_t = 5000)]
+    scale: usize,
+    /// Run only the server load phases and print them, leaving BENCHMARKS.md alone.
+    #[arg(long)]
+    server_only: bool,
 }
 
 fn gzip_len(bytes: &[u8]) -> anyhow::Result<u64> {
@@ -39,13 +52,14 @@ fn samples(value: &serde_json::Value) -> Summary {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let server_bin = PathBuf::from(arg("--server-bin").context("--server-bin")?);
-    if std::env::args().any(|a| a == "--server-only") {
-        return server_only(&server_bin, arg("--scale").and_then(|s| s.parse().ok()).unwrap_or(3000)).await;
+    let Args { server_bin, kdf_json, scale, server_only: only_server } = clap::Parser::parse();
+    if only_server {
+        return server_only(&server_bin, scale).await;
     }
-    let kdf_json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(arg("--kdf-json").context("--kdf-json")?)?)?;
-    let scale: usize = arg("--scale").and_then(|s| s.parse().ok()).unwrap_or(5000);
+    let kdf_json = kdf_json.context("--kdf-json")?;
+    let kdf_json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&kdf_json).with_context(|| format!("reading {}", kdf_json.display()))?,
+    )?;
     rlimit::increase_nofile_limit(65_536).context("raising the open-files limit for 1,000 clients")?;
 
     eprintln!("bench: native scrypt");
