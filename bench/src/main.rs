@@ -16,7 +16,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use stats::Summary;
+use stats::{SignedSummary, Summary};
 
 /// The measurements of `cargo xtask bench`.
 #[derive(clap::Parser)]
@@ -66,9 +66,9 @@ async fn main() -> anyhow::Result<()> {
     let kdf_native = Summary::of(&native::kdf(15));
     let server = server::ServerProcess::start(&server_bin)?;
     eprintln!("bench: signUp/signIn end to end");
-    let (sign_ups, sign_ins, token) = native::end_to_end(&server, 15).await?;
+    let end_to_end = native::end_to_end(&server, 25).await?;
     eprintln!("bench: offline verification");
-    let verifications_per_second = native::verifications_per_second(&server, &token).await?;
+    let verifications_per_second = native::verifications_per_second(&server, &end_to_end.token).await?;
     eprintln!("bench: server load");
     let (phases, peak_rss) = load::server_phases(&server, scale).await?;
 
@@ -96,8 +96,11 @@ async fn main() -> anyhow::Result<()> {
         scrypt_js_15: samples(&kdf_json["chromium"]["scryptJs15"]),
         scrypt_js_14: samples(&kdf_json["chromium"]["scryptJs14"]),
         scrypt_js_userbase_14: samples(&kdf_json["chromium"]["scryptJsUserbase14"]),
-        sign_up: Summary::of(&sign_ups),
-        sign_in: Summary::of(&sign_ins),
+        kdf_beside_operations: Summary::of(&end_to_end.kdf),
+        sign_up: Summary::of(&end_to_end.sign_up),
+        sign_in: Summary::of(&end_to_end.sign_in),
+        sign_up_overhead: SignedSummary::of(&end_to_end.sign_up_overhead_ms),
+        sign_in_overhead: SignedSummary::of(&end_to_end.sign_in_overhead_ms),
         phases,
         peak_rss,
         verifications_per_second,

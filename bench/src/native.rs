@@ -24,16 +24,44 @@ pub fn kdf(times: usize) -> Vec<Duration> {
         .collect()
 }
 
-/// signUp (fresh client each time, so the app-settings request is included) and signIn, through the
-/// SDK against the server on loopback. Returns the samples and one valid authToken.
-pub async fn end_to_end(
-    server: &ServerProcess,
-    times: usize,
-) -> anyhow::Result<(Vec<Duration>, Vec<Duration>, String)> {
-    let (mut sign_ups, mut sign_ins, mut token) = (Vec::new(), Vec::new(), String::new());
+/// signUp and signIn through the SDK against the server on loopback, each timed right after a KDF run
+/// of its own, so that each overhead sample (operation minus the KDF beside it) compares neighbours and
+/// the machine's drift over the run cancels out.
+pub struct EndToEnd {
+    /// The KDF runs taken beside the operations.
+    pub kdf: Vec<Duration>,
+    pub sign_up: Vec<Duration>,
+    pub sign_in: Vec<Duration>,
+    /// Per pair: signUp minus the KDF run just before it, in milliseconds (noise can make one negative).
+    pub sign_up_overhead_ms: Vec<f64>,
+    /// Per pair: signIn minus the KDF run just before it, in milliseconds.
+    pub sign_in_overhead_ms: Vec<f64>,
+    /// One valid authToken, for the verification measurement.
+    pub token: String,
+}
+
+/// Runs `times` rounds of: KDF, signUp (a fresh client each time, so the app-settings request is
+/// included), signOut, KDF, signIn.
+pub async fn end_to_end(server: &ServerProcess, times: usize) -> anyhow::Result<EndToEnd> {
+    let params = KdfParams { algorithm: KdfAlgorithm::Scrypt, log_n: 15, r: 8, p: 1, salt: Bytes([7; 16]) };
+    let kdf = || {
+        let start = Instant::now();
+        let _ = PasswordKey::derive(PASSWORD.as_bytes(), &params);
+        start.elapsed()
+    };
+    let overhead = |operation: Duration, kdf: Duration| (operation.as_secs_f64() - kdf.as_secs_f64()) * 1000.0;
+    let mut runs = EndToEnd {
+        kdf: Vec::new(),
+        sign_up: Vec::new(),
+        sign_in: Vec::new(),
+        sign_up_overhead_ms: Vec::new(),
+        sign_in_overhead_ms: Vec::new(),
+        token: String::new(),
+    };
     for i in 0..=times {
         let client = Client::new(&server.app_id, &server.url)?;
         let username = format!("e2e{i}");
+        let kdf_before_sign_up = kdf();
         let start = Instant::now();
         client
             .sign_up(SignUp {
@@ -45,6 +73,7 @@ pub async fn end_to_end(
             .await?;
         let sign_up = start.elapsed();
         client.sign_out().await?;
+        let kdf_before_sign_in = kdf();
         let start = Instant::now();
         let user = client
             .sign_in(SignIn {
@@ -55,14 +84,17 @@ pub async fn end_to_end(
             })
             .await?;
         let sign_in = start.elapsed();
-        token = user.auth_token;
+        runs.token = user.auth_token;
         // The first round warms connections and caches; it is not counted.
         if i > 0 {
-            sign_ups.push(sign_up);
-            sign_ins.push(sign_in);
+            runs.kdf.extend([kdf_before_sign_up, kdf_before_sign_in]);
+            runs.sign_up.push(sign_up);
+            runs.sign_in.push(sign_in);
+            runs.sign_up_overhead_ms.push(overhead(sign_up, kdf_before_sign_up));
+            runs.sign_in_overhead_ms.push(overhead(sign_in, kdf_before_sign_in));
         }
     }
-    Ok((sign_ups, sign_ins, token))
+    Ok(runs)
 }
 
 /// Offline verifications per second on one thread (one core), with the JWKS cached.
