@@ -349,3 +349,46 @@ async fn a_session_that_died_on_the_server_signs_the_client_out() {
     assert_eq!((stored.session, stored.last_used_username.as_deref()), (None, Some("ada")));
     assert_eq!(server.count("SELECT COUNT(*) FROM users").await, 1, "nothing was deleted");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_whose_session_is_revoked_meanwhile_changes_nothing() {
+    let server = Arc::new(TestServer::start().await);
+    let user_url = format!("{}/v1/apps/{}/user", server.url, server.app_id);
+    for (username, method, body) in [
+        ("ada", reqwest::Method::DELETE, None),
+        ("bob", reqwest::Method::PATCH, Some(serde_json::json!({ "email": "bob@example.com" }))),
+    ] {
+        let (status, signed_up) = raw::post(&server.sign_up_url(), &common::valid_body(username)).await;
+        assert_eq!(status, 201, "{signed_up}");
+        let secret = signed_up["session"]["secret"].as_str().unwrap().to_owned();
+
+        // The request authenticates (a read), then waits for the write lock; meanwhile the session is
+        // signed out.
+        let lock = server.hold_write_lock();
+        let mut request = reqwest::Client::new().request(method.clone(), &user_url).bearer_auth(&secret);
+        if let Some(body) = &body {
+            request = request.json(body);
+        }
+        let write = tokio::spawn(async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.json::<serde_json::Value>().await.unwrap_or_default())
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        lock.execute(
+            "UPDATE sessions SET revoked_at = 1 WHERE user_id = (SELECT id FROM users WHERE username = ?)",
+            [username],
+        )
+        .unwrap();
+        lock.execute_batch("COMMIT").unwrap();
+
+        let (status, answer) = write.await.unwrap();
+        assert_eq!((status, answer["error"].as_str()), (401, Some("SessionNotValid")), "{method}: {answer}");
+        let (users, emails) = server
+            .db()
+            .query_row("SELECT COUNT(*), COUNT(email) FROM users WHERE username = ?", [username], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
+            })
+            .unwrap();
+        assert_eq!((users, emails), (1, 0), "{method}: the account is untouched");
+    }
+}

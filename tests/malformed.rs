@@ -244,3 +244,29 @@ async fn session_endpoints_reject_missing_credentials_and_malformed_updates() {
         server.db().query_row("SELECT username, profile FROM users", [], |row| Ok((row.get(0)?, row.get(1)?))).unwrap();
     assert_eq!(row, ("ada".into(), None));
 }
+
+#[tokio::test]
+async fn a_path_segment_that_does_not_decode_gets_the_routes_own_error() {
+    let server = TestServer::start().await;
+    let http = reqwest::Client::new();
+    let answer = |request: reqwest::RequestBuilder| async move {
+        let response = request.send().await.expect("request");
+        (response.status().as_u16(), response.json::<Value>().await.unwrap_or(Value::Null))
+    };
+    // %FF is not UTF-8: no app can have that id.
+    let apps = format!("{}/v1/apps/%FF", server.url);
+    let (status, body) = answer(http.get(format!("{apps}/settings"))).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("AppIdNotValid")), "{body}");
+    let (status, body) = answer(http.post(format!("{apps}/pre-login")).json(&json!({ "username": "ada" }))).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("AppIdNotValid")), "{body}");
+    let (status, body) = answer(http.get(format!("{apps}/jwks.json"))).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("AppIdNotValid")), "{body}");
+    // Authenticated routes answer SessionNotValid for anything wrong (protocol §3.5).
+    let (status, body) = answer(http.post(format!("{apps}/session")).bearer_auth("A".repeat(43))).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("SessionNotValid")), "{body}");
+    // The admin check: a token that does not decode is as invalid as a forged one.
+    let (status, body) =
+        answer(http.get(format!("{}/v1/admin/auth-tokens/%FF", server.url)).bearer_auth(&server.admin_access_token))
+            .await;
+    assert_eq!((status, body), (401, json!({ "message": "Auth token invalid." })));
+}

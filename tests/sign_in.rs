@@ -229,3 +229,67 @@ async fn each_client_address_has_a_budget_of_attempts() {
     assert_eq!((status, body["error"].as_str()), (429, Some("TooManyRequests")));
     assert!(body["delay"].as_u64().is_some_and(|delay| (1..=20).contains(&delay)), "{body}");
 }
+
+/// Long enough for a request to do its reads and reach the write lock a test holds.
+const REACHES_THE_LOCK: std::time::Duration = std::time::Duration::from_millis(500);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_that_loses_the_race_to_a_password_change_opens_no_session() {
+    let server = std::sync::Arc::new(with_user("ada").await);
+    let (_, pre_login) = raw::pre_login(&server, "ada").await;
+    let signature = raw::sign(&server, "ada", PASSWORD, &pre_login);
+    let sessions_before = server.count("SELECT COUNT(*) FROM sessions").await;
+
+    // The sign-in checks its signature against the current login key, then waits for the write lock;
+    // meanwhile a password change commits a new login key.
+    let lock = server.hold_write_lock();
+    let sign_in = tokio::spawn({
+        let server = server.clone();
+        async move { raw::sign_in(&server, "ada", &pre_login["challenge"], &signature).await }
+    });
+    tokio::time::sleep(REACHES_THE_LOCK).await;
+    lock.execute("UPDATE users SET login_public_key = randomblob(32) WHERE username = 'ada'", []).unwrap();
+    lock.execute_batch("COMMIT").unwrap();
+
+    let (status, body) = sign_in.await.unwrap();
+    assert_eq!((status, body["error"].as_str()), (401, Some("UsernameOrPasswordMismatch")), "{body}");
+    assert_eq!(server.count("SELECT COUNT(*) FROM sessions").await, sessions_before, "no session opened");
+    assert_eq!(
+        server.count("SELECT failures FROM sign_in_failures WHERE username = 'ada'").await,
+        1,
+        "the stale proof counts as a failed attempt"
+    );
+}
+
+#[tokio::test]
+async fn renaming_spends_the_address_budget_like_sign_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        Config { address_budget_per_minute: 2, ..Config::new(format!("sqlite://{}", dir.path().join("db").display())) };
+    let server = sealbase_server::Server::open(config).await.unwrap();
+    let app = server.create_app(&Default::default()).await.unwrap();
+    let address = server.clone().spawn("127.0.0.1:0").await.unwrap();
+    let (status, body) =
+        raw::post(&format!("http://{address}/v1/apps/{}/users", app.app_id), &common::valid_body("ada")).await;
+    assert_eq!(status, 201, "{body}");
+    let secret = body["session"]["secret"].as_str().unwrap().to_owned();
+    let update = |fields: Value| {
+        let request = reqwest::Client::new()
+            .patch(format!("http://{address}/v1/apps/{}/user", app.app_id))
+            .bearer_auth(&secret)
+            .json(&fields);
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    // Sign-up spent one unit, the first rename the second.
+    assert_eq!(update(serde_json::json!({ "username": "bob" })).await.0, 200);
+    let (status, body) = update(serde_json::json!({ "username": "carol" })).await;
+    assert_eq!((status, body["error"].as_str()), (429, Some("TooManyRequests")), "{body}");
+    // Changes that tell nothing about other accounts are not budgeted.
+    assert_eq!(update(serde_json::json!({ "email": "bob@example.com" })).await.0, 200);
+    let db = rusqlite::Connection::open(server.database().path()).unwrap();
+    let username: String = db.query_row("SELECT username FROM users", [], |row| row.get(0)).unwrap();
+    assert_eq!(username, "bob", "the refused rename changed nothing");
+}

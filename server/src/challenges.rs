@@ -116,6 +116,11 @@ pub fn spend(
     app_id: &str,
     username: &str,
 ) -> ApiResult<Option<i64>> {
+    // Checked again under the write lock: a request that waited for it past the expiry could otherwise
+    // spend a nonce that another server's cleanup has already deleted as expired, i.e. replay it.
+    if expires_at <= now_ms() {
+        return Err(Error::ChallengeNotValid.into());
+    }
     let spent = tx
         .prepare_cached("INSERT INTO used_challenges (nonce, expires_at) VALUES (?, ?)")?
         .execute((nonce.as_slice(), expires_at));
@@ -124,4 +129,34 @@ pub fn spend(
         .prepare_cached("SELECT locked_until FROM sign_in_failures WHERE app_id = ? AND username = ?")?
         .query_row([app_id, username], |row| row.get(0))
         .optional()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Database;
+    use crate::error::ApiError;
+
+    fn spent(db: &Database, nonce: [u8; 16], expires_at: i64) -> Result<(), &'static str> {
+        match db.write_blocking(|tx| spend(tx, &nonce, expires_at, "app", "ada")) {
+            Ok(_) => Ok(()),
+            Err(ApiError::Public(error)) => Err(error.name()),
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_nonce_is_spent_once_and_never_after_its_expiry() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Database::open(&format!("sqlite://{}", dir.path().join("db").display())).expect("opens");
+        let later = now_ms() + 60_000;
+        assert_eq!(spent(&db, [1; 16], later), Ok(()));
+        assert_eq!(spent(&db, [1; 16], later), Err("ChallengeNotValid"), "the second use fails in the database");
+        // Expired by the time the write lock is held (the nonce may already have been purged): refused,
+        // and nothing is written.
+        assert_eq!(spent(&db, [2; 16], now_ms() - 1), Err("ChallengeNotValid"));
+        let stored: i64 =
+            db.read(|c| c.query_row("SELECT COUNT(*) FROM used_challenges", [], |row| row.get(0))).expect("count");
+        assert_eq!(stored, 1);
+    }
 }

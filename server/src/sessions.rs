@@ -9,6 +9,7 @@ use sealbase::protocol::b64::Bytes;
 use sealbase::protocol::{SessionGrant, SessionSecret};
 use sealbase::validate::RememberMe;
 use sealbase::Error;
+use zeroize::Zeroizing;
 
 use crate::clock::{hours_to_ms, iso, now_ms};
 use crate::db::hash_secret;
@@ -106,19 +107,36 @@ pub struct Authenticated {
     pub session_length_hours: f64,
 }
 
+impl Authenticated {
+    /// For a write made on this session's authority: the session must still be live inside the write
+    /// transaction, since a sign-out or password change may have committed after the extractor read it
+    /// (a revoked session never works again).
+    pub fn ensure_live(&self, tx: &Transaction<'_>) -> ApiResult<()> {
+        tx.prepare_cached("SELECT 1 FROM sessions WHERE id = ? AND revoked_at IS NULL AND expires_at > ?")?
+            .query_row((&self.session_id, now_ms()), |_| Ok(()))
+            .optional()?
+            .ok_or_else(|| Error::SessionNotValid.into())
+    }
+}
+
 impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        let Path(app_id) = Path::<String>::from_request_parts(parts, state).await.map_err(|_| Error::AppIdNotValid)?;
-        let secret = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .and_then(Bytes::<32>::decode)
-            .ok_or(Error::SessionNotValid)?;
-        let hash = hash_secret(&secret.0);
+        // §3.5: on these routes anything wrong, an undecodable appId included, is SessionNotValid.
+        let Path(app_id) =
+            Path::<String>::from_request_parts(parts, state).await.map_err(|_| Error::SessionNotValid)?;
+        let secret = Zeroizing::new(
+            parts
+                .headers
+                .get(AUTHORIZATION)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.strip_prefix("Bearer "))
+                .and_then(Bytes::<32>::decode)
+                .ok_or(Error::SessionNotValid)?
+                .0,
+        );
+        let hash = hash_secret(secret.as_slice());
         let session = state.db.read(|c| {
             c.prepare_cached(
                 "SELECT s.id, s.user_id, u.app_id, s.expires_at, s.session_length_hours

@@ -65,6 +65,16 @@ pub fn clear(tx: &Transaction<'_>, app_id: &str, username: &str, now: i64) -> ru
     Ok(())
 }
 
+/// The address a budget is kept for: an IPv4 address (IPv4-mapped IPv6 included) as it is, an IPv6
+/// address by its /64, since one host or subscriber is routinely handed a whole /64 and would otherwise
+/// get 2^64 budgets.
+fn budget_key(address: IpAddr) -> IpAddr {
+    match address.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6(std::net::Ipv6Addr::from(v6.to_bits() & !u128::from(u64::MAX))),
+        v4 => v4,
+    }
+}
+
 /// Per-client-address budget of password attempts (pre-login and sign-in).
 #[derive(Debug, Clone)]
 pub struct AddressBudget(Arc<DefaultKeyedRateLimiter<IpAddr>>);
@@ -80,7 +90,7 @@ impl AddressBudget {
     pub fn spend(&self, address: Option<IpAddr>) -> ApiResult<()> {
         // Requests without a peer address (in-process routers) are not budgeted.
         let Some(address) = address else { return Ok(()) };
-        self.0.check_key(&address).map_err(|not_until| {
+        self.0.check_key(&budget_key(address)).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             Error::TooManyRequests { delay: wait.as_secs() + u64::from(wait.subsec_nanos() > 0) }.into()
         })
@@ -118,5 +128,24 @@ mod tests {
         assert_eq!(delay_ms(14), 512_000);
         assert_eq!(delay_ms(15), MAX_DELAY_MS, "1024 s would exceed the 15-minute cap");
         assert_eq!(delay_ms(10_000), MAX_DELAY_MS);
+    }
+
+    #[test]
+    fn an_ipv6_64_shares_one_budget_and_mapped_ipv4_is_ipv4() {
+        let spent = |budget: &AddressBudget, address: &str| match budget.spend(Some(address.parse().unwrap())) {
+            Ok(()) => "ok",
+            Err(crate::error::ApiError::Public(Error::TooManyRequests { .. })) => "TooManyRequests",
+            Err(other) => panic!("{other:?}"),
+        };
+        let budget = AddressBudget::per_minute(2);
+        assert_eq!(spent(&budget, "2001:db8:1:2::1"), "ok");
+        assert_eq!(spent(&budget, "2001:db8:1:2:ffff:ffff:ffff:ffff"), "ok");
+        assert_eq!(spent(&budget, "2001:db8:1:2:abcd::9"), "TooManyRequests", "same /64, budget spent");
+        assert_eq!(spent(&budget, "2001:db8:1:3::1"), "ok", "the next /64 has its own budget");
+
+        assert_eq!(spent(&budget, "192.0.2.1"), "ok");
+        assert_eq!(spent(&budget, "::ffff:192.0.2.1"), "ok");
+        assert_eq!(spent(&budget, "192.0.2.1"), "TooManyRequests", "an IPv4-mapped address is the IPv4 one");
+        assert_eq!(spent(&budget, "192.0.2.2"), "ok", "IPv4 addresses are not grouped");
     }
 }

@@ -104,6 +104,12 @@ impl UserRow {
         key.verify_strict(message, &ed25519_dalek::Signature::from_bytes(&signature.0)).is_ok()
     }
 
+    /// Whether `other` (an earlier read of this account) still has this username and login key, so a
+    /// signature checked against it proves the password the account has now.
+    pub fn same_login(&self, other: &UserRow) -> bool {
+        self.id == other.id && self.username == other.username && self.login_public_key == other.login_public_key
+    }
+
     /// The same work as [`UserRow::login_signature_valid`] for a username that does not exist; always
     /// false.
     pub fn decoy_signature_check(message: &[u8], signature: &Bytes<64>) -> bool {

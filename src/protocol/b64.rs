@@ -15,7 +15,8 @@ impl<const N: usize> Bytes<N> {
         if text.len() != encoded_len(N) {
             return None;
         }
-        let decoded = URL_SAFE_NO_PAD.decode(text).ok()?;
+        // Wiped after the copy: some of these values are secrets (session secrets).
+        let decoded = zeroize::Zeroizing::new(URL_SAFE_NO_PAD.decode(text).ok()?);
         <[u8; N]>::try_from(decoded.as_slice()).ok().map(Self)
     }
 

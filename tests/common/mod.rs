@@ -37,6 +37,16 @@ impl TestServer {
         rusqlite::Connection::open(self.server.database().path()).expect("database opens")
     }
 
+    /// A connection holding SQLite's write lock (`BEGIN IMMEDIATE`): a request that has done its reads
+    /// then waits for the lock, and what the test writes and commits on this connection lands first, as
+    /// a concurrent request that won the race would. Tests using it need a multi-threaded runtime, since
+    /// the waiting request blocks a runtime worker.
+    pub fn hold_write_lock(&self) -> rusqlite::Connection {
+        let connection = self.db();
+        connection.execute_batch("BEGIN IMMEDIATE").expect("write lock taken");
+        connection
+    }
+
     /// A client whose `Local` store is a file in this test's directory.
     pub fn client(&self) -> sealbase::Client {
         self.client_with_store("local-store.json")

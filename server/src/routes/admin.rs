@@ -1,6 +1,7 @@
 //! The admin API app servers call: `GET /v1/admin/auth-tokens/{authToken}`, the online check.
 //! Errors follow Userbase's admin API: a bare `{ "message": … }` body.
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -32,7 +33,7 @@ const AUTH_TOKEN_INVALID: AdminError = AdminError(StatusCode::UNAUTHORIZED, "Aut
 /// 200 `{ userId, sessionId, expirationDate }` while the token verifies and its session is live.
 pub async fn check_auth_token(
     State(state): State<AppState>,
-    Path(auth_token): Path<String>,
+    auth_token: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, AdminError> {
     let authorization = headers
@@ -52,6 +53,8 @@ pub async fn check_auth_token(
         .db
         .read(|c| Ok::<_, rusqlite::Error>((App::find_by_admin_token(c, access_token)?, tokens::published(c)?)))?;
     let app = app.ok_or(AdminError(StatusCode::UNAUTHORIZED, "Access token invalid."))?;
+    // A segment that does not decode to UTF-8 cannot be a token: the same answer as a forged one.
+    let Path(auth_token) = auth_token.map_err(|_| AUTH_TOKEN_INVALID)?;
     let verified = verify(&auth_token, &keys, &app.id, state.tokens.issuer()).map_err(|error: VerifyError| {
         tracing::debug!(%error, "admin check refused a token");
         AUTH_TOKEN_INVALID

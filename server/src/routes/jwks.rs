@@ -1,16 +1,17 @@
 //! `GET /v1/apps/{app_id}/jwks.json`: the keys that verify this app's authTokens.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
 
+use super::AppIdPath;
 use crate::error::ApiResult;
 use crate::{tokens, AppState};
 
 /// The JWK set, cacheable for five minutes. A key is published from the moment it signs, so verifiers
 /// must (and the `Verifier` does) refetch on an unknown `kid` rather than wait for the cache to age.
-pub async fn jwks(State(state): State<AppState>, Path(app_id): Path<String>) -> ApiResult<impl IntoResponse> {
+pub async fn jwks(State(state): State<AppState>, AppIdPath(app_id): AppIdPath) -> ApiResult<impl IntoResponse> {
     let app = state.app(&app_id)?;
     let keys = state.db.read(tokens::published)?;
     tracing::debug!(app_id = %app.id, keys = keys.keys.len(), "jwks served");

@@ -14,7 +14,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, MatchedPath};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, MatchedPath, Path};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::http::{header, HeaderMap, Method, Request};
@@ -26,7 +26,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
 /// The whole API.
@@ -82,6 +82,19 @@ pub(crate) fn json_body_or_empty(body: Result<Bytes, BytesRejection>) -> ApiResu
     match body {
         Ok(bytes) if bytes.is_empty() => Ok(serde_json::Value::Object(Default::default())),
         other => json_body(other),
+    }
+}
+
+/// The `{appId}` path segment. One that does not decode (not UTF-8 once percent-decoded) names no app:
+/// `AppIdNotValid`, like any other unknown appId, rather than the framework's plain-text 400.
+pub(crate) struct AppIdPath(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for AppIdPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(app_id) = Path::<String>::from_request_parts(parts, state).await.map_err(|_| Error::AppIdNotValid)?;
+        Ok(Self(app_id))
     }
 }
 

@@ -2,7 +2,7 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
 use rusqlite::Transaction;
@@ -11,7 +11,7 @@ use sealbase::protocol::{
 };
 use sealbase::Error;
 
-use super::{json_body, origin, ClientAddress};
+use super::{json_body, origin, AppIdPath, ClientAddress};
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult};
 use crate::sessions::NewSession;
@@ -21,7 +21,7 @@ use crate::{challenges, throttle, AppState};
 /// KDF parameters and a challenge; the same shape and status whether or not the user exists.
 pub async fn pre_login(
     State(state): State<AppState>,
-    Path(app_id): Path<String>,
+    AppIdPath(app_id): AppIdPath,
     ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -40,7 +40,7 @@ pub async fn pre_login(
 /// Verifies the signed challenge and opens a session.
 pub async fn sign_in(
     State(state): State<AppState>,
-    Path(app_id): Path<String>,
+    AppIdPath(app_id): AppIdPath,
     ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -84,7 +84,9 @@ pub async fn sign_in(
 /// throttle delay, signature valid. The user is read and the signature checked before the write
 /// transaction, which spends the challenge, reads and clears the throttle and runs `then` (the
 /// operation the proof authorises), all or nothing; the writer is serialised, so the time each proof
-/// holds it is kept short. On a failure (wrong password and unknown user alike) the transaction is
+/// holds it is kept short. Inside the transaction the account is read again and must still have the
+/// username and login key the signature was checked against. On a failure (wrong password, unknown
+/// user, or an account changed since the read) the transaction is
 /// committed with the failure counted, and the answer is `None`. A refused attempt (throttled, or
 /// `then` failing) writes nothing: no failure counted, challenge not spent.
 pub(crate) async fn verify_password_proof<T>(
@@ -115,6 +117,12 @@ pub(crate) async fn verify_password_proof<T>(
         .write(|tx| {
             let locked_until = challenges::spend(tx, &nonce, expires_at, app_id, username)?;
             throttle::check(locked_until, now)?;
+            // The row was read before the write lock: a password change (or rename, or deletion)
+            // committed meanwhile makes this proof one for a key the account no longer has.
+            let user = match user {
+                Some(user) => UserRow::by_id(tx, &user.id)?.filter(|now_stored| now_stored.same_login(&user)),
+                None => None,
+            };
             match user {
                 Some(user) => {
                     if locked_until.is_some() {

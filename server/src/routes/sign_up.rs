@@ -2,13 +2,13 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use sealbase::protocol::{SignUpRequest, SignUpResponse, User};
 use sealbase::Error;
 
-use super::{json_body, ClientAddress};
+use super::{json_body, AppIdPath, ClientAddress};
 use rusqlite::named_params;
 
 use crate::clock::{iso, now_ms};
@@ -20,7 +20,7 @@ const DAY_MS: i64 = 24 * 3_600_000;
 /// Creates the account. Uniqueness and the quota are enforced inside the transaction by the database.
 pub async fn sign_up(
     State(state): State<AppState>,
-    Path(app_id): Path<String>,
+    AppIdPath(app_id): AppIdPath,
     ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,

@@ -10,7 +10,7 @@ use sealbase::protocol::{UpdateUserRequest, UpdateUserResponse};
 use sealbase::Error;
 
 use super::sign_in::verify_password_proof;
-use super::{json_body, origin};
+use super::{json_body, origin, ClientAddress};
 use crate::clock::now_ms;
 use crate::error::{or_if_duplicate, ApiError, ApiResult};
 use crate::sessions::Authenticated;
@@ -22,14 +22,23 @@ use crate::AppState;
 pub async fn update_user(
     State(state): State<AppState>,
     session: Authenticated,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<UpdateUserResponse>> {
     let request = UpdateUserRequest::from_json(&json_body(body)?)?;
+    // A rename answers whether the new name is taken, like sign-up: it spends the same budget, so
+    // renaming back and forth is no unthrottled way to test usernames.
+    if request.username.is_some() {
+        state.address_budget.spend(address)?;
+    }
     let app = state.app(&session.app_id)?;
     app.check_origin(origin(&headers))?;
     let current = state.db.read(|c| UserRow::by_id(c, &session.user_id))?.ok_or(Error::UserNotFound)?;
-    let apply = |tx: &Transaction<'_>| apply_changes(tx, &request, &current, &session.session_id);
+    let apply = |tx: &Transaction<'_>| {
+        session.ensure_live(tx)?;
+        apply_changes(tx, &request, &current, &session.session_id)
+    };
     // With a password change, the proof's transaction (challenge spent) carries the whole update.
     let updated = match &request.password_change {
         Some(change) => {
@@ -110,6 +119,7 @@ pub async fn delete_user(
     state
         .db
         .write(|tx| {
+            session.ensure_live(tx)?;
             let deleted = tx.prepare_cached("DELETE FROM users WHERE id = ?")?.execute([&session.user_id])?;
             if deleted == 0 {
                 return Err(ApiError::from(Error::UserNotFound));
