@@ -373,7 +373,10 @@ async fn a_write_whose_session_is_revoked_meanwhile_changes_nothing() {
             let response = request.send().await.unwrap();
             (response.status().as_u16(), response.json::<serde_json::Value>().await.unwrap_or_default())
         });
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        // A blocking sleep on the test's own thread: the request waiting for the lock blocks a runtime
+        // worker, which can keep the runtime's timers from firing, so a tokio sleep could outlast the
+        // server's busy timeout.
+        std::thread::sleep(std::time::Duration::from_millis(500));
         lock.execute(
             "UPDATE sessions SET revoked_at = 1 WHERE user_id = (SELECT id FROM users WHERE username = ?)",
             [username],
@@ -391,4 +394,74 @@ async fn a_write_whose_session_is_revoked_meanwhile_changes_nothing() {
             .unwrap();
         assert_eq!((users, emails), (1, 0), "{method}: the account is untouched");
     }
+}
+
+/// A store that holds nothing and cannot keep anything, like Web Storage the browser withholds.
+#[derive(Debug)]
+struct BrokenStore;
+
+impl SessionStore for BrokenStore {
+    fn load(&self, _app_id: &str) -> sealbase::Result<Option<sealbase::store::StoredState>> {
+        Ok(None)
+    }
+    fn save(&self, _app_id: &str, _state: &sealbase::store::StoredState) -> sealbase::Result<()> {
+        Err(sealbase::Error::SessionStoreNotWritable { path: "broken".into() })
+    }
+    fn remove(&self, _app_id: &str) -> sealbase::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_session_no_store_can_keep_is_not_left_open_and_other_modes_still_work() {
+    let server = TestServer::start().await;
+    let live_sessions = |username: &'static str| {
+        let db = server.db();
+        move || -> i64 {
+            db.query_row(
+                "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id
+                 WHERE u.username = ? AND s.revoked_at IS NULL",
+                [username],
+                |row| row.get(0),
+            )
+            .unwrap()
+        }
+    };
+    let client = || sealbase::Client::new(&server.app_id, &server.url).unwrap().with_local_store(BrokenStore);
+
+    // Sign-up asking for `local`: the account exists, the session is refused and ended on the server.
+    let signing_up = client();
+    let error = signing_up.sign_up(sign_up("ada", RememberMe::Local)).await.unwrap_err();
+    assert_error(&error, "SessionStoreNotWritable", 500, "Session store not writable: 'broken'.");
+    assert!(signing_up.current_user().is_none());
+    assert_eq!(server.count("SELECT COUNT(*) FROM users WHERE username = 'ada'").await, 1);
+    assert_eq!(live_sessions("ada")(), 0, "the refused session was ended");
+
+    // Sign-in likewise: an error, no session on either side.
+    let signing_in = client();
+    let error =
+        signing_in.sign_in(SignIn { remember_me: RememberMe::Local, ..sign_in("ada", PASSWORD) }).await.unwrap_err();
+    assert_error(&error, "SessionStoreNotWritable", 500, "Session store not writable: 'broken'.");
+    assert!(signing_in.current_user().is_none());
+    assert_eq!(live_sessions("ada")(), 0);
+
+    // `session` and `none` do not need that store, and `init` finds nothing in it.
+    for remember_me in [RememberMe::Session, RememberMe::None] {
+        let signed_in = client();
+        let user = signed_in.sign_in(SignIn { remember_me, ..sign_in("ada", PASSWORD) }).await.unwrap();
+        assert_eq!(signed_in.current_user().map(|u| u.user_id), Some(user.user_id));
+        signed_in.sign_out().await.unwrap();
+    }
+    assert_eq!(client().init(Init::default()).await.unwrap(), InitResult::default());
+
+    // A local file that is not ours cannot be cleared (it is never overwritten); a `session` sign-in
+    // still goes through, since that file holds no session of this app.
+    std::fs::write(server.dir.path().join("not-ours.json"), b"{ not ours").unwrap();
+    let beside_a_foreign_file = server.client_with_store("not-ours.json");
+    beside_a_foreign_file
+        .sign_in(SignIn { remember_me: RememberMe::Session, ..sign_in("ada", PASSWORD) })
+        .await
+        .unwrap();
+    assert!(beside_a_foreign_file.current_user().is_some());
+    assert_eq!(std::fs::read(server.dir.path().join("not-ours.json")).unwrap(), b"{ not ours");
 }

@@ -190,21 +190,52 @@ impl Client {
             .filter_map(|mode| self.store_for(mode).map(|store| (mode, store)))
     }
 
-    /// Makes `active` the signed-in session and persists it where its `rememberMe` says; the other
-    /// stores forget this app, so exactly one place holds the session.
-    /// The session is live in memory even if persisting it fails (the error says so).
-    /// Persisted first: if that fails, the client stays as it was and the error says why.
+    /// `SessionStoreNotWritable` when `remember_me` asks for a store this client does not have (`Local`
+    /// where the OS has no data directory), so nothing is attempted that could not be kept.
+    pub(crate) fn require_store(&self, remember_me: RememberMe) -> Result<()> {
+        if remember_me == RememberMe::Local && self.local_store.is_none() {
+            return Err(Error::SessionStoreNotWritable { path: "local store (no OS data directory)".into() });
+        }
+        Ok(())
+    }
+
+    /// Persists `active` in the store its `rememberMe` names (`None`: none), then makes it the
+    /// signed-in session. If that store fails, nothing changes and the error is returned. The other
+    /// stores then forget this app, so one place holds the session; that part is best effort, since a
+    /// store that cannot be changed (storage blocked, a file that is not ours) holds nothing this
+    /// client could resume either.
     pub(crate) fn activate(&self, active: ActiveSession) -> Result<()> {
-        let stored = active.stored();
+        self.require_store(active.remember_me)?;
+        if let Some(store) = self.store_for(active.remember_me) {
+            store.save(&self.app_id, &active.stored())?;
+        }
         for (mode, store) in self.stores() {
-            if mode == active.remember_me {
-                store.save(&self.app_id, &stored)?;
-            } else {
-                store.remove(&self.app_id)?;
+            if mode != active.remember_me {
+                if let Err(error) = store.remove(&self.app_id) {
+                    tracing::warn!(%error, "could not clear this app from another session store");
+                }
             }
         }
         *lock(&self.active) = Some(active);
         Ok(())
+    }
+
+    /// [`Client::activate`] for a session just opened by sign-up or sign-in: if it cannot be kept, it
+    /// is also ended on the server (best effort), so no session is left open that no one holds.
+    pub(crate) async fn activate_new(&self, active: ActiveSession) -> Result<()> {
+        let secret = active.secret.clone();
+        let activated = self.activate(active);
+        if activated.is_err() {
+            self.end_session_quietly(&secret).await;
+        }
+        activated
+    }
+
+    /// Best effort `DELETE …/session` for a session this client will not use.
+    pub(crate) async fn end_session_quietly(&self, secret: &crate::protocol::SessionSecret) {
+        if let Ok(request) = self.authorized(Method::Delete, routes::SESSION, secret) {
+            let _ = self.send_raw(request).await;
+        }
     }
 
     /// Forgets the signed-in session. With `remember_username`, the store that held it keeps the
@@ -329,4 +360,40 @@ fn percent_encode(segment: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::{SignIn, SignUp};
+
+    #[tokio::test]
+    async fn local_sessions_without_a_local_store_are_refused_before_any_request() {
+        // Nothing listens on port 9 (discard): a request would fail with ServiceUnavailable.
+        let mut client = Client::new("app", "http://127.0.0.1:9").expect("client");
+        client.local_store = None;
+        let refused = |error: Error| {
+            assert_eq!(
+                (error.name(), error.to_string()),
+                (
+                    "SessionStoreNotWritable",
+                    "Session store not writable: 'local store (no OS data directory)'.".to_owned()
+                )
+            );
+        };
+        let sign_in = SignIn {
+            username: "ada".into(),
+            password: "correct horse".into(),
+            remember_me: RememberMe::Local,
+            ..Default::default()
+        };
+        refused(client.sign_in(sign_in).await.expect_err("refused"));
+        let sign_up = SignUp {
+            username: "ada".into(),
+            password: "correct horse".into(),
+            remember_me: RememberMe::Local,
+            ..Default::default()
+        };
+        refused(client.sign_up(sign_up).await.expect_err("refused"));
+    }
 }

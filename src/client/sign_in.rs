@@ -42,6 +42,7 @@ impl Client {
         let username = validate::username(&username)?;
         validate::password(&password)?;
         let session_length = validate::session_length(session_length.unwrap_or(DEFAULT_SESSION_LENGTH_HOURS))?;
+        self.require_store(remember_me)?;
 
         let pre_login = self.pre_login(&username).await?;
         let (password_key, signature) =
@@ -56,18 +57,12 @@ impl Client {
             Ok(seed) => seed,
             Err(error) => {
                 // Best effort: do not leave an unusable session open on the server.
-                let _ = self
-                    .send_raw(self.authorized(
-                        super::http::Method::Delete,
-                        routes::SESSION,
-                        &response.session.secret,
-                    )?)
-                    .await;
+                self.end_session_quietly(&response.session.secret).await;
                 return Err(error);
             }
         };
         let user = response.user.clone();
-        self.activate(ActiveSession::new(response.user, response.session, seed, remember_me))?;
+        self.activate_new(ActiveSession::new(response.user, response.session, seed, remember_me)).await?;
         Ok(user)
     }
 }

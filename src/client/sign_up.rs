@@ -55,6 +55,7 @@ impl Client {
             validate::profile(profile)?;
         }
         let email = email.as_deref().map(validate::email).transpose()?;
+        self.require_store(remember_me)?;
 
         let settings = self.client_settings().await?;
         validate::password_min_len(&password, settings.password_min_length)?;
@@ -75,7 +76,9 @@ impl Client {
         let response: SignUpResponse =
             self.send(self.request(super::http::Method::Post, routes::SIGN_UP)?.json(&request)).await?;
         let user = response.user.clone();
-        self.activate(ActiveSession::new(response.user, response.session, keys.seed, remember_me))?;
+        // The account exists from here on; if the session cannot be kept, it is ended and the error
+        // returned (signing in again works).
+        self.activate_new(ActiveSession::new(response.user, response.session, keys.seed, remember_me)).await?;
         Ok(user)
     }
 }

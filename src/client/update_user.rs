@@ -75,7 +75,13 @@ impl Client {
         // Only if this session is still the signed-in one (a sign-out may have happened meanwhile).
         let still_active = lock(&self.active).as_ref().is_some_and(|current| current.session_id == active.session_id);
         if still_active {
-            self.activate(ActiveSession { user: response.user.clone(), ..active })?;
+            let updated = ActiveSession { user: response.user.clone(), ..active };
+            // The update is done on the server, and the stored session (secret, seed) has not changed:
+            // only its copy of the user is refreshed, so failing to store it does not undo anything.
+            if let Err(error) = self.activate(updated.clone()) {
+                tracing::warn!(%error, "could not store the updated user");
+                *lock(&self.active) = Some(updated);
+            }
         }
         let handler = lock(&self.update_user_handler).clone();
         if let Some(handler) = handler {

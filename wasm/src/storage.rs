@@ -3,6 +3,7 @@
 
 use sealbase::store::{MemoryStore, SessionStore, StoredState};
 use sealbase::{Client, Error, Result};
+use zeroize::Zeroizing;
 
 /// Which Web Storage area.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,13 +25,15 @@ pub fn key(app_id: &str) -> String {
 }
 
 impl WebStorage {
-    fn storage(&self) -> Result<web_sys::Storage> {
-        let window = web_sys::window().ok_or_else(|| self.not_writable("window"))?;
+    /// The storage area, or `None` where the browser withholds it (storage blocked by the user or by
+    /// policy, a sandboxed frame): then it holds nothing to load or remove, and saving fails.
+    fn available(&self) -> Option<web_sys::Storage> {
+        let window = web_sys::window()?;
         let storage = match self.0 {
             Area::Local => window.local_storage(),
             Area::Session => window.session_storage(),
         };
-        storage.ok().flatten().ok_or_else(|| self.not_writable(self.name()))
+        storage.ok().flatten()
     }
 
     fn name(&self) -> &'static str {
@@ -47,21 +50,26 @@ impl WebStorage {
 
 impl SessionStore for WebStorage {
     fn load(&self, app_id: &str) -> Result<Option<StoredState>> {
-        let item = self.storage()?.get_item(&key(app_id)).map_err(|_| self.not_writable(self.name()))?;
-        item.map(|json| {
-            serde_json::from_str(&json)
-                .map_err(|_| Error::SessionStoreNotValid { path: format!("{}[{}]", self.name(), key(app_id)) })
-        })
-        .transpose()
+        let Some(storage) = self.available() else { return Ok(None) };
+        let item = storage.get_item(&key(app_id)).map_err(|_| self.not_writable(self.name()))?;
+        item.map(Zeroizing::new)
+            .map(|json| {
+                serde_json::from_str(&json)
+                    .map_err(|_| Error::SessionStoreNotValid { path: format!("{}[{}]", self.name(), key(app_id)) })
+            })
+            .transpose()
     }
 
     fn save(&self, app_id: &str, state: &StoredState) -> Result<()> {
-        let json = serde_json::to_string(state).map_err(|_| self.not_writable(self.name()))?;
-        self.storage()?.set_item(&key(app_id), &json).map_err(|_| self.not_writable(self.name()))
+        let storage = self.available().ok_or_else(|| self.not_writable(self.name()))?;
+        // The JSON holds the session secret and the seed: wiped once handed to the browser.
+        let json = Zeroizing::new(serde_json::to_string(state).map_err(|_| self.not_writable(self.name()))?);
+        storage.set_item(&key(app_id), &json).map_err(|_| self.not_writable(self.name()))
     }
 
     fn remove(&self, app_id: &str) -> Result<()> {
-        self.storage()?.remove_item(&key(app_id)).map_err(|_| self.not_writable(self.name()))
+        let Some(storage) = self.available() else { return Ok(()) };
+        storage.remove_item(&key(app_id)).map_err(|_| self.not_writable(self.name()))
     }
 }
 
