@@ -42,6 +42,9 @@ test('the default export and the named exports are the same functions, and nothi
 
 test('calls before init fail with AppIdNotSet', async () => {
   assertError(await rejection(sealbase.signUp({ username: 'a', password: PASSWORD })), 'AppIdNotSet', 400, 'App ID not set yet. Make sure to configure app ID.');
+  // updateUser checks its parameters first, as userbase-js does.
+  assertError(await rejection(sealbase.updateUser({ username: 5 })), 'UsernameMustBeString', 400, 'Username must be a string.');
+  assertError(await rejection(sealbase.updateUser({ email: null })), 'AppIdNotSet', 400, 'App ID not set yet. Make sure to configure app ID.');
 });
 
 test('init validates its parameters, then resolves {} for a new app', async () => {
@@ -60,7 +63,16 @@ test('init validates its parameters, then resolves {} for a new app', async () =
       'EndpointNotValid', 400, 'Endpoint not valid. Must be an http or https URL.',
     );
   }
-  assert.deepEqual(await sealbase.init({ appId: app.appId, endpoint: server.url }), {});
+  // An app the server does not know leaves nothing set: init can be retried with another appId.
+  assertError(await rejection(sealbase.init({ appId: 'no-such-app', endpoint: server.url })), 'AppIdNotValid', 401, 'App ID not valid.');
+  // Two inits started together: the second, for another appId, is refused although the first has not
+  // finished (without the reservation it would ask the server about 'another-app' instead).
+  const [first, second] = await Promise.allSettled([
+    sealbase.init({ appId: app.appId, endpoint: server.url }),
+    sealbase.init({ appId: 'another-app', endpoint: server.url }),
+  ]);
+  assert.deepEqual(first, { status: 'fulfilled', value: {} });
+  assertError(second.reason, 'AppIdAlreadySet', 409, 'Application ID already set.');
   assert.deepEqual(await sealbase.init({ appId: app.appId, endpoint: server.url }), {}, 'idempotent');
   assertError(await rejection(sealbase.init({ appId: 'another-app', endpoint: server.url })), 'AppIdAlreadySet', 409, 'Application ID already set.');
 });
@@ -90,6 +102,8 @@ test('getAuthToken returns a token valid for the next five minutes', async () =>
 test('updateUser changes the user and calls the update handler', async () => {
   assertError(await rejection(sealbase.updateUser({})), 'ParamsMissing', 400, 'Parameters expected are missing.');
   assertError(await rejection(sealbase.updateUser({ newPassword: 'a new password' })), 'CurrentPasswordMissing', 400, 'Current password missing.');
+  assertError(await rejection(sealbase.updateUser({ currentPassword: 5, newPassword: 'a new password' })), 'PasswordMustBeString', 400, 'Password must be a string.');
+  assertError(await rejection(sealbase.updateUser({ profile: 'x', email: 5 })), 'EmailNotValid', 400, 'Email not valid.');
   assertError(
     await rejection(sealbase.updateUser({ currentPassword: 'wrong password', newPassword: 'a new password' })),
     'CurrentPasswordIncorrect', 401, 'Current password is incorrect.',

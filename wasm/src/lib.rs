@@ -15,6 +15,7 @@ use sealbase::validate::json;
 use sealbase::{Client, Error, Init, SignIn, SignUp, UpdateUser};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
+use zeroize::Zeroizing;
 
 struct Sdk {
     app_id: String,
@@ -99,10 +100,21 @@ async fn run_init(params: JsValue) -> Result<JsValue, Error> {
                 Some(_) => return Err(Error::EndpointNotValid),
             };
             let client = storage::with_platform_stores(Client::new(&app_id, &endpoint)?);
-            // Kept only once the server knows the app: a failed init (unknown app, unreachable
-            // server) can be retried with other parameters.
-            client.client_settings().await?;
-            Rc::new(Sdk { app_id: app_id.clone(), client: Rc::new(client), update_user_handler: None })
+            let sdk = Rc::new(Sdk { app_id: app_id.clone(), client: Rc::new(client), update_user_handler: None });
+            // Taken before the first await, so an init started meanwhile sees this appId (another
+            // appId: AppIdAlreadySet; the same: this client). Given back if the server does not
+            // know the app or cannot be reached, so init can be retried with other parameters.
+            SDK.with(|slot| *slot.borrow_mut() = Some(sdk.clone()));
+            if let Err(error) = sdk.client.client_settings().await {
+                SDK.with(|slot| {
+                    let mut slot = slot.borrow_mut();
+                    if slot.as_ref().is_some_and(|current| Rc::ptr_eq(current, &sdk)) {
+                        *slot = None;
+                    }
+                });
+                return Err(error);
+            }
+            sdk
         }
     };
     let sdk = match handler {
@@ -144,6 +156,7 @@ async fn run_sign_up(params: JsValue) -> Result<JsValue, Error> {
     let session_length = json::session_length(field(&params, "sessionLength").as_ref())?;
     let profile = json::profile(field(&params, "profile").as_ref())?;
     let email = json::email(field(&params, "email").as_ref())?;
+    let password = hand_over(password);
     let user = sdk
         .client
         .sign_up(SignUp { username, password, email, profile, remember_me, session_length: Some(session_length) })
@@ -151,13 +164,34 @@ async fn run_sign_up(params: JsValue) -> Result<JsValue, Error> {
     to_js(&user)
 }
 
-/// Missing / not a string / blank / too long, then the app's minimum (settings are cached by `init`).
-async fn password_field(params: &js_sys::Object, name: &str, sdk: &Sdk) -> Result<String, Error> {
-    let value = field(params, name);
-    let password = json::password(value.as_ref())?.to_owned();
-    let min_len = sdk.client.client_settings().await?.password_min_length;
-    sealbase::validate::password_min_len(&password, min_len)?;
+/// A password parameter: missing / not a string / blank / too long. The string taken from the
+/// JavaScript value is the only copy, wiped when dropped.
+fn password_value(value: Option<Value>) -> Result<Zeroizing<String>, Error> {
+    match value {
+        Some(Value::String(text)) => {
+            let text = Zeroizing::new(text);
+            sealbase::validate::password(&text)?;
+            Ok(text)
+        }
+        other => Err(json::password(other.as_ref()).err().unwrap_or(Error::PasswordMustBeString)),
+    }
+}
+
+/// [`password_value`], then the app's minimum (settings are cached by `init`).
+async fn password_field(params: &js_sys::Object, name: &str, sdk: &Sdk) -> Result<Zeroizing<String>, Error> {
+    let password = password_value(field(params, name))?;
+    check_min_len(&password, sdk).await?;
     Ok(password)
+}
+
+async fn check_min_len(password: &str, sdk: &Sdk) -> Result<(), Error> {
+    let min_len = sdk.client.client_settings().await?.password_min_length;
+    sealbase::validate::password_min_len(password, min_len)
+}
+
+/// Hands a password on to the SDK (which wipes it after use) without leaving a copy behind.
+fn hand_over(mut password: Zeroizing<String>) -> String {
+    std::mem::take(&mut *password)
 }
 
 /// `signIn({ username, password, rememberMe?, sessionLength? })` → `user`.
@@ -170,9 +204,10 @@ async fn run_sign_in(params: JsValue) -> Result<JsValue, Error> {
     let params = params_object(&params)?;
     let sdk = sdk()?;
     let username = json::username(field(&params, "username").as_ref())?;
-    let password = json::password(field(&params, "password").as_ref())?.to_owned();
+    let password = password_value(field(&params, "password"))?;
     let remember_me = json::remember_me(field(&params, "rememberMe").as_ref())?;
     let session_length = json::session_length(field(&params, "sessionLength").as_ref())?;
+    let password = hand_over(password);
     let user =
         sdk.client.sign_in(SignIn { username, password, remember_me, session_length: Some(session_length) }).await?;
     to_js(&user)
@@ -205,28 +240,40 @@ pub async fn update_user(params: JsValue) -> JsResult {
     run_update_user(params).await.map_err(|error| js_error(&error))
 }
 
+/// userbase-js's order: the parameters (none of the four → `ParamsMissing`; `username`;
+/// `currentPassword` then `newPassword`; `email`; `profile`), then the signed-in state, then the app's
+/// password minimum for the new password.
 async fn run_update_user(params: JsValue) -> Result<JsValue, Error> {
     let params = params_object(&params)?;
-    let sdk = sdk()?;
-    if sdk.client.current_user().is_none() {
-        return Err(Error::UserNotSignedIn);
+    if ["username", "newPassword", "email", "profile"].iter().all(|name| field(&params, name).is_none()) {
+        return Err(Error::ParamsMissing);
     }
     let username = match field(&params, "username") {
         None => None,
         present => Some(json::username(present.as_ref())?),
     };
-    let new_password = match field(&params, "newPassword") {
+    let passwords = match field(&params, "newPassword") {
         None => None,
-        Some(_) => Some(password_field(&params, "newPassword", &sdk).await?),
-    };
-    let current_password = match (field(&params, "currentPassword"), &new_password) {
-        (None | Some(Value::Null), Some(_)) => return Err(Error::CurrentPasswordMissing),
-        (Some(Value::String(current)), _) => Some(current),
-        (Some(_), Some(_)) => return Err(Error::CurrentPasswordMissing),
-        _ => None,
+        new_password => {
+            let current_password = field(&params, "currentPassword")
+                .filter(|value| !value.is_null())
+                .ok_or(Error::CurrentPasswordMissing)?;
+            Some((password_value(Some(current_password))?, password_value(new_password)?))
+        }
     };
     let email = field(&params, "email").map(|value| json::email(Some(&value))).transpose()?;
     let profile = field(&params, "profile").map(|value| json::profile(Some(&value))).transpose()?;
+    let sdk = sdk()?;
+    if sdk.client.current_user().is_none() {
+        return Err(Error::UserNotSignedIn);
+    }
+    let (current_password, new_password) = match passwords {
+        Some((current, new)) => {
+            check_min_len(&new, &sdk).await?;
+            (Some(hand_over(current)), Some(hand_over(new)))
+        }
+        None => (None, None),
+    };
     sdk.client.update_user(UpdateUser { username, current_password, new_password, email, profile }).await?;
     if let (Some(handler), Some(user)) = (&sdk.update_user_handler, sdk.client.current_user()) {
         let argument = to_js(&serde_json::json!({ "user": user }))?;
