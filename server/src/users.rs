@@ -104,10 +104,11 @@ impl UserRow {
         key.verify_strict(message, &ed25519_dalek::Signature::from_bytes(&signature.0)).is_ok()
     }
 
-    /// Whether `other` (an earlier read of this account) still has this username and login key, so a
-    /// signature checked against it proves the password the account has now.
-    pub fn same_login(&self, other: &UserRow) -> bool {
-        self.id == other.id && self.username == other.username && self.login_public_key == other.login_public_key
+    /// Whether the account still has this row's username and login key (in the caller's transaction),
+    /// so a signature checked against this earlier read proves the password the account has now.
+    pub fn login_unchanged(&self, tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<bool> {
+        tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM users WHERE id = ? AND username = ? AND login_public_key = ?)")?
+            .query_row((&self.id, &self.username, &self.login_public_key), |row| row.get(0))
     }
 
     /// The same work as [`UserRow::login_signature_valid`] for a username that does not exist; always

@@ -78,8 +78,7 @@ impl Client {
             let updated = ActiveSession { user: response.user.clone(), ..active };
             // The update is done on the server, and the stored session (secret, seed) has not changed:
             // only its copy of the user is refreshed, so failing to store it does not undo anything.
-            if let Err(error) = self.activate(updated.clone()) {
-                tracing::warn!(%error, "could not store the updated user");
+            if self.activate(updated.clone()).is_err() {
                 *lock(&self.active) = Some(updated);
             }
         }

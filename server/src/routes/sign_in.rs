@@ -120,8 +120,8 @@ pub(crate) async fn verify_password_proof<T>(
             // The row was read before the write lock: a password change (or rename, or deletion)
             // committed meanwhile makes this proof one for a key the account no longer has.
             let user = match user {
-                Some(user) => UserRow::by_id(tx, &user.id)?.filter(|now_stored| now_stored.same_login(&user)),
-                None => None,
+                Some(user) if user.login_unchanged(tx)? => Some(user),
+                _ => None,
             };
             match user {
                 Some(user) => {
