@@ -66,7 +66,7 @@ async fn main() -> anyhow::Result<()> {
     let kdf_native = Summary::of(&native::kdf(15));
     let server = server::ServerProcess::start(&server_bin)?;
     eprintln!("bench: signUp/signIn end to end");
-    let end_to_end = native::end_to_end(&server, 25).await?;
+    let end_to_end = native::end_to_end(&server, 50).await?;
     eprintln!("bench: offline verification");
     let verifications_per_second = native::verifications_per_second(&server, &end_to_end.token).await?;
     eprintln!("bench: server load");
