@@ -377,6 +377,7 @@ async fn a_write_whose_session_is_revoked_meanwhile_changes_nothing() {
         // worker, which can keep the runtime's timers from firing, so a tokio sleep could outlast the
         // server's busy timeout.
         std::thread::sleep(std::time::Duration::from_millis(500));
+        assert!(!write.is_finished(), "{method}: the request waits for the write lock");
         lock.execute(
             "UPDATE sessions SET revoked_at = 1 WHERE user_id = (SELECT id FROM users WHERE username = ?)",
             [username],
@@ -464,4 +465,47 @@ async fn a_session_no_store_can_keep_is_not_left_open_and_other_modes_still_work
         .unwrap();
     assert!(beside_a_foreign_file.current_user().is_some());
     assert_eq!(std::fs::read(server.dir.path().join("not-ours.json")).unwrap(), b"{ not ours");
+}
+
+/// A file store that can be read but not changed (a read-only data directory, a full disk).
+#[derive(Debug)]
+struct ReadOnly(FileStore);
+
+impl SessionStore for ReadOnly {
+    fn load(&self, app_id: &str) -> sealbase::Result<Option<sealbase::store::StoredState>> {
+        self.0.load(app_id)
+    }
+    fn save(&self, _app_id: &str, _state: &sealbase::store::StoredState) -> sealbase::Result<()> {
+        Err(sealbase::Error::SessionStoreNotWritable { path: "read-only".into() })
+    }
+    fn remove(&self, _app_id: &str) -> sealbase::Result<()> {
+        Err(sealbase::Error::SessionStoreNotWritable { path: "read-only".into() })
+    }
+}
+
+#[tokio::test]
+async fn a_session_left_in_a_store_that_cannot_be_cleared_blocks_another_sign_in() {
+    let server = TestServer::start().await;
+    // ada stays signed in `local` on this device (the file keeps her session).
+    server.client_with_store("shared.json").sign_up(sign_up("ada", RememberMe::Local)).await.unwrap();
+    server.client().sign_up(sign_up("bob", RememberMe::None)).await.unwrap();
+
+    // On a client whose local file has become read-only, bob signs in for this tab only. Clearing
+    // ada's session from the file fails, and it would be resumed in place of bob's at the next start:
+    // refused, and bob's new session ended on the server.
+    let client = sealbase::Client::new(&server.app_id, &server.url)
+        .unwrap()
+        .with_local_store(ReadOnly(FileStore::new(server.dir.path().join("shared.json"))));
+    let error =
+        client.sign_in(SignIn { remember_me: RememberMe::Session, ..sign_in("bob", PASSWORD) }).await.unwrap_err();
+    assert_error(&error, "SessionStoreNotWritable", 500, "Session store not writable: 'read-only'.");
+    assert!(client.current_user().is_none());
+    let bobs_live_sessions = server
+        .count(
+            "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE u.username = 'bob' AND s.revoked_at IS NULL",
+        )
+        .await;
+    assert_eq!(bobs_live_sessions, 1, "only the sign-up's session (signed in on the other client)");
+    assert_eq!(stored_secret(&server, "shared.json").len(), 43, "ada's session is still in the file");
 }

@@ -250,6 +250,7 @@ async fn a_sign_in_that_loses_the_race_to_a_password_change_opens_no_session() {
     // Blocking, on the test's own thread: the waiting request blocks a runtime worker, which can keep
     // the runtime's timers from firing.
     std::thread::sleep(REACHES_THE_LOCK);
+    assert!(!sign_in.is_finished(), "the sign-in waits for the write lock");
     lock.execute("UPDATE users SET login_public_key = randomblob(32) WHERE username = 'ada'", []).unwrap();
     lock.execute_batch("COMMIT").unwrap();
 

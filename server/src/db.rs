@@ -171,6 +171,29 @@ pub fn hash_secret(secret: &[u8]) -> Vec<u8> {
     Sha256::digest(secret).to_vec()
 }
 
+/// A database with one app (`app`), one user (`u1`, "ada", login key all zeros) and one live session
+/// (`s1`), written directly, for unit tests of what runs inside write transactions.
+#[cfg(test)]
+pub(crate) fn fixture_with_user() -> (tempfile::TempDir, Database) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = Database::open(&format!("sqlite://{}", dir.path().join("db").display())).expect("opens");
+    db.write_blocking(|tx| {
+        tx.execute_batch(
+            "INSERT INTO apps (id, name, admin_token_hash, created_at) VALUES ('app', 'app', zeroblob(32), 0);
+             INSERT INTO users (id, app_id, username, kdf_algorithm, kdf_log_n, kdf_r, kdf_p, kdf_salt,
+                 login_public_key, seed_backup_nonce, seed_backup_ciphertext, identity_signing_public_key,
+                 identity_exchange_public_key, created_at)
+             VALUES ('u1', 'app', 'ada', 'scrypt', 15, 8, 1, zeroblob(16), zeroblob(32), zeroblob(12),
+                 zeroblob(48), zeroblob(32), zeroblob(32), 0);
+             INSERT INTO sessions (id, user_id, secret_hash, remember_me, session_length_hours, created_at,
+                 expires_at)
+             VALUES ('s1', 'u1', zeroblob(32), 'none', 24, 0, 9999999999999);",
+        )
+    })
+    .expect("fixture written");
+    (dir, db)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -158,3 +158,35 @@ impl FromRequestParts<AppState> for Authenticated {
         session.filter(|session| session.app_id == app_id).ok_or_else(|| Error::SessionNotValid.into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_is_live_in_the_transaction_until_revoked_expired_or_deleted() {
+        let (_dir, db) = crate::db::fixture_with_user();
+        let session = Authenticated {
+            session_id: "s1".into(),
+            user_id: "u1".into(),
+            app_id: "app".into(),
+            expires_at: 9_999_999_999_999,
+            session_length_hours: 24.0,
+        };
+        let live = || match db.write_blocking(|tx| session.ensure_live(tx)) {
+            Ok(()) => Ok(()),
+            Err(ApiError::Public(error)) => Err(error.name()),
+            Err(other) => panic!("{other:?}"),
+        };
+        let change = |sql: &str| db.write_blocking(|tx| tx.execute_batch(sql)).expect("change");
+        assert_eq!(live(), Ok(()));
+        change("UPDATE sessions SET revoked_at = 1 WHERE id = 's1'");
+        assert_eq!(live(), Err("SessionNotValid"), "signed out meanwhile");
+        change("UPDATE sessions SET revoked_at = NULL, expires_at = 1 WHERE id = 's1'");
+        assert_eq!(live(), Err("SessionNotValid"), "expired meanwhile");
+        change("UPDATE sessions SET expires_at = 9999999999999 WHERE id = 's1'");
+        assert_eq!(live(), Ok(()));
+        change("DELETE FROM users WHERE id = 'u1'");
+        assert_eq!(live(), Err("SessionNotValid"), "the user was deleted, and the session with them");
+    }
+}

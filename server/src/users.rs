@@ -143,3 +143,27 @@ impl UserRow {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_login_read_earlier_is_unchanged_until_its_key_or_name_changes_or_the_user_goes() {
+        let (_dir, db) = crate::db::fixture_with_user();
+        let read = db.read(|c| UserRow::by_id(c, "u1")).expect("read").expect("user");
+        let unchanged = || db.write_blocking(|tx| read.login_unchanged(tx)).expect("query");
+        let change = |sql: &str| db.write_blocking(|tx| tx.execute_batch(sql)).expect("change");
+        assert!(unchanged());
+        change("UPDATE users SET email = 'ada@example.com' WHERE id = 'u1'");
+        assert!(unchanged(), "other fields do not matter");
+        change("UPDATE users SET login_public_key = randomblob(32) WHERE id = 'u1'");
+        assert!(!unchanged(), "a password change");
+        change("UPDATE users SET login_public_key = zeroblob(32), username = 'bob' WHERE id = 'u1'");
+        assert!(!unchanged(), "a rename");
+        change("UPDATE users SET username = 'ada' WHERE id = 'u1'");
+        assert!(unchanged());
+        change("DELETE FROM users WHERE id = 'u1'");
+        assert!(!unchanged(), "a deletion");
+    }
+}

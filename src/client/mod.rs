@@ -199,21 +199,25 @@ impl Client {
         Ok(())
     }
 
-    /// Persists `active` in the store its `rememberMe` names (`None`: none), then makes it the
-    /// signed-in session. If that store fails, nothing changes and the error is returned. The other
-    /// stores then forget this app, so one place holds the session; that part is best effort, since a
-    /// store that cannot be changed (storage blocked, a file that is not ours) holds nothing this
-    /// client could resume either.
+    /// Makes `active` the signed-in session, kept in the store its `rememberMe` names (`None`: none)
+    /// and in no other. First the other stores forget this app; one that cannot, but still holds a
+    /// session of it (a read-only file, say), is an error, since that session would be resumed in
+    /// place of this one; one that holds nothing readable (storage withheld, a file that is not ours)
+    /// is passed over. Then the session is saved; if that fails, the error is returned and the client
+    /// is not signed in.
     pub(crate) fn activate(&self, active: ActiveSession) -> Result<()> {
         self.require_store(active.remember_me)?;
-        if let Some(store) = self.store_for(active.remember_me) {
-            store.save(&self.app_id, &active.stored())?;
-        }
-        // Not logged: `tracing` is not otherwise in the browser bundle, and would add ~5 KB to it.
         for (mode, store) in self.stores() {
             if mode != active.remember_me {
-                let _ = store.remove(&self.app_id);
+                if let Err(error) = store.remove(&self.app_id) {
+                    if matches!(store.load(&self.app_id), Ok(Some(StoredState { session: Some(_), .. }))) {
+                        return Err(error);
+                    }
+                }
             }
+        }
+        if let Some(store) = self.store_for(active.remember_me) {
+            store.save(&self.app_id, &active.stored())?;
         }
         *lock(&self.active) = Some(active);
         Ok(())
