@@ -18,6 +18,12 @@ pub fn params_object(params: &JsValue) -> Result<js_sys::Object, Error> {
 
 /// One parameter as JSON: `None` when absent (`undefined`). Values JSON cannot hold (functions,
 /// symbols, `NaN`) become an empty array, which every validator refuses as the wrong type.
+/// Whether `params` has `name` (not `undefined`), without converting the value (so a password is not
+/// copied just to be looked at).
+pub fn has(params: &js_sys::Object, name: &str) -> bool {
+    js_sys::Reflect::get(params, &JsValue::from_str(name)).is_ok_and(|value| !value.is_undefined())
+}
+
 pub fn field(params: &js_sys::Object, name: &str) -> Option<Value> {
     let value = js_sys::Reflect::get(params, &JsValue::from_str(name)).ok()?;
     if value.is_undefined() {

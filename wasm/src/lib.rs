@@ -10,7 +10,7 @@ pub mod storage;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use convert::{field, js_error, params_object, to_js, JsResult};
+use convert::{field, has, js_error, params_object, to_js, JsResult};
 use sealbase::validate::json;
 use sealbase::{Client, Error, Init, SignIn, SignUp, UpdateUser};
 use serde_json::Value;
@@ -92,7 +92,15 @@ async fn run_init(params: JsValue) -> Result<JsValue, Error> {
     };
     let sdk = match SDK.with(|sdk| sdk.borrow().clone()) {
         Some(sdk) if sdk.app_id != app_id => return Err(Error::AppIdAlreadySet),
-        Some(sdk) => sdk,
+        Some(sdk) => {
+            // An init of this appId may still be asking the server about it: same answer here (the
+            // settings are cached once known, so this is no request after the first success).
+            if let Err(error) = sdk.client.client_settings().await {
+                release_slot(&sdk);
+                return Err(error);
+            }
+            sdk
+        }
         None => {
             let endpoint = match field(&params, "endpoint") {
                 Some(Value::String(endpoint)) => endpoint,
@@ -106,12 +114,7 @@ async fn run_init(params: JsValue) -> Result<JsValue, Error> {
             // know the app or cannot be reached, so init can be retried with other parameters.
             SDK.with(|slot| *slot.borrow_mut() = Some(sdk.clone()));
             if let Err(error) = sdk.client.client_settings().await {
-                SDK.with(|slot| {
-                    let mut slot = slot.borrow_mut();
-                    if slot.as_ref().is_some_and(|current| Rc::ptr_eq(current, &sdk)) {
-                        *slot = None;
-                    }
-                });
+                release_slot(&sdk);
                 return Err(error);
             }
             sdk
@@ -126,6 +129,17 @@ async fn run_init(params: JsValue) -> Result<JsValue, Error> {
     SDK.with(|slot| *slot.borrow_mut() = Some(sdk.clone()));
     let result = sdk.client.init(Init { session_length }).await?;
     to_js(&result)
+}
+
+/// Empties the SDK slot if it still holds `sdk`'s client (possibly under another handler), after the
+/// server refused its app or could not be reached: init can then be retried with other parameters.
+fn release_slot(sdk: &Sdk) {
+    SDK.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        if slot.as_ref().is_some_and(|current| Rc::ptr_eq(&current.client, &sdk.client)) {
+            *slot = None;
+        }
+    });
 }
 
 /// In a browser the API defaults to the page's own origin.
@@ -245,7 +259,7 @@ pub async fn update_user(params: JsValue) -> JsResult {
 /// password minimum for the new password.
 async fn run_update_user(params: JsValue) -> Result<JsValue, Error> {
     let params = params_object(&params)?;
-    if ["username", "newPassword", "email", "profile"].iter().all(|name| field(&params, name).is_none()) {
+    if !["username", "newPassword", "email", "profile"].iter().any(|name| has(&params, name)) {
         return Err(Error::ParamsMissing);
     }
     let username = match field(&params, "username") {
