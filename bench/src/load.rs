@@ -169,8 +169,8 @@ pub async fn server_phases(server: &ServerProcess, scale: usize) -> anyhow::Resu
         run.server_cpu = cpu() - before;
         sign_in_runs.push(run);
     }
-    sign_in_runs.sort_by(|a, b| a.per_second().total_cmp(&b.per_second()));
     let runs_per_second = sign_in_runs.iter().map(Phase::per_second).collect();
+    sign_in_runs.sort_by(|a, b| a.per_second().total_cmp(&b.per_second()));
     let mut sign_ins = sign_in_runs.swap_remove(SIGN_IN_RUNS / 2);
     sign_ins.runs_per_second = runs_per_second;
 

@@ -163,7 +163,8 @@ pub fn markdown(r: &Results, chart: &str, notes: &str) -> String {
          operation minus that KDF run, pair by pair, so drift over the run cancels out. The target is judged \
          on the pairs' median. Their p99 is shown too, but it mostly measures the KDF's own run-to-run spread \
          (compare the KDF row's p50 and p99: each native derivation takes its 32 MiB as fresh pages from the \
-         kernel), which lands in one side of a pair or the other.\n"
+         kernel), which lands in one side of a pair or the other. p99 is by nearest rank: with 50 pairs it is \
+         the largest.\n"
     );
     let _ = writeln!(
         out,
@@ -233,7 +234,7 @@ pub fn markdown(r: &Results, chart: &str, notes: &str) -> String {
         let rates: Vec<String> = p.runs_per_second.iter().map(|rate| format!("{rate:.0}")).collect();
         let _ = writeln!(
             out,
-            "The sign-in phase ran {} times (rates {}/s); its row and the verdict are the median run.",
+            "The sign-in phase ran {} times (rates {}/s, in run order); its row and the verdict are the median run.",
             p.runs_per_second.len(),
             rates.join(", ")
         );
