@@ -4,7 +4,6 @@ mod common;
 
 use common::{assert_error, raw, TestServer};
 use sealbase::{SignIn, SignUp};
-use sealbase_server::Config;
 use serde_json::Value;
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -211,21 +210,15 @@ async fn unknown_usernames_are_throttled_alike() {
 
 #[tokio::test]
 async fn each_client_address_has_a_budget_of_attempts() {
-    let dir = tempfile::tempdir().unwrap();
-    let config =
-        Config { address_budget_per_minute: 3, ..Config::new(format!("sqlite://{}", dir.path().join("db").display())) };
-    let server = sealbase_server::Server::open(config).await.unwrap();
-    let app = server.create_app(&Default::default()).await.unwrap();
-    let address = server.clone().spawn("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{address}/v1/apps/{}/pre-login", app.app_id);
+    let server = TestServer::with_address_budget(3).await;
+    let url = format!("{}/v1/apps/{}/pre-login", server.url, server.app_id);
     for user in ["a", "b", "c"] {
         assert_eq!(raw::post(&url, &serde_json::json!({ "username": user })).await.0, 200);
     }
     let (status, body) = raw::post(&url, &serde_json::json!({ "username": "d" })).await;
     assert_eq!((status, body["error"].as_str()), (429, Some("TooManyRequests")));
     // Sign-up answers whether a username is taken, so it spends the same budget.
-    let sign_up = format!("http://{address}/v1/apps/{}/users", app.app_id);
-    let (status, body) = raw::post(&sign_up, &common::valid_body("e")).await;
+    let (status, body) = raw::post(&server.sign_up_url(), &common::valid_body("e")).await;
     assert_eq!((status, body["error"].as_str()), (429, Some("TooManyRequests")));
     assert!(body["delay"].as_u64().is_some_and(|delay| (1..=20).contains(&delay)), "{body}");
 }
@@ -266,19 +259,13 @@ async fn a_sign_in_that_loses_the_race_to_a_password_change_opens_no_session() {
 
 #[tokio::test]
 async fn renaming_spends_the_address_budget_like_sign_up() {
-    let dir = tempfile::tempdir().unwrap();
-    let config =
-        Config { address_budget_per_minute: 2, ..Config::new(format!("sqlite://{}", dir.path().join("db").display())) };
-    let server = sealbase_server::Server::open(config).await.unwrap();
-    let app = server.create_app(&Default::default()).await.unwrap();
-    let address = server.clone().spawn("127.0.0.1:0").await.unwrap();
-    let (status, body) =
-        raw::post(&format!("http://{address}/v1/apps/{}/users", app.app_id), &common::valid_body("ada")).await;
+    let server = TestServer::with_address_budget(2).await;
+    let (status, body) = raw::post(&server.sign_up_url(), &common::valid_body("ada")).await;
     assert_eq!(status, 201, "{body}");
     let secret = body["session"]["secret"].as_str().unwrap().to_owned();
     let update = |fields: Value| {
         let request = reqwest::Client::new()
-            .patch(format!("http://{address}/v1/apps/{}/user", app.app_id))
+            .patch(format!("{}/v1/apps/{}/user", server.url, server.app_id))
             .bearer_auth(&secret)
             .json(&fields);
         async move {
@@ -292,7 +279,6 @@ async fn renaming_spends_the_address_budget_like_sign_up() {
     assert_eq!((status, body["error"].as_str()), (429, Some("TooManyRequests")), "{body}");
     // Changes that tell nothing about other accounts are not budgeted.
     assert_eq!(update(serde_json::json!({ "email": "bob@example.com" })).await.0, 200);
-    let db = rusqlite::Connection::open(server.database().path()).unwrap();
-    let username: String = db.query_row("SELECT username FROM users", [], |row| row.get(0)).unwrap();
+    let username: String = server.db().query_row("SELECT username FROM users", [], |row| row.get(0)).unwrap();
     assert_eq!(username, "bob", "the refused rename changed nothing");
 }

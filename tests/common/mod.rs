@@ -17,9 +17,18 @@ impl TestServer {
     }
 
     pub async fn with_app(app: NewApp) -> Self {
+        Self::with(|config| config, app).await
+    }
+
+    /// A server whose per-address budget is `per_minute` requests.
+    pub async fn with_address_budget(per_minute: u32) -> Self {
+        Self::with(|config| Config { address_budget_per_minute: per_minute, ..config }, NewApp::default()).await
+    }
+
+    async fn with(configure: impl FnOnce(Config) -> Config, app: NewApp) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("sealbase.db").display());
-        let server = Server::open(Config::new(url)).await.expect("server opens");
+        let server = Server::open(configure(Config::new(url))).await.expect("server opens");
         let created = server.create_app(&app).await.expect("app created");
         let address = server.clone().spawn("127.0.0.1:0").await.expect("server binds");
         Self {
