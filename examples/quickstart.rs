@@ -60,7 +60,7 @@ async fn main() -> anyhow::Result<()> {
     println!("4. a new client resumed the stored session: {:?}", resumed.user.map(|u| u.username));
 
     // The server's own file, read through a connection of our own.
-    let db = rusqlite::Connection::open(server.database().path())?;
+    let db = rusqlite::Connection::open(dir.path().join("sealbase.db"))?;
     let stored = db.query_row(
         "SELECT id, username, email, profile, kdf_algorithm, kdf_log_n, kdf_r, kdf_p, hex(kdf_salt) AS salt,
                 hex(login_public_key) AS login_public_key, hex(seed_backup_ciphertext) AS seed_backup,

@@ -48,6 +48,17 @@ pub enum RememberMe {
     None,
 }
 
+impl RememberMe {
+    /// The wire spelling (also how the server stores it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Session => "session",
+            Self::None => "none",
+        }
+    }
+}
+
 impl FromStr for RememberMe {
     type Err = Error;
     fn from_str(text: &str) -> Result<Self> {

@@ -30,13 +30,8 @@ fn now() -> i64 {
 
 /// The server's current signing key, read from its database, to forge tokens with chosen claims.
 async fn server_key(server: &TestServer) -> (String, EncodingKey) {
-    let (kid, der): (String, Vec<u8>) = server
-        .db()
-        .query_row("SELECT kid, private_key FROM signing_keys WHERE retired_at IS NULL", [], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })
-        .unwrap();
-    (kid, EncodingKey::from_ed_der(&der))
+    let key = server.row("SELECT kid, private_key FROM signing_keys WHERE retired_at IS NULL").await;
+    (key.text("kid"), EncodingKey::from_ed_der(&key.bytes("private_key")))
 }
 
 fn sign(kid: &str, key: &EncodingKey, claims: &AuthTokenClaims) -> String {
@@ -175,7 +170,7 @@ async fn key_rotation_keeps_old_tokens_valid_until_they_expire() {
     );
 
     // Once every token the old key signed has expired, the key leaves the JWKS.
-    server.db().execute("UPDATE signing_keys SET publish_until = 0 WHERE kid = ?", [&old_kid]).unwrap();
+    server.execute(&format!("UPDATE signing_keys SET publish_until = 0 WHERE kid = '{old_kid}'")).await;
     let fresh = Verifier::new(&server.url, &server.app_id).await.unwrap();
     assert_eq!(fresh.verify(&before.auth_token).await.unwrap_err(), VerifyError::UnknownKey);
     assert!(fresh.verify(&after.auth_token).await.is_ok());

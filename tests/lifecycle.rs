@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use common::{assert_error, raw, TestServer};
 use sealbase::store::{FileStore, SessionStore};
 use sealbase::{Init, InitResult, Profile, RememberMe, SignIn, SignUp, UpdateUser};
+use sealbase_server::store::testing::Operation;
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -87,7 +88,8 @@ async fn resume_keeps_the_session_length_unless_told_otherwise() {
         .sign_up(SignUp { session_length: Some(48.0), ..sign_up("ada", RememberMe::Local) })
         .await
         .unwrap();
-    let remaining = || async { server.count("SELECT expires_at - (strftime('%s','now') * 1000) FROM sessions").await };
+    let now_ms = || sealbase_server::clock::now_ms();
+    let remaining = || async { server.count("SELECT expires_at FROM sessions").await - now_ms() };
 
     server.client_with_store("d.json").init(Init::default()).await.unwrap().user.unwrap();
     let left = remaining().await;
@@ -107,7 +109,7 @@ async fn an_expired_session_resumes_to_the_last_used_username() {
         .sign_up(SignUp { session_length: Some(0.1), ..sign_up("ada", RememberMe::Local) })
         .await
         .unwrap();
-    server.db().execute("UPDATE sessions SET expires_at = expires_at - 3600000", []).unwrap();
+    server.execute("UPDATE sessions SET expires_at = expires_at - 3600000").await;
 
     let client = server.client_with_store("d.json");
     let result = client.init(Init::default()).await.unwrap();
@@ -212,13 +214,8 @@ async fn update_user_changes_fields_and_calls_the_handler() {
         ("lovelace", None, None)
     );
     assert_eq!(seen.lock().unwrap().as_slice(), std::slice::from_ref(&updated));
-    let row: (String, Option<String>, Option<String>) = server
-        .db()
-        .query_row("SELECT username, email, profile FROM users WHERE id = ?", [&updated.user_id], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-        })
-        .unwrap();
-    assert_eq!(row, ("lovelace".into(), None, None));
+    let row = server.row(&format!("SELECT username, email, profile FROM users WHERE id = '{}'", updated.user_id)).await;
+    assert_eq!((row.text("username"), row.opt_text("email"), row.opt_text("profile")), ("lovelace".into(), None, None));
     // The stored session follows the rename.
     let stored = FileStore::new(server.dir.path().join("d.json")).load(&server.app_id).unwrap().unwrap();
     assert_eq!(stored.last_used_username.as_deref(), Some("lovelace"));
@@ -339,7 +336,7 @@ async fn a_session_that_died_on_the_server_signs_the_client_out() {
     let server = TestServer::start().await;
     let client = server.client_with_store("d.json");
     client.sign_up(sign_up("ada", RememberMe::Local)).await.unwrap();
-    server.db().execute("UPDATE sessions SET revoked_at = 1", []).unwrap();
+    server.execute("UPDATE sessions SET revoked_at = 1").await;
 
     let error = client.update_user(UpdateUser { email: Some(None), ..Default::default() }).await.unwrap_err();
     assert_error(&error, "SessionNotValid", 401, "Session not valid. Sign in again.");
@@ -350,21 +347,21 @@ async fn a_session_that_died_on_the_server_signs_the_client_out() {
     assert_eq!(server.count("SELECT COUNT(*) FROM users").await, 1, "nothing was deleted");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_write_whose_session_is_revoked_meanwhile_changes_nothing() {
     let server = Arc::new(TestServer::start().await);
     let user_url = format!("{}/v1/apps/{}/user", server.url, server.app_id);
-    for (username, method, body) in [
-        ("ada", reqwest::Method::DELETE, None),
-        ("bob", reqwest::Method::PATCH, Some(serde_json::json!({ "email": "bob@example.com" }))),
+    for (username, operation, method, body) in [
+        ("ada", Operation::DeleteUser, reqwest::Method::DELETE, None),
+        ("bob", Operation::UpdateUser, reqwest::Method::PATCH, Some(serde_json::json!({ "email": "bob@example.com" }))),
     ] {
         let (status, signed_up) = raw::post(&server.sign_up_url(), &common::valid_body(username)).await;
         assert_eq!(status, 201, "{signed_up}");
         let secret = signed_up["session"]["secret"].as_str().unwrap().to_owned();
 
-        // The request authenticates (a read), then waits for the write lock; meanwhile the session is
+        // The request authenticates, then is held just before its write; meanwhile the session is
         // signed out.
-        let lock = server.hold_write_lock();
+        let pause = server.store.pause_next(operation);
         let mut request = reqwest::Client::new().request(method.clone(), &user_url).bearer_auth(&secret);
         if let Some(body) = &body {
             request = request.json(body);
@@ -373,27 +370,21 @@ async fn a_write_whose_session_is_revoked_meanwhile_changes_nothing() {
             let response = request.send().await.unwrap();
             (response.status().as_u16(), response.json::<serde_json::Value>().await.unwrap_or_default())
         });
-        // A blocking sleep on the test's own thread: the request waiting for the lock blocks a runtime
-        // worker, which can keep the runtime's timers from firing, so a tokio sleep could outlast the
-        // server's busy timeout.
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        assert!(!write.is_finished(), "{method}: the request waits for the write lock");
-        lock.execute(
-            "UPDATE sessions SET revoked_at = 1 WHERE user_id = (SELECT id FROM users WHERE username = ?)",
-            [username],
-        )
-        .unwrap();
-        lock.execute_batch("COMMIT").unwrap();
+        let held = pause.reached().await;
+        let revoked = server
+            .execute(&format!(
+                "UPDATE sessions SET revoked_at = 1 WHERE user_id = (SELECT id FROM users WHERE username = '{username}')"
+            ))
+            .await;
+        assert_eq!(revoked, 1);
+        held.release();
 
         let (status, answer) = write.await.unwrap();
         assert_eq!((status, answer["error"].as_str()), (401, Some("SessionNotValid")), "{method}: {answer}");
-        let (users, emails) = server
-            .db()
-            .query_row("SELECT COUNT(*), COUNT(email) FROM users WHERE username = ?", [username], |row| {
-                Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
-            })
-            .unwrap();
-        assert_eq!((users, emails), (1, 0), "{method}: the account is untouched");
+        let account = server
+            .row(&format!("SELECT COUNT(*) AS users, COUNT(email) AS emails FROM users WHERE username = '{username}'"))
+            .await;
+        assert_eq!((account.int("users"), account.int("emails")), (1, 0), "{method}: the account is untouched");
     }
 }
 
@@ -417,15 +408,14 @@ impl SessionStore for BrokenStore {
 async fn a_session_no_store_can_keep_is_not_left_open_and_other_modes_still_work() {
     let server = TestServer::start().await;
     let live_sessions = |username: &'static str| {
-        let db = server.db();
-        move || -> i64 {
-            db.query_row(
-                "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id
-                 WHERE u.username = ? AND s.revoked_at IS NULL",
-                [username],
-                |row| row.get(0),
-            )
-            .unwrap()
+        let server = &server;
+        async move {
+            server
+                .count(&format!(
+                    "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id
+                     WHERE u.username = '{username}' AND s.revoked_at IS NULL"
+                ))
+                .await
         }
     };
     let client = || sealbase::Client::new(&server.app_id, &server.url).unwrap().with_local_store(BrokenStore);
@@ -436,7 +426,7 @@ async fn a_session_no_store_can_keep_is_not_left_open_and_other_modes_still_work
     assert_error(&error, "SessionStoreNotWritable", 500, "Session store not writable: 'broken'.");
     assert!(signing_up.current_user().is_none());
     assert_eq!(server.count("SELECT COUNT(*) FROM users WHERE username = 'ada'").await, 1);
-    assert_eq!(live_sessions("ada")(), 0, "the refused session was ended");
+    assert_eq!(live_sessions("ada").await, 0, "the refused session was ended");
 
     // Sign-in likewise: an error, no session on either side.
     let signing_in = client();
@@ -444,7 +434,7 @@ async fn a_session_no_store_can_keep_is_not_left_open_and_other_modes_still_work
         signing_in.sign_in(SignIn { remember_me: RememberMe::Local, ..sign_in("ada", PASSWORD) }).await.unwrap_err();
     assert_error(&error, "SessionStoreNotWritable", 500, "Session store not writable: 'broken'.");
     assert!(signing_in.current_user().is_none());
-    assert_eq!(live_sessions("ada")(), 0);
+    assert_eq!(live_sessions("ada").await, 0);
 
     // `session` and `none` do not need that store, and `init` finds nothing in it.
     for remember_me in [RememberMe::Session, RememberMe::None] {

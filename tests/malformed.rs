@@ -240,9 +240,8 @@ async fn session_endpoints_reject_missing_credentials_and_malformed_updates() {
             assert_eq!(&answer[key], value, "{body}: {answer}");
         }
     }
-    let row: (String, Option<String>) =
-        server.db().query_row("SELECT username, profile FROM users", [], |row| Ok((row.get(0)?, row.get(1)?))).unwrap();
-    assert_eq!(row, ("ada".into(), None));
+    let row = server.row("SELECT username, profile FROM users").await;
+    assert_eq!((row.text("username"), row.opt_text("profile")), ("ada".into(), None));
 }
 
 #[tokio::test]

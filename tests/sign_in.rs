@@ -4,6 +4,7 @@ mod common;
 
 use common::{assert_error, raw, TestServer};
 use sealbase::{SignIn, SignUp};
+use sealbase_server::store::testing::Operation;
 use serde_json::Value;
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -223,29 +224,25 @@ async fn each_client_address_has_a_budget_of_attempts() {
     assert!(body["delay"].as_u64().is_some_and(|delay| (1..=20).contains(&delay)), "{body}");
 }
 
-/// Long enough for a request to do its reads and reach the write lock a test holds.
-const REACHES_THE_LOCK: std::time::Duration = std::time::Duration::from_millis(500);
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_sign_in_that_loses_the_race_to_a_password_change_opens_no_session() {
     let server = std::sync::Arc::new(with_user("ada").await);
     let (_, pre_login) = raw::pre_login(&server, "ada").await;
     let signature = raw::sign(&server, "ada", PASSWORD, &pre_login);
     let sessions_before = server.count("SELECT COUNT(*) FROM sessions").await;
 
-    // The sign-in checks its signature against the current login key, then waits for the write lock;
-    // meanwhile a password change commits a new login key.
-    let lock = server.hold_write_lock();
+    // The sign-in checks its signature against the current login key and is held before the proof is
+    // spent; meanwhile a password change commits a new login key.
+    let pause = server.store.pause_next(Operation::SpendProof);
     let sign_in = tokio::spawn({
         let server = server.clone();
         async move { raw::sign_in(&server, "ada", &pre_login["challenge"], &signature).await }
     });
-    // Blocking, on the test's own thread: the waiting request blocks a runtime worker, which can keep
-    // the runtime's timers from firing.
-    std::thread::sleep(REACHES_THE_LOCK);
-    assert!(!sign_in.is_finished(), "the sign-in waits for the write lock");
-    lock.execute("UPDATE users SET login_public_key = randomblob(32) WHERE username = 'ada'", []).unwrap();
-    lock.execute_batch("COMMIT").unwrap();
+    let held = pause.reached().await;
+    let changed =
+        server.execute("UPDATE users SET login_public_key = identity_signing_public_key WHERE username = 'ada'").await;
+    assert_eq!(changed, 1);
+    held.release();
 
     let (status, body) = sign_in.await.unwrap();
     assert_eq!((status, body["error"].as_str()), (401, Some("UsernameOrPasswordMismatch")), "{body}");
@@ -279,6 +276,6 @@ async fn renaming_spends_the_address_budget_like_sign_up() {
     assert_eq!((status, body["error"].as_str()), (429, Some("TooManyRequests")), "{body}");
     // Changes that tell nothing about other accounts are not budgeted.
     assert_eq!(update(serde_json::json!({ "email": "bob@example.com" })).await.0, 200);
-    let username: String = server.db().query_row("SELECT username FROM users", [], |row| row.get(0)).unwrap();
+    let username = server.row("SELECT username FROM users").await.text("username");
     assert_eq!(username, "bob", "the refused rename changed nothing");
 }

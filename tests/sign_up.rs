@@ -51,38 +51,23 @@ async fn sign_up_returns_the_user_and_stores_only_public_material() {
     let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(keys, ["authToken", "creationDate", "email", "paymentsMode", "profile", "userId", "username"]);
 
-    let db = server.db();
-    let mut users = db.prepare("SELECT * FROM users").unwrap();
-    let mut rows = users.query([]).unwrap();
-    let row = rows.next().unwrap().expect("one user stored");
-    assert_eq!(row.get::<_, String>("id").unwrap(), user.user_id);
-    assert_eq!(row.get::<_, String>("app_id").unwrap(), server.app_id);
-    assert_eq!(row.get::<_, String>("username").unwrap(), "jane.doe");
-    assert_eq!(row.get::<_, String>("profile").unwrap(), r#"{"plan":"pro"}"#);
-    assert_eq!(
-        (
-            row.get::<_, i64>("kdf_log_n").unwrap(),
-            row.get::<_, i64>("kdf_r").unwrap(),
-            row.get::<_, i64>("kdf_p").unwrap()
-        ),
-        (15, 8, 1)
-    );
+    let row = server.row("SELECT * FROM users").await;
+    assert_eq!(row.text("id"), user.user_id);
+    assert_eq!(row.text("app_id"), server.app_id);
+    assert_eq!(row.text("username"), "jane.doe");
+    assert_eq!(row.text("profile"), r#"{"plan":"pro"}"#);
+    assert_eq!((row.int("kdf_log_n"), row.int("kdf_r"), row.int("kdf_p")), (15, 8, 1));
     for (column, len) in
         [("kdf_salt", 16), ("login_public_key", 32), ("seed_backup_nonce", 12), ("seed_backup_ciphertext", 48)]
     {
-        assert_eq!(row.get::<_, Vec<u8>>(column).unwrap().len(), len, "{column}");
+        assert_eq!(row.bytes(column).len(), len, "{column}");
     }
 
-    let mut sessions = db.prepare("SELECT * FROM sessions").unwrap();
-    let mut rows = sessions.query([]).unwrap();
-    let session = rows.next().unwrap().expect("one session stored");
-    assert_eq!(session.get::<_, String>("user_id").unwrap(), user.user_id);
-    assert_eq!(session.get::<_, Vec<u8>>("secret_hash").unwrap().len(), 32);
-    assert_eq!(session.get::<_, String>("remember_me").unwrap(), "local");
-    assert_eq!(
-        session.get::<_, i64>("expires_at").unwrap() - session.get::<_, i64>("created_at").unwrap(),
-        2 * 3_600_000
-    );
+    let session = server.row("SELECT * FROM sessions").await;
+    assert_eq!(session.text("user_id"), user.user_id);
+    assert_eq!(session.bytes("secret_hash").len(), 32);
+    assert_eq!(session.text("remember_me"), "local");
+    assert_eq!(session.int("expires_at") - session.int("created_at"), 2 * 3_600_000);
 
     // The authToken: EdDSA JWT for this app, user and session, expiring within the token lifetime.
     let header = jwt_part(&user.auth_token, 0);
@@ -91,16 +76,13 @@ async fn sign_up_returns_the_user_and_stores_only_public_material() {
     assert!(header["kid"].as_str().is_some_and(|kid| !kid.is_empty()));
     assert_eq!(claims["aud"], server.app_id.as_str());
     assert_eq!(claims["sub"], user.user_id.as_str());
-    assert_eq!(claims["sid"], session.get::<_, String>("id").unwrap().as_str());
+    assert_eq!(claims["sid"], session.text("id").as_str());
     assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 3600);
-    assert!(claims["exp"].as_i64().unwrap() * 1000 <= session.get::<_, i64>("expires_at").unwrap());
+    assert!(claims["exp"].as_i64().unwrap() * 1000 <= session.int("expires_at"));
 
-    // Nothing password-derived and no secret reaches the database files.
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(server.dir.path()).unwrap() {
-        files.extend(std::fs::read(entry.unwrap().path()).unwrap());
-    }
-    assert!(!contains(&files, PASSWORD.as_bytes()), "password stored");
+    // Nothing password-derived and no secret reaches the database.
+    let stored = server.db.everything_stored().await;
+    assert!(!contains(&stored, PASSWORD.as_bytes()), "password stored");
 }
 
 #[tokio::test]
@@ -118,11 +100,8 @@ async fn trial_expiration_follows_the_app_settings() {
             .await;
     let user = server.client().sign_up(sign_up("trial")).await.unwrap();
     assert_eq!(user.payments_mode, PaymentsMode::Test);
-    let stored: (i64, Option<i64>) = server
-        .db()
-        .query_row("SELECT created_at, trial_expires_at FROM users", [], |row| Ok((row.get(0)?, row.get(1)?)))
-        .unwrap();
-    assert_eq!(stored.1, Some(stored.0 + 7 * 24 * 3_600_000));
+    let stored = server.row("SELECT created_at, trial_expires_at FROM users").await;
+    assert_eq!(stored.opt_int("trial_expires_at"), Some(stored.int("created_at") + 7 * 24 * 3_600_000));
     assert!(user.trial_expiration_date.is_some_and(|date| date > user.creation_date));
 }
 

@@ -1,17 +1,20 @@
-//! Turning failures into responses: client errors keep their public name and status; anything internal
-//! is logged and answered `503 ServiceUnavailable`, never `500`.
+//! What a request can fail with: a public error (its name, status and message are the contract), a
+//! storage failure, or another fault of ours. Only public errors reach the client as they are; the rest
+//! are logged and answered `503 ServiceUnavailable` (a 5xx is never anything else), except contention
+//! the database could not resolve, which is `429 TooManyRequests` (try again).
 
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
 use sealbase::Error;
 
-/// A handler failure.
+use crate::store::{Refusal, StoreError};
+
+/// A request's failure.
 #[derive(Debug)]
 pub enum ApiError {
     /// A public error, sent as is.
     Public(Error),
-    /// A fault of ours (database, …). Logged, never shown.
+    /// The store failed.
+    Store(StoreError),
+    /// Another fault of ours. Logged, never shown.
     Internal(anyhow::Error),
 }
 
@@ -21,34 +24,48 @@ impl From<Error> for ApiError {
     }
 }
 
-impl From<rusqlite::Error> for ApiError {
-    fn from(error: rusqlite::Error) -> Self {
-        Self::Internal(error.into())
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        Self::Store(error)
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let error = match self {
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        Self::Public(refusal.into())
+    }
+}
+
+impl From<Refusal> for Error {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::SessionNotLive => Error::SessionNotValid,
+            Refusal::UsernameTaken => Error::UsernameAlreadyExists,
+            Refusal::UserNotFound => Error::UserNotFound,
+        }
+    }
+}
+
+impl ApiError {
+    /// The public error this failure is answered with, logging what the client does not see.
+    pub fn public(self) -> Error {
+        match self {
             Self::Public(error) => error,
+            Self::Store(StoreError::Contended) => {
+                tracing::warn!("a transaction kept conflicting with concurrent ones");
+                Error::TooManyRequests { delay: 1 }
+            }
+            Self::Store(fault) => {
+                tracing::error!(error = %fault, "storage failure");
+                Error::ServiceUnavailable
+            }
             Self::Internal(fault) => {
                 tracing::error!(error = %fault, "internal failure");
                 Error::ServiceUnavailable
             }
-        };
-        let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-        (status, Json(error.to_body())).into_response()
+        }
     }
 }
 
-/// Handler result.
+/// A request's result.
 pub type ApiResult<T> = Result<T, ApiError>;
-
-/// A statement's result, with a UNIQUE or PRIMARY KEY violation (the database refusing a duplicate)
-/// answered as `duplicate` and any other failure as internal.
-pub fn or_if_duplicate<T>(result: rusqlite::Result<T>, duplicate: Error) -> ApiResult<T> {
-    match result {
-        Err(error) if crate::db::is_unique_violation(&error) => Err(duplicate.into()),
-        other => Ok(other?),
-    }
-}

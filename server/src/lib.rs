@@ -1,8 +1,12 @@
 //! # sealbase-server
 //!
-//! The companion server of [sealbase](../sealbase): it stores only what clients may reveal (public keys,
-//! the encrypted seed backup, KDF parameters, profile data), issues sessions and EdDSA-signed authTokens.
-//! SQLite (WAL) is the embedded default.
+//! The companion server of sealbase: it stores only what clients may reveal (public keys, the
+//! encrypted seed backup, KDF parameters, profile data), issues sessions and EdDSA-signed authTokens.
+//! SQLite is the embedded default; PostgreSQL serves several stateless servers on one database.
+//!
+//! Layers, each in its own directory: `http` (routes and extractors: parse, call the domain and the
+//! store, respond), `auth` (the rules: challenges, proofs, throttling, sessions, tokens; no SQL, no
+//! HTTP) and `store` (the one storage seam, [`store::Store`], and its backends).
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -17,54 +21,62 @@
 #![warn(missing_docs)]
 
 pub mod apps;
-pub mod challenges;
+pub mod auth;
 pub mod clock;
-pub mod db;
 pub mod error;
-mod routes;
-pub mod sessions;
-pub mod throttle;
-pub mod tokens;
-pub mod users;
+mod http;
+pub mod store;
+mod users;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub use apps::{CreatedApp, NewApp};
-use challenges::ServerSecret;
-use db::Database;
-use throttle::AddressBudget;
-use tokens::TokenSigner;
+use auth::budget::AddressBudget;
+use auth::challenge::ServerSecret;
+use auth::tokens::{self, TokenSigner};
+pub use ipnet::IpNet;
+use store::Store;
 
 /// Server configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `sqlite://path` (created if missing; a file, not `:memory:`).
+    /// `sqlite://path` (created if missing; a file, not `:memory:`) or `postgres://user@host:port/db`.
     pub database_url: String,
     /// `iss` of issued authTokens.
     pub issuer: String,
-    /// Pre-login and sign-in requests a client address may make per minute.
+    /// Requests that test a password or username one client address may make per minute (per server).
     pub address_budget_per_minute: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (empty: the TCP peer is the client).
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 impl Config {
     /// Defaults for a database URL.
     pub fn new(database_url: impl Into<String>) -> Self {
-        Self { database_url: database_url.into(), issuer: "sealbase".into(), address_budget_per_minute: 300 }
+        Self {
+            database_url: database_url.into(),
+            issuer: "sealbase".into(),
+            address_budget_per_minute: 300,
+            trusted_proxies: Vec::new(),
+        }
     }
 }
 
 /// Shared state of the handlers.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub(crate) struct AppState {
     /// The database.
-    pub db: Arc<Database>,
+    pub store: Arc<dyn Store>,
     /// The authToken signer.
     pub tokens: Arc<TokenSigner>,
     /// MAC key of challenges and fake salts.
     pub secret: Arc<ServerSecret>,
-    /// Per-address budget of password attempts.
+    /// Per-address budget of password and username tests.
     pub address_budget: AddressBudget,
+    /// Proxies trusted to name the client.
+    pub trusted_proxies: Arc<[IpNet]>,
     /// `iss` of authTokens, also the audience bound into signed challenges.
     pub issuer: String,
     /// Recently used apps.
@@ -73,8 +85,8 @@ pub struct AppState {
 
 impl AppState {
     /// The app named in a request (cached briefly), or `AppIdNotValid`.
-    pub fn app(&self, app_id: &str) -> error::ApiResult<apps::App> {
-        self.apps.get(&self.db, app_id)
+    pub async fn app(&self, app_id: &str) -> error::ApiResult<store::AppRecord> {
+        self.apps.get(self.store.as_ref(), app_id).await
     }
 }
 
@@ -85,58 +97,69 @@ pub struct Server {
 }
 
 impl Server {
-    /// Opens the database, runs migrations, and loads (or creates) the token-signing key.
+    /// Opens the database named by the configuration (running its migrations), and loads (or creates)
+    /// the token-signing key and the server secret.
     pub async fn open(config: Config) -> anyhow::Result<Self> {
-        let db = Arc::new(Database::open(&config.database_url)?);
-        let tokens = Arc::new(TokenSigner::load_or_create(&db, config.issuer.clone()).await?);
-        let secret = Arc::new(ServerSecret::load_or_create(&db).await?);
-        let address_budget = AddressBudget::per_minute(config.address_budget_per_minute);
-        Ok(Self {
-            state: AppState { db, tokens, secret, address_budget, issuer: config.issuer, apps: Default::default() },
-        })
+        let store = store::open(&config.database_url).await?;
+        Self::with_store(config, store).await
     }
 
-    /// The database (for operators' tooling).
-    pub fn database(&self) -> &Database {
-        &self.state.db
+    /// A server on a store opened beforehand (`config.database_url` is not read).
+    pub async fn with_store(config: Config, store: Arc<dyn Store>) -> anyhow::Result<Self> {
+        let tokens = Arc::new(TokenSigner::load_or_create(store.as_ref(), config.issuer.clone()).await?);
+        let secret = Arc::new(ServerSecret::load_or_create(store.as_ref()).await?);
+        let state = AppState {
+            store,
+            tokens,
+            secret,
+            address_budget: AddressBudget::per_minute(config.address_budget_per_minute),
+            trusted_proxies: config.trusted_proxies.into(),
+            issuer: config.issuer,
+            apps: Default::default(),
+        };
+        Ok(Self { state })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.state.store
     }
 
     /// Creates an app.
     pub async fn create_app(&self, app: &NewApp) -> anyhow::Result<CreatedApp> {
-        apps::create(&self.state.db, app).await
+        apps::create(self.state.store.as_ref(), app).await
     }
 
     /// Replaces an app's admin access token (the old one stops working); returns the new one.
     pub async fn new_admin_token(&self, app_id: &str) -> anyhow::Result<String> {
-        apps::new_admin_token(&self.state.db, app_id).await
+        apps::new_admin_token(self.state.store.as_ref(), app_id).await
     }
 
     /// Rotates the token-signing key (see [`tokens::rotate`]); this server signs with the new key at once,
-    /// other processes on the same database within a minute.
+    /// other servers on the same database within [`tokens::RELOAD_INTERVAL`].
     pub async fn rotate_signing_key(&self) -> anyhow::Result<String> {
-        let kid = tokens::rotate(&self.state.db).await?;
-        self.state.tokens.reload(&self.state.db)?;
+        let kid = tokens::rotate(self.state.store.as_ref()).await?;
+        self.state.tokens.reload(self.state.store.as_ref()).await?;
         Ok(kid)
+    }
+
+    /// The `kid` of the key this server signs authTokens with.
+    pub fn signing_kid(&self) -> String {
+        self.state.tokens.kid()
     }
 
     /// The HTTP API as an axum router.
     pub fn router(&self) -> axum::Router {
-        routes::router(self.state.clone())
+        http::router(self.state.clone())
     }
 
-    /// Serves until the future is dropped or the process gets Ctrl-C.
+    /// Serves until the future is dropped or the process gets Ctrl-C (or SIGTERM).
     pub async fn serve(self, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
-        let checkpoints = tokio::spawn(checkpoints(self.state.db.clone()));
         let router = self.router().into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?;
+        let served = axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await;
         housekeeping.abort();
-        checkpoints.abort();
-        Ok(())
+        Ok(served?)
     }
 
     /// Binds `addr` and serves in a background task; returns the bound address (use port 0 in tests).
@@ -152,36 +175,49 @@ impl Server {
     }
 }
 
-/// Every second, a checkpoint of the WAL on a blocking thread (see [`Database::checkpoint`]).
-async fn checkpoints(db: Arc<Database>) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        let db = db.clone();
-        if let Ok(Err(error)) = tokio::task::spawn_blocking(move || db.checkpoint()).await {
-            tracing::warn!(%error, "checkpoint failed");
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
         }
     }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
 }
 
-/// Once a minute: forget spent challenges past expiry, idle failure counts and full address budgets;
-/// pick up a signing key rotated by another process.
+/// How often the store's purge runs (on one server at a time).
+const PURGE_EVERY: Duration = Duration::from_secs(60);
+
+/// Background upkeep while serving: the store's own upkeep every second (SQLite's WAL checkpoint); a key
+/// rotated by another process picked up within [`tokens::RELOAD_INTERVAL`]; once a minute (and at
+/// start) the purge of what has outlived its use and the address budgets that are full again.
 async fn housekeeping(state: AppState) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let (mut last_reload, mut last_purge) = (tokio::time::Instant::now(), None::<tokio::time::Instant>);
     loop {
-        tick.tick().await;
-        // Off the runtime's workers: a purge may delete many rows while holding the write lock.
-        let state = state.clone();
-        let chores = tokio::task::spawn_blocking(move || {
-            if let Err(error) = throttle::purge(&state.db, clock::now_ms()) {
-                tracing::warn!(%error, "housekeeping failed");
-            }
-            state.address_budget.shrink();
-            if let Err(error) = state.tokens.reload(&state.db) {
+        let now = tick.tick().await;
+        if let Err(error) = state.store.maintain().await {
+            tracing::warn!(%error, "store upkeep failed");
+        }
+        if now.duration_since(last_reload) >= tokens::RELOAD_INTERVAL {
+            last_reload = now;
+            if let Err(error) = state.tokens.reload(state.store.as_ref()).await {
                 tracing::warn!(%error, "reloading the signing key failed");
             }
-        });
-        let _ = chores.await;
+        }
+        if last_purge.is_none_or(|last| now.duration_since(last) >= PURGE_EVERY) {
+            last_purge = Some(now);
+            if let Err(error) = state.store.purge(clock::now_ms()).await {
+                tracing::warn!(%error, "purge failed");
+            }
+            state.address_budget.shrink();
+        }
     }
 }

@@ -1,8 +1,10 @@
 //! `sealbase-server`: serve the API, or administer apps.
 
+use std::io::IsTerminal;
+
 use clap::{Args, Parser, Subcommand};
 use sealbase::PaymentsMode;
-use sealbase_server::{Config, NewApp, Server};
+use sealbase_server::{Config, IpNet, NewApp, Server};
 
 #[derive(Parser)]
 #[command(name = "sealbase-server", version, about = "Companion server for sealbase end-to-end-encrypted accounts")]
@@ -13,7 +15,8 @@ struct Cli {
 
 #[derive(Args)]
 struct Database {
-    /// Database URL: `sqlite://path` (created if missing).
+    /// Database URL: `sqlite://path` (created if missing) or `postgres://user@host:port/db` (add
+    /// `?sslmode=require` for TLS, `&sslrootcert=ca.pem` to trust a private CA).
     #[arg(long, env = "SEALBASE_DATABASE", default_value = "sqlite://sealbase.db", global = true)]
     database: String,
 }
@@ -33,6 +36,10 @@ enum Command {
         /// Pre-login and sign-in requests one client address may make per minute.
         #[arg(long, env = "SEALBASE_ADDRESS_BUDGET", default_value_t = 300)]
         address_budget_per_minute: u32,
+        /// A reverse proxy (address or CIDR network) whose `X-Forwarded-For` names the client; repeatable,
+        /// or comma-separated in the environment.
+        #[arg(long = "trusted-proxy", env = "SEALBASE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_proxy)]
+        trusted_proxies: Vec<IpNet>,
     },
     /// Manage apps.
     App {
@@ -94,15 +101,28 @@ enum AppCommand {
     },
 }
 
+/// An address is a network of one.
+fn parse_proxy(text: &str) -> Result<IpNet, String> {
+    let text = text.trim();
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("not an IP address or CIDR network: {text:?}"))
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // Logs go to stderr, so what commands print on stdout (JSON, the listening address) is all there is.
+    let stderr = std::io::stderr();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_ansi(stderr.is_terminal())
+        .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve { database, bind, issuer, address_budget_per_minute } => {
-            let server =
-                Server::open(Config { issuer, address_budget_per_minute, ..Config::new(database.database) }).await?;
+        Command::Serve { database, bind, issuer, address_budget_per_minute, trusted_proxies } => {
+            let config =
+                Config { issuer, address_budget_per_minute, trusted_proxies, ..Config::new(database.database) };
+            let server = Server::open(config).await?;
             let listener = tokio::net::TcpListener::bind(&bind).await?;
             // On stdout, for scripts (port 0 picks a free port).
             println!("listening on http://{}", listener.local_addr()?);

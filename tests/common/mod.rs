@@ -1,7 +1,16 @@
-//! A real sealbase-server on loopback, with its SQLite file in a temporary directory.
+//! A real sealbase-server on loopback, on the backend the run selects: SQLite in a temporary directory
+//! (the default), or, with `SEALBASE_TEST_POSTGRES` set to a superuser URL of a PostgreSQL cluster, a
+//! fresh database of its own on that cluster (`cargo xtask test` runs every suite both ways).
 #![allow(dead_code)]
 
+pub mod db;
+
+use std::sync::Arc;
+
+use sealbase_server::store::testing::PausingStore;
 use sealbase_server::{Config, NewApp, Server};
+
+pub use db::Row;
 
 pub struct TestServer {
     pub server: Server,
@@ -9,6 +18,10 @@ pub struct TestServer {
     pub app_id: String,
     pub admin_access_token: String,
     pub dir: tempfile::TempDir,
+    /// The store the server runs on, to hold chosen calls at a pause (races staged on any backend).
+    pub store: Arc<PausingStore>,
+    /// The database, for what the tests read and change behind the server's back.
+    pub db: db::TestDatabase,
 }
 
 impl TestServer {
@@ -25,10 +38,11 @@ impl TestServer {
         Self::with(|config| Config { address_budget_per_minute: per_minute, ..config }, NewApp::default()).await
     }
 
-    async fn with(configure: impl FnOnce(Config) -> Config, app: NewApp) -> Self {
+    pub async fn with(configure: impl FnOnce(Config) -> Config, app: NewApp) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}", dir.path().join("sealbase.db").display());
-        let server = Server::open(configure(Config::new(url))).await.expect("server opens");
+        let db = db::TestDatabase::create(dir.path()).await;
+        let store = Arc::new(PausingStore::new(sealbase_server::store::open(db.url()).await.expect("store opens")));
+        let server = Server::with_store(configure(Config::new(db.url())), store.clone()).await.expect("server opens");
         let created = server.create_app(&app).await.expect("app created");
         let address = server.clone().spawn("127.0.0.1:0").await.expect("server binds");
         Self {
@@ -37,23 +51,24 @@ impl TestServer {
             app_id: created.app_id,
             admin_access_token: created.admin_access_token,
             dir,
+            store,
+            db,
         }
     }
 
-    /// A connection of the test's own to the server's database file, to check what was stored (WAL lets
-    /// it read beside the server).
-    pub fn db(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open(self.server.database().path()).expect("database opens")
+    /// The first column of the first row of `sql` as a number (`COUNT(*)`, `SUM(…)`, a column).
+    pub async fn count(&self, sql: &str) -> i64 {
+        self.db.count(sql).await
     }
 
-    /// A connection holding SQLite's write lock (`BEGIN IMMEDIATE`): a request that has done its reads
-    /// then waits for the lock, and what the test writes and commits on this connection lands first, as
-    /// a concurrent request that won the race would. Tests using it need a multi-threaded runtime, since
-    /// the waiting request blocks a runtime worker.
-    pub fn hold_write_lock(&self) -> rusqlite::Connection {
-        let connection = self.db();
-        connection.execute_batch("BEGIN IMMEDIATE").expect("write lock taken");
-        connection
+    /// The first row of `sql`, by column name.
+    pub async fn row(&self, sql: &str) -> Row {
+        self.db.rows(sql).await.into_iter().next().unwrap_or_else(|| panic!("no row: {sql}"))
+    }
+
+    /// Runs a statement behind the server's back; the rows it changed.
+    pub async fn execute(&self, sql: &str) -> u64 {
+        self.db.execute(sql).await
     }
 
     /// A client whose `Local` store is a file in this test's directory.
@@ -71,10 +86,6 @@ impl TestServer {
 
     pub fn sign_up_url(&self) -> String {
         format!("{}/v1/apps/{}/users", self.url, self.app_id)
-    }
-
-    pub async fn count(&self, sql: &str) -> i64 {
-        self.db().query_row(sql, [], |row| row.get(0)).expect("count query")
     }
 
     /// (users, sessions, apps.user_count): everything a sign-up writes.

@@ -4,8 +4,11 @@
 //! - `cargo xtask pkg`: builds the npm package into `pkg/`.
 //! - `cargo xtask bench`: measures everything BENCHMARKS.md reports and rewrites it (never part of
 //!   `test`).
+//! - `cargo xtask postgres`: a throwaway PostgreSQL cluster for trying the server on it; prints its
+//!   URL, stops and deletes it on Enter.
 
 mod pkg;
+mod postgres;
 mod run;
 mod setup;
 
@@ -17,8 +20,9 @@ fn main() -> ExitCode {
         "test" => test(),
         "pkg" => setup::tools().and_then(|tools| pkg::build(&tools)),
         "bench" => bench(),
+        "postgres" => throwaway_postgres(),
         _ => {
-            eprintln!("usage: cargo xtask test | pkg | bench");
+            eprintln!("usage: cargo xtask test | pkg | bench | postgres");
             return ExitCode::from(2);
         }
     };
@@ -31,17 +35,32 @@ fn main() -> ExitCode {
     }
 }
 
-/// Every suite: native Rust (unit, integration, doc), the independent vector check, the quickstart,
+/// Every suite: native Rust (unit, integration, doc), the server's integration suites again on
+/// PostgreSQL (a private cluster started for the run), the independent vector check, the quickstart,
 /// the storage layer in Chromium (wasm-bindgen-test), the npm package's types, and its flows in Node
 /// and in headless Chromium against a real server.
 fn test() -> Result<(), String> {
     let tools = setup::tools()?;
+    let cluster = postgres::Cluster::start(postgres::Durability::Tests)?;
     let mut totals = run::Totals::default();
     run::status("cargo", &["run", "--quiet", "--example", "quickstart"], &[])?;
     totals.add(&run::counted("python3", &["tests/vectors/check_vectors.py"], &[])?);
     let native = ["--workspace", "--exclude", "sealbase-wasm", "--all-features"];
     totals.add(&run::counted("cargo", &[&["test"][..], &native, &["--all-targets"]].concat(), &[])?);
     totals.add(&run::counted("cargo", &[&["test"][..], &native, &["--doc"]].concat(), &[])?);
+    // The suites that run a server, on PostgreSQL: the SDK's integration tests and the server's own
+    // (its unit tests include the PostgreSQL store's, which need the cluster).
+    let on_postgres = [
+        ("SEALBASE_TEST_POSTGRES", cluster.admin_url()),
+        ("SEALBASE_TEST_POSTGRES_CA", cluster.ca_file().display().to_string()),
+    ];
+    let on_postgres: Vec<(&str, &str)> = on_postgres.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    totals.add(&run::counted("cargo", &["test", "-p", "sealbase", "--all-features", "--test", "*"], &on_postgres)?);
+    totals.add(&run::counted(
+        "cargo",
+        &["test", "-p", "sealbase-server", "--all-features", "--all-targets"],
+        &on_postgres,
+    )?);
     totals.add(&run::counted(
         "cargo",
         &["test", "-p", "sealbase-wasm", "--target", "wasm32-unknown-unknown"],
@@ -61,6 +80,18 @@ fn test() -> Result<(), String> {
     )?);
     // One closing line over every suite, in the form CI runners read.
     println!("summary: {} passed, {} failed", totals.passed, totals.failed);
+    Ok(())
+}
+
+/// A cluster to try the server on PostgreSQL, until Enter.
+fn throwaway_postgres() -> Result<(), String> {
+    let cluster = postgres::Cluster::start(postgres::Durability::Default)?;
+    cluster.psql("postgres", "CREATE DATABASE sealbase")?;
+    let url = crate::postgres::with_database(&cluster.admin_url(), "sealbase");
+    println!("PostgreSQL is running: {url}");
+    println!("  cargo run -p sealbase-server -- serve --database {url}");
+    println!("Press Enter to stop it (its data is deleted).");
+    let _ = std::io::stdin().read_line(&mut String::new());
     Ok(())
 }
 

@@ -6,14 +6,15 @@ use axum::response::IntoResponse;
 use axum::Json;
 
 use super::AppIdPath;
+use crate::auth::tokens;
 use crate::error::ApiResult;
-use crate::{tokens, AppState};
+use crate::AppState;
 
 /// The JWK set, cacheable for five minutes. A key is published from the moment it signs, so verifiers
 /// must (and the `Verifier` does) refetch on an unknown `kid` rather than wait for the cache to age.
-pub async fn jwks(State(state): State<AppState>, AppIdPath(app_id): AppIdPath) -> ApiResult<impl IntoResponse> {
-    let app = state.app(&app_id)?;
-    let keys = state.db.read(tokens::published)?;
+pub(super) async fn jwks(State(state): State<AppState>, AppIdPath(app_id): AppIdPath) -> ApiResult<impl IntoResponse> {
+    let app = state.app(&app_id).await?;
+    let keys = tokens::published(state.store.as_ref()).await?;
     tracing::debug!(app_id = %app.id, keys = keys.keys.len(), "jwks served");
     Ok(([(header::CACHE_CONTROL, "public, max-age=300")], Json(keys)))
 }

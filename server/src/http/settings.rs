@@ -10,12 +10,12 @@ use crate::error::ApiResult;
 use crate::AppState;
 
 /// An app's public settings; `AppIdNotValid` for unknown apps.
-pub async fn client_settings(
+pub(super) async fn client_settings(
     State(state): State<AppState>,
     AppIdPath(app_id): AppIdPath,
     headers: HeaderMap,
 ) -> ApiResult<Json<ClientSettings>> {
-    let app = state.app(&app_id)?;
+    let app = state.app(&app_id).await?;
     app.check_origin(super::origin(&headers))?;
     Ok(Json(app.client_settings(&state.issuer)))
 }

@@ -2,18 +2,26 @@
 //! without invalidating tokens already issued.
 
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use ed25519_dalek::{Signer, SigningKey};
 use jsonwebtoken::{Algorithm, Header};
-use rusqlite::{Connection, OptionalExtension};
 use sealbase::token::{AuthTokenClaims, Jwk, Jwks};
 use zeroize::Zeroizing;
 
 use crate::clock::now_ms;
-use crate::db::Database;
+use crate::store::{NewSigningKey, SigningKeyRecord, Store, StoreResult};
+
+/// How often a server checks for a key rotated by another process: a rotation reaches every server on
+/// the database within this time.
+pub const RELOAD_INTERVAL: Duration = Duration::from_secs(5);
+
+/// How long after a rotation other servers may still sign with the old key, with a wide margin over
+/// [`RELOAD_INTERVAL`] (a stalled server, clock differences between machines).
+const RELOAD_GRACE_MS: i64 = 2 * 60 * 1000;
 
 /// The signing key in use, parsed once. (`jsonwebtoken::encode` takes the key as PKCS#8 and parses it
 /// and re-derives its public key on every call, which was a tenth of a sign-in's server CPU time.)
@@ -25,6 +33,10 @@ struct ActiveKey {
 }
 
 impl ActiveKey {
+    fn from_record(record: &SigningKeyRecord) -> anyhow::Result<Self> {
+        Self::from_der(record.kid.clone(), &record.private_key_der)
+    }
+
     fn from_der(kid: String, der: &[u8]) -> anyhow::Result<Self> {
         let key = SigningKey::from_pkcs8_der(der).map_err(|e| anyhow::anyhow!("stored signing key {kid}: {e}"))?;
         let mut header = Header::new(Algorithm::EdDSA);
@@ -57,38 +69,29 @@ impl std::fmt::Debug for TokenSigner {
     }
 }
 
-/// The newest unretired key: its kid and PKCS#8 DER.
-fn newest_key(db: &Connection) -> rusqlite::Result<Option<(String, Zeroizing<Vec<u8>>)>> {
-    db.prepare_cached(
-        "SELECT kid, private_key FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC, kid LIMIT 1",
-    )?
-    .query_row([], |row| Ok((row.get(0)?, Zeroizing::new(row.get(1)?))))
-    .optional()
-}
-
 impl TokenSigner {
-    /// Loads the newest unretired signing key, creating one on first start.
-    pub async fn load_or_create(db: &Database, issuer: String) -> anyhow::Result<Self> {
-        // Under the write lock, so two servers starting together create one key between them.
-        let (kid, der) = db
-            .write(|tx| match newest_key(tx)? {
-                Some(found) => Ok::<_, anyhow::Error>(found),
-                None => create_key(tx),
-            })
-            .await?;
-        Ok(Self { active: RwLock::new(Arc::new(ActiveKey::from_der(kid, &der)?)), issuer })
+    /// Loads the signing key in use, creating one on first start (servers starting together agree on
+    /// one).
+    pub async fn load_or_create(store: &dyn Store, issuer: String) -> anyhow::Result<Self> {
+        let key = store.signing_key_or_insert(&new_key()?).await?;
+        Ok(Self { active: RwLock::new(Arc::new(ActiveKey::from_record(&key)?)), issuer })
     }
 
     /// Picks up a key rotated by another process (`sealbase-server keys rotate`).
-    pub fn reload(&self, db: &Database) -> anyhow::Result<()> {
-        if let Some((kid, der)) = db.read(newest_key)? {
-            let mut active = self.active.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if active.kid != kid {
-                tracing::info!(kid, "now signing with a rotated key");
-                *active = Arc::new(ActiveKey::from_der(kid, &der)?);
+    pub async fn reload(&self, store: &dyn Store) -> anyhow::Result<()> {
+        if let Some(key) = store.current_signing_key().await? {
+            if self.active.read().unwrap_or_else(std::sync::PoisonError::into_inner).kid != key.kid {
+                let rotated = Arc::new(ActiveKey::from_record(&key)?);
+                tracing::info!(kid = key.kid, "now signing with a rotated key");
+                *self.active.write().unwrap_or_else(std::sync::PoisonError::into_inner) = rotated;
             }
         }
         Ok(())
+    }
+
+    /// The `kid` of the key this server signs with.
+    pub fn kid(&self) -> String {
+        self.active.read().unwrap_or_else(std::sync::PoisonError::into_inner).kid.clone()
     }
 
     /// The `iss` of issued tokens.
@@ -121,53 +124,30 @@ impl TokenSigner {
     }
 }
 
-fn create_key(db: &Connection) -> anyhow::Result<(String, Zeroizing<Vec<u8>>)> {
+/// A fresh Ed25519 key, not yet stored.
+fn new_key() -> anyhow::Result<NewSigningKey> {
     let key = SigningKey::from_bytes(&Zeroizing::new(sealbase::crypto::random::array()));
-    let der = Zeroizing::new(key.to_pkcs8_der()?.as_bytes().to_vec());
-    let kid = uuid::Uuid::new_v4().simple().to_string();
-    db.execute(
-        "INSERT INTO signing_keys (kid, private_key, public_key, created_at) VALUES (?, ?, ?, ?)",
-        (&kid, der.as_slice(), key.verifying_key().as_bytes().as_slice(), now_ms()),
-    )?;
-    Ok((kid, der))
-}
-
-/// How long after a rotation other servers on the same database may still sign with the old key
-/// (they reload once a minute), with margin.
-const RELOAD_GRACE_MS: i64 = 2 * 60 * 1000;
-
-/// Creates a new signing key and retires the others, in one transaction. A retired key stays
-/// published for the longest token lifetime of any app (plus the time other servers take to notice the
-/// rotation), which covers every token it signed; then it leaves the JWKS.
-pub async fn rotate(db: &Database) -> anyhow::Result<String> {
-    let now = now_ms();
-    db.write(|tx| {
-        let longest_lifetime_ms: i64 =
-            tx.query_row("SELECT COALESCE(MAX(token_lifetime_secs), 3600) * 1000 FROM apps", [], |row| row.get(0))?;
-        tx.execute(
-            "UPDATE signing_keys SET retired_at = ?, publish_until = ? WHERE retired_at IS NULL",
-            (now, now + longest_lifetime_ms + RELOAD_GRACE_MS),
-        )?;
-        let (kid, _) = create_key(tx)?;
-        Ok(kid)
+    Ok(NewSigningKey {
+        kid: uuid::Uuid::new_v4().simple().to_string(),
+        private_key_der: Zeroizing::new(key.to_pkcs8_der()?.as_bytes().to_vec()),
+        public_key: key.verifying_key().to_bytes(),
+        created_at: now_ms(),
     })
-    .await
 }
 
-/// The keys that currently verify tokens: unretired ones and retired ones still within their window.
-pub fn published(db: &Connection) -> rusqlite::Result<Jwks> {
-    let mut statement = db.prepare_cached(
-        "SELECT kid, public_key FROM signing_keys WHERE retired_at IS NULL OR publish_until > ? ORDER BY created_at DESC, kid",
-    )?;
-    let rows = statement.query_map([now_ms()], |row| Ok((row.get::<_, String>(0)?, row.get::<_, Vec<u8>>(1)?)))?;
-    let mut keys = Vec::new();
-    for row in rows {
-        let (kid, public_key) = row?;
-        if let Ok(key) = <[u8; 32]>::try_from(public_key.as_slice()) {
-            keys.push(Jwk::ed25519(&kid, &key));
-        }
-    }
-    Ok(Jwks { keys })
+/// Creates a new signing key and retires the one in use, in one transaction; returns the new `kid`.
+/// The retired key stays published for the longest token lifetime of any app (plus the time other
+/// servers take to notice the rotation), which covers every token it signed; then it leaves the JWKS.
+pub async fn rotate(store: &dyn Store) -> anyhow::Result<String> {
+    let key = new_key()?;
+    store.rotate_signing_key(&key, RELOAD_GRACE_MS).await?;
+    Ok(key.kid)
+}
+
+/// The keys that currently verify tokens: the one in use and retired ones still within their window.
+pub async fn published(store: &dyn Store) -> StoreResult<Jwks> {
+    let keys = store.published_keys(now_ms()).await?;
+    Ok(Jwks { keys: keys.iter().map(|key| Jwk::ed25519(&key.kid, &key.public_key)).collect() })
 }
 
 #[cfg(test)]

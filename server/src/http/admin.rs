@@ -8,12 +8,13 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use sealbase::token::{verify, VerifyError};
 
-use crate::apps::App;
+use crate::auth::{hash_secret, tokens};
 use crate::clock::{iso, now_ms};
-use crate::{tokens, AppState};
+use crate::store::StoreError;
+use crate::AppState;
 
 /// An admin API failure.
-pub struct AdminError(StatusCode, &'static str);
+pub(super) struct AdminError(StatusCode, &'static str);
 
 impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
@@ -21,17 +22,22 @@ impl IntoResponse for AdminError {
     }
 }
 
-impl From<rusqlite::Error> for AdminError {
-    fn from(error: rusqlite::Error) -> Self {
-        tracing::error!(%error, "admin check failed");
-        AdminError(StatusCode::SERVICE_UNAVAILABLE, "Service unavailable.")
+impl From<StoreError> for AdminError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Contended => AdminError(StatusCode::TOO_MANY_REQUESTS, "Too many requests."),
+            fault => {
+                tracing::error!(error = %fault, "admin check failed");
+                AdminError(StatusCode::SERVICE_UNAVAILABLE, "Service unavailable.")
+            }
+        }
     }
 }
 
 const AUTH_TOKEN_INVALID: AdminError = AdminError(StatusCode::UNAUTHORIZED, "Auth token invalid.");
 
 /// 200 `{ userId, sessionId, expirationDate }` while the token verifies and its session is live.
-pub async fn check_auth_token(
+pub(super) async fn check_auth_token(
     State(state): State<AppState>,
     auth_token: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
@@ -49,27 +55,20 @@ pub async fn check_auth_token(
     if access_token.is_empty() {
         return Err(AdminError(StatusCode::BAD_REQUEST, "Access token missing."));
     }
-    let (app, keys) = state
-        .db
-        .read(|c| Ok::<_, rusqlite::Error>((App::find_by_admin_token(c, access_token)?, tokens::published(c)?)))?;
+    let app = state.store.app_by_admin_token(&hash_secret(access_token.as_bytes())).await?;
     let app = app.ok_or(AdminError(StatusCode::UNAUTHORIZED, "Access token invalid."))?;
+    let keys = tokens::published(state.store.as_ref()).await?;
     // A segment that does not decode to UTF-8 cannot be a token: the same answer as a forged one.
     let Path(auth_token) = auth_token.map_err(|_| AUTH_TOKEN_INVALID)?;
     let verified = verify(&auth_token, &keys, &app.id, state.tokens.issuer()).map_err(|error: VerifyError| {
         tracing::debug!(%error, "admin check refused a token");
         AUTH_TOKEN_INVALID
     })?;
-    let (user_exists, session_live): (bool, bool) = state.db.read(|c| {
-        c.prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1 AND app_id = ?2),
-                    EXISTS (SELECT 1 FROM sessions WHERE id = ?3 AND user_id = ?1 AND revoked_at IS NULL AND expires_at > ?4)",
-        )?
-        .query_row((&verified.user_id, &app.id, &verified.session_id, now_ms()), |row| Ok((row.get(0)?, row.get(1)?)))
-    })?;
-    if !user_exists {
+    let check = state.store.online_check(&app.id, &verified.user_id, &verified.session_id, now_ms()).await?;
+    if !check.user_exists {
         return Err(AdminError(StatusCode::NOT_FOUND, "User not found."));
     }
-    if !session_live {
+    if !check.session_live {
         return Err(AUTH_TOKEN_INVALID);
     }
     Ok(Json(serde_json::json!({

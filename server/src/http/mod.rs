@@ -1,6 +1,8 @@
-//! HTTP routes. Paths come from [`sealbase::protocol::routes`], shared with the client.
+//! HTTP routes and extractors. Paths come from [`sealbase::protocol::routes`], shared with the client.
+//! Handlers parse, call the domain (`auth`) and the store, and respond.
 
 mod admin;
+mod authenticated;
 mod jwks;
 mod session;
 mod settings;
@@ -18,16 +20,19 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, MatchedPath
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::http::{header, HeaderMap, Method, Request};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
-use axum::Router;
+use axum::{Json, Router};
 use sealbase::protocol::{routes, MAX_BODY_BYTES};
 use sealbase::Error;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::auth::budget::client_address;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
+pub(crate) use authenticated::Authenticated;
 
 /// The whole API.
 pub fn router(state: AppState) -> Router {
@@ -98,13 +103,31 @@ impl<S: Send + Sync> FromRequestParts<S> for AppIdPath {
     }
 }
 
-/// The peer address, when the server runs with connect info (always, under [`crate::Server::serve`]).
+/// The client's address: the peer, or what trusted proxies say the client is
+/// ([`crate::auth::budget::client_address`]). `None` when the server runs without connect info (an
+/// in-process router; always known under [`crate::Server::serve`]).
 pub(crate) struct ClientAddress(pub Option<IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip())))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Some(peer) = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip()) else {
+            return Ok(Self(None));
+        };
+        if state.trusted_proxies.is_empty() {
+            return Ok(Self(Some(peer)));
+        }
+        let forwarded: Vec<&str> =
+            parts.headers.get_all("x-forwarded-for").iter().filter_map(|value| value.to_str().ok()).collect();
+        Ok(Self(Some(client_address(peer, &forwarded, &state.trusted_proxies))))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let error = self.public();
+        let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        (status, Json(error.to_body())).into_response()
     }
 }

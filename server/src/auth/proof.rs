@@ -1,0 +1,98 @@
+//! Password proofs: a challenge from pre-login, signed with the login key the password derives
+//! (docs/protocol.md §3.4). What can be checked without the database is checked here, before the one
+//! transaction that spends the proof ([`crate::store::Store::spend_proof`]):
+//! - the challenge is authentic (its MAC, in constant time), bound to this app and username, unexpired;
+//! - the signature verifies against the account's login key, read beforehand; an unknown username costs
+//!   the same check against a fixed key, so timing does not tell the two apart.
+
+use ed25519_dalek::{Signature, VerifyingKey};
+use sealbase::protocol::b64::Bytes;
+use sealbase::protocol::{challenge_message, ChallengePurpose, CHALLENGE_LEN};
+use sealbase::Error;
+
+use super::challenge::ServerSecret;
+use super::throttle;
+use crate::error::ApiResult;
+use crate::store::{ProofAttempt, ProofOutcome, Store, UserRecord};
+
+/// A proof checked as far as it can be without spending it.
+#[derive(Debug)]
+pub struct CheckedProof {
+    nonce: [u8; 16],
+    challenge_expires_at: i64,
+    /// The account the signature verified against (`None`: unknown user or bad signature).
+    pub verified: Option<UserRecord>,
+}
+
+/// What a proof needs to be checked.
+pub struct Proof<'a> {
+    /// The app.
+    pub app_id: &'a str,
+    /// The username (stored form) the challenge was issued for.
+    pub username: &'a str,
+    /// Sign-in or password change.
+    pub purpose: ChallengePurpose,
+    /// The challenge from pre-login.
+    pub challenge: &'a Bytes<CHALLENGE_LEN>,
+    /// The login key's signature of the challenge message.
+    pub signature: &'a Bytes<64>,
+}
+
+/// Checks a proof's challenge and signature; `ChallengeNotValid` for a forged, misbound or expired
+/// challenge.
+pub async fn check(
+    proof: &Proof<'_>,
+    secret: &ServerSecret,
+    audience: &str,
+    store: &dyn Store,
+) -> ApiResult<CheckedProof> {
+    let (nonce, challenge_expires_at) = secret.check_challenge(proof.challenge, proof.app_id, proof.username)?;
+    let message = challenge_message(proof.purpose, proof.app_id, proof.username, &proof.challenge.0, audience);
+    let stored = store.user_by_username(proof.app_id, proof.username).await?;
+    let signature_valid = match &stored {
+        Some(user) => login_signature_valid(&user.login_public_key, &message, proof.signature),
+        None => decoy_signature_check(&message, proof.signature),
+    };
+    Ok(CheckedProof { nonce, challenge_expires_at, verified: stored.filter(|_| signature_valid) })
+}
+
+impl CheckedProof {
+    /// The attempt to hand to the store.
+    pub fn attempt<'a>(&'a self, app_id: &'a str, username: &'a str, now: i64) -> ProofAttempt<'a> {
+        ProofAttempt {
+            app_id,
+            username,
+            nonce: self.nonce,
+            challenge_expires_at: self.challenge_expires_at,
+            now,
+            verified: self.verified.as_ref(),
+        }
+    }
+}
+
+/// The public error for a proof that was not accepted (`mismatch` for a wrong password or unknown
+/// user), or the user it was accepted for.
+pub fn accepted(outcome: ProofOutcome, now: i64, mismatch: Error) -> Result<UserRecord, Error> {
+    match outcome {
+        ProofOutcome::Accepted(user) => Ok(user),
+        ProofOutcome::Failed => Err(mismatch),
+        ProofOutcome::ChallengeNotValid => Err(Error::ChallengeNotValid),
+        ProofOutcome::Throttled { locked_until } => Err(throttle::limit_exceeded(locked_until, now)),
+        ProofOutcome::Refused(refusal) => Err(refusal.into()),
+    }
+}
+
+/// Checks an Ed25519 signature by a login key (strict verification: no malleable forms).
+pub fn login_signature_valid(login_public_key: &[u8; 32], message: &[u8], signature: &Bytes<64>) -> bool {
+    let Ok(key) = VerifyingKey::from_bytes(login_public_key) else { return false };
+    key.verify_strict(message, &Signature::from_bytes(&signature.0)).is_ok()
+}
+
+/// The same work as [`login_signature_valid`] for a username that does not exist; always false.
+fn decoy_signature_check(message: &[u8], signature: &Bytes<64>) -> bool {
+    // A fixed, valid public key (derived once from a public constant; it guards nothing).
+    static DECOY: std::sync::LazyLock<VerifyingKey> =
+        std::sync::LazyLock::new(|| ed25519_dalek::SigningKey::from_bytes(&[0x5e; 32]).verifying_key());
+    let _ = DECOY.verify_strict(message, &Signature::from_bytes(&signature.0));
+    false
+}

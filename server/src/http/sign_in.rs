@@ -1,0 +1,77 @@
+//! `POST …/pre-login` and `POST …/sign-in`.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::Json;
+use sealbase::protocol::{ChallengePurpose, PreLoginRequest, PreLoginResponse, SignInRequest, SignInResponse};
+use sealbase::Error;
+
+use super::{json_body, origin, AppIdPath, ClientAddress};
+use crate::auth::proof::{self, Proof};
+use crate::auth::session::IssuedSession;
+use crate::clock::now_ms;
+use crate::error::{ApiError, ApiResult};
+use crate::store::ProofEffect;
+use crate::AppState;
+
+/// KDF parameters and a challenge; the same shape and status whether or not the user exists.
+pub(super) async fn pre_login(
+    State(state): State<AppState>,
+    AppIdPath(app_id): AppIdPath,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<PreLoginResponse>> {
+    state.address_budget.spend(address)?;
+    let request = PreLoginRequest::from_json(&json_body(body)?)?;
+    let app = state.app(&app_id).await?;
+    app.check_origin(origin(&headers))?;
+    let stored = state.store.user_by_username(&app.id, &request.username).await?.map(|user| user.kdf);
+    let kdf = stored.unwrap_or_else(|| state.secret.fake_kdf_params(&app.id, &request.username));
+    let challenge = state.secret.issue_challenge(&app.id, &request.username);
+    Ok(Json(PreLoginResponse { kdf, challenge, audience: state.issuer.clone() }))
+}
+
+/// Verifies the signed challenge and opens a session, in the one transaction that spends the proof.
+pub(super) async fn sign_in(
+    State(state): State<AppState>,
+    AppIdPath(app_id): AppIdPath,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<SignInResponse>> {
+    state.address_budget.spend(address)?;
+    let request = SignInRequest::from_json(&json_body(body)?)?;
+    let app = state.app(&app_id).await?;
+    app.check_origin(origin(&headers))?;
+
+    let proof = Proof {
+        app_id: &app.id,
+        username: &request.username,
+        purpose: ChallengePurpose::SignIn,
+        challenge: &request.challenge,
+        signature: &request.signature,
+    };
+    let checked = proof::check(&proof, &state.secret, &state.issuer, state.store.as_ref()).await?;
+    let now = now_ms();
+    // The session is for the verified user; an unverified proof opens nothing (a user id that names no
+    // account stands in, and the store counts a failure without reaching the effect).
+    let user_id = checked.verified.as_ref().map_or("", |user| &user.id);
+    let session = IssuedSession::new(user_id, request.remember_me, request.session_length, now);
+    let outcome = state
+        .store
+        .spend_proof(&checked.attempt(&app.id, &request.username, now), ProofEffect::OpenSession(&session.record))
+        .await?;
+    let user = proof::accepted(outcome, now, Error::UsernameOrPasswordMismatch)?;
+    let expires_at = session.record.expires_at;
+    let session = session.grant();
+    let auth_token = state
+        .tokens
+        .issue(&app.id, app.token_lifetime_secs.into(), &user.id, &session.session_id, expires_at)
+        .map_err(ApiError::Internal)?;
+    tracing::info!(user_id = %user.id, "user signed in");
+    let seed_backup = user.seed_backup.clone();
+    Ok(Json(SignInResponse { user: user.to_user(&app, auth_token), session, seed_backup }))
+}

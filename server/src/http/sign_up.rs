@@ -1,0 +1,66 @@
+//! `POST /v1/apps/{app_id}/users`: create a user and its first session, in one transaction.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use sealbase::protocol::{SignUpRequest, SignUpResponse};
+use sealbase::Error;
+
+use super::{json_body, origin, AppIdPath, ClientAddress};
+use crate::auth::session::IssuedSession;
+use crate::clock::now_ms;
+use crate::error::{ApiError, ApiResult};
+use crate::store::{NewUser, SignUpOutcome};
+use crate::AppState;
+
+const DAY_MS: i64 = 24 * 3_600_000;
+
+/// Creates the account. Uniqueness and the quota are enforced by the database.
+pub(super) async fn sign_up(
+    State(state): State<AppState>,
+    AppIdPath(app_id): AppIdPath,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<SignUpResponse>)> {
+    // Each sign-up answers whether a username is taken: budget it like pre-login and sign-in.
+    state.address_budget.spend(address)?;
+    let request = SignUpRequest::from_json(&json_body(body)?)?;
+    let app = state.app(&app_id).await?;
+    app.check_origin(origin(&headers))?;
+
+    let now = now_ms();
+    let trial_expires_at = match (app.payments_mode, app.trial_days) {
+        (sealbase::PaymentsMode::Disabled, _) | (_, None) => None,
+        (_, Some(days)) => Some(now + i64::from(days) * DAY_MS),
+    };
+    let user = NewUser {
+        id: uuid::Uuid::new_v4().to_string(),
+        app_id: app.id.clone(),
+        username: request.username,
+        email: request.email,
+        profile: request.profile,
+        kdf: request.kdf,
+        login_public_key: request.login_public_key.0,
+        seed_backup: request.seed_backup,
+        identity: request.identity,
+        created_at: now,
+        trial_expires_at,
+    };
+    let session = IssuedSession::new(&user.id, request.remember_me, request.session_length, now);
+    match state.store.sign_up(&user, &session.record).await? {
+        SignUpOutcome::Created => {}
+        SignUpOutcome::UsernameTaken => return Err(Error::UsernameAlreadyExists.into()),
+        SignUpOutcome::QuotaExceeded => return Err(Error::TrialExceededLimit.into()),
+    }
+    let expires_at = session.record.expires_at;
+    let session = session.grant();
+    let auth_token = state
+        .tokens
+        .issue(&app.id, app.token_lifetime_secs.into(), &user.id, &session.session_id, expires_at)
+        .map_err(ApiError::Internal)?;
+    tracing::info!(user_id = user.id, "user signed up");
+    Ok((StatusCode::CREATED, Json(SignUpResponse { user: user.record().to_user(&app, auth_token), session })))
+}

@@ -1,0 +1,90 @@
+//! `PATCH …/user` (updateUser) and `DELETE …/user` (deleteUser).
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use sealbase::protocol::{UpdateUserRequest, UpdateUserResponse};
+use sealbase::Error;
+
+use super::{json_body, origin, Authenticated, ClientAddress};
+use crate::auth::proof::{self, Proof};
+use crate::clock::now_ms;
+use crate::error::{ApiError, ApiResult};
+use crate::store::{Credentials, ProofEffect, UserUpdate};
+use crate::AppState;
+
+/// Applies the changes in one transaction, on a session that must still be live when it commits. A
+/// password change must prove the current password with a fresh challenge; it re-keys the login key
+/// and seed backup and revokes every other session, in the transaction that spends the proof.
+pub(super) async fn update_user(
+    State(state): State<AppState>,
+    Authenticated(session): Authenticated,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<UpdateUserResponse>> {
+    let request = UpdateUserRequest::from_json(&json_body(body)?)?;
+    // A rename answers whether the new name is taken, like sign-up: it spends the same budget, so
+    // renaming back and forth is no unthrottled way to test usernames.
+    if request.username.is_some() {
+        state.address_budget.spend(address)?;
+    }
+    let app = state.app(&session.app_id).await?;
+    app.check_origin(origin(&headers))?;
+    let current = state.store.user_by_id(&session.user_id).await?.ok_or(Error::UserNotFound)?;
+    let now = now_ms();
+    let update = UserUpdate {
+        user_id: current.id.clone(),
+        session_id: session.session_id.clone(),
+        username: request.username.clone(),
+        email: request.email.clone(),
+        profile: request.profile.clone(),
+        credentials: request.password_change.as_ref().map(|change| Credentials {
+            kdf: change.kdf.clone(),
+            login_public_key: change.login_public_key.0,
+            seed_backup: change.seed_backup.clone(),
+        }),
+        now,
+    };
+    let updated = match &request.password_change {
+        Some(change) => {
+            let proof = Proof {
+                app_id: &app.id,
+                username: &current.username,
+                purpose: change.purpose(),
+                challenge: &change.challenge,
+                signature: &change.signature,
+            };
+            let checked = proof::check(&proof, &state.secret, &state.issuer, state.store.as_ref()).await?;
+            // A proof for another account (renamed into this name since `current` was read) proves
+            // nothing here: refused with nothing written.
+            if checked.verified.as_ref().is_some_and(|verified| verified.id != current.id) {
+                return Err(Error::CurrentPasswordIncorrect.into());
+            }
+            let attempt = checked.attempt(&app.id, &current.username, now);
+            let outcome = state.store.spend_proof(&attempt, ProofEffect::UpdateUser(&update)).await?;
+            proof::accepted(outcome, now, Error::CurrentPasswordIncorrect)?
+        }
+        None => state.store.update_user(&update).await??,
+    };
+    let auth_token = state
+        .tokens
+        .issue(&app.id, app.token_lifetime_secs.into(), &updated.id, &session.session_id, session.expires_at)
+        .map_err(ApiError::Internal)?;
+    Ok(Json(UpdateUserResponse { user: updated.to_user(&app, auth_token) }))
+}
+
+/// Deletes the user, their key material and every session; frees the username.
+pub(super) async fn delete_user(
+    State(state): State<AppState>,
+    Authenticated(session): Authenticated,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
+    let app = state.app(&session.app_id).await?;
+    app.check_origin(origin(&headers))?;
+    state.store.delete_user(&app.id, &session.user_id, &session.session_id, now_ms()).await??;
+    tracing::info!(user_id = %session.user_id, "user deleted");
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,144 @@
+//! The storage seam: one [`Store`] whose methods are whole use cases, each one transaction with its
+//! atomic meaning in its signature. Routes and the domain never see SQL or a driver type; each backend
+//! keeps its own concurrency idiom (SQLite: one writer; PostgreSQL: constraints, row and advisory locks).
+//!
+//! Backends: [`sqlite`] (embedded, the default) and [`postgres`] (several stateless replicas on one
+//! database). [`open`] picks one from the database URL.
+
+pub mod postgres;
+mod records;
+pub mod sqlite;
+#[cfg(feature = "test-util")]
+pub mod testing;
+
+use std::sync::Arc;
+
+pub use records::*;
+use zeroize::Zeroizing;
+
+/// A storage failure. Names no driver: the cause is kept for the log only.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be reached or failed (answered `503 ServiceUnavailable`).
+    #[error("database unavailable: {0}")]
+    Unavailable(Box<dyn std::error::Error + Send + Sync>),
+    /// A stored value is not what this server writes (a fault of ours; also `503`).
+    #[error("stored data malformed: {0}")]
+    Malformed(String),
+    /// Concurrent transactions kept conflicting after every retry (answered `429 TooManyRequests`).
+    #[error("transaction kept conflicting with concurrent ones")]
+    Contended,
+}
+
+impl StoreError {
+    /// Wraps a driver error.
+    pub(crate) fn unavailable(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Unavailable(Box::new(error))
+    }
+}
+
+/// Whether a write transaction's work stands (both backends' transactions end in one).
+pub(crate) enum Decision<T> {
+    /// Commit, and answer this.
+    Commit(T),
+    /// Roll back (nothing written), and answer this.
+    Rollback(T),
+}
+
+/// Sessions are deleted this long after they expired or were revoked.
+pub const PURGE_SESSIONS_AFTER_MS: i64 = 7 * 24 * 3_600_000;
+/// Failure counts idle this long (and past their delay) are deleted: the count starts again from zero.
+pub const PURGE_FAILURES_AFTER_MS: i64 = 24 * 3_600_000;
+
+/// What a store method returns.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Everything the server keeps. Each method is one transaction: it happens whole or not at all.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Stores a new app.
+    async fn create_app(&self, app: &NewAppRecord) -> StoreResult<()>;
+    /// The app with this id.
+    async fn app(&self, app_id: &str) -> StoreResult<Option<AppRecord>>;
+    /// The app whose admin access token hashes to this.
+    async fn app_by_admin_token(&self, token_hash: &SecretHash) -> StoreResult<Option<AppRecord>>;
+    /// Replaces an app's admin token hash; false if there is no such app.
+    async fn replace_admin_token(&self, app_id: &str, token_hash: &SecretHash) -> StoreResult<bool>;
+
+    /// Creates a user and their first session. The username's uniqueness and the app's user quota are
+    /// enforced by the database, across every server on it.
+    async fn sign_up(&self, user: &NewUser, session: &NewSession) -> StoreResult<SignUpOutcome>;
+    /// The user with this id.
+    async fn user_by_id(&self, user_id: &str) -> StoreResult<Option<UserRecord>>;
+    /// The user with this (stored-form) username in the app.
+    async fn user_by_username(&self, app_id: &str, username: &str) -> StoreResult<Option<UserRecord>>;
+    /// Spends a password proof together with what it authorises, all or nothing:
+    /// - the challenge's nonce is spent once across every server (`ChallengeNotValid` on a replay or
+    ///   past its expiry, nothing written);
+    /// - the throttle of (app, username) is read after that; in its delay → `Throttled`, nothing written;
+    /// - the verified account must still have the username and login key the signature was checked
+    ///   against; if not, or if nothing verified, one failure is counted and committed → `Failed`;
+    /// - otherwise an elapsed failure count is cleared and `effect` applied → `Accepted`; an effect
+    ///   that is refused rolls everything back → `Refused`.
+    ///
+    /// Proofs for one (app, username) are serialised, so parallel guesses cannot all pass one throttle
+    /// check before a failure is counted.
+    async fn spend_proof(&self, attempt: &ProofAttempt<'_>, effect: ProofEffect<'_>) -> StoreResult<ProofOutcome>;
+    /// Applies an update made on a session's authority, which must still be live when it commits.
+    async fn update_user(&self, update: &UserUpdate) -> StoreResult<Result<UserRecord, Refusal>>;
+    /// Deletes a user (with their sessions) on a session's authority, which must still be live.
+    async fn delete_user(
+        &self,
+        app_id: &str,
+        user_id: &str,
+        session_id: &str,
+        now: i64,
+    ) -> StoreResult<Result<(), Refusal>>;
+
+    /// The live session whose secret hashes to this.
+    async fn session_by_secret_hash(&self, secret_hash: &SecretHash, now: i64) -> StoreResult<Option<SessionRecord>>;
+    /// Sets a session's expiry and length if it is still live at `now`; false if it is not.
+    async fn extend_session(&self, session_id: &str, expires_at: i64, length_hours: f64, now: i64)
+        -> StoreResult<bool>;
+    /// Revokes a session (sign-out): its secret fails at once, on every server.
+    async fn revoke_session(&self, session_id: &str, now: i64) -> StoreResult<()>;
+    /// For the admin API's online check: does the user exist in the app, is the session live.
+    async fn online_check(&self, app_id: &str, user_id: &str, session_id: &str, now: i64) -> StoreResult<OnlineCheck>;
+
+    /// The signing key in use; if there is none yet, `candidate` becomes it (servers starting together
+    /// agree on one).
+    async fn signing_key_or_insert(&self, candidate: &NewSigningKey) -> StoreResult<SigningKeyRecord>;
+    /// The signing key in use (the one unretired key).
+    async fn current_signing_key(&self) -> StoreResult<Option<SigningKeyRecord>>;
+    /// Retires the key in use (published for the longest token lifetime of any app plus `grace_ms`)
+    /// and makes `new_key` the one in use.
+    async fn rotate_signing_key(&self, new_key: &NewSigningKey, grace_ms: i64) -> StoreResult<()>;
+    /// Keys that verify tokens at `now`: the one in use and retired ones within their window.
+    async fn published_keys(&self, now: i64) -> StoreResult<Vec<PublishedKey>>;
+    /// The named server secret; if there is none yet, `candidate` becomes it.
+    async fn server_secret_or_insert(
+        &self,
+        name: &str,
+        candidate: &[u8; 32],
+        now: i64,
+    ) -> StoreResult<Zeroizing<[u8; 32]>>;
+
+    /// Deletes what has outlived its use (spent challenges past expiry, sessions a week after they ended,
+    /// idle failure counts). Runs on one server at a time; false if another was already at it.
+    async fn purge(&self, now: i64) -> StoreResult<bool>;
+    /// Backend upkeep off the request path, called about once a second by a serving server (SQLite:
+    /// copying the WAL into the database file).
+    async fn maintain(&self) -> StoreResult<()> {
+        Ok(())
+    }
+}
+
+/// Opens the store a database URL names, creating and migrating it as needed: `postgres://…` (or
+/// `postgresql://…`) for PostgreSQL, `sqlite://path` (or a plain path) for SQLite.
+pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PostgresStore::open(url).await?))
+    } else {
+        Ok(Arc::new(sqlite::SqliteStore::open(url)?))
+    }
+}

@@ -1,0 +1,386 @@
+//! The plain values that cross the storage seam, and the outcomes of its use cases.
+
+use sealbase::crypto::{IdentityPublicKeys, KdfAlgorithm, KdfParams, SeedBackup};
+use sealbase::protocol::b64::Bytes;
+use sealbase::validate::{Profile, RememberMe};
+use sealbase::PaymentsMode;
+use zeroize::Zeroizing;
+
+use super::StoreError;
+use crate::apps::NewApp;
+
+/// SHA-256 of a secret (session secret, admin access token): what is stored instead of it.
+pub type SecretHash = [u8; 32];
+
+/// An app about to be stored.
+#[derive(Debug, Clone)]
+pub struct NewAppRecord {
+    /// The public appId.
+    pub id: String,
+    /// Its settings.
+    pub app: NewApp,
+    /// SHA-256 of its admin access token.
+    pub admin_token_hash: SecretHash,
+    /// Creation time (Unix ms).
+    pub created_at: i64,
+}
+
+/// An app's settings as requests use them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppRecord {
+    /// The public appId.
+    pub id: String,
+    /// Minimum password length clients enforce.
+    pub password_min_length: u32,
+    /// Origins allowed to call from a browser; empty allows any.
+    pub allowed_origins: Vec<String>,
+    /// Payments mode reported to clients.
+    pub payments_mode: PaymentsMode,
+    /// Trial length for new users, in days.
+    pub trial_days: Option<u32>,
+    /// Longest authToken lifetime, in seconds.
+    pub token_lifetime_secs: u32,
+}
+
+impl AppRecord {
+    /// From stored columns (`allowed_origins` as a JSON list, `payments_mode` as its spelling).
+    pub(crate) fn from_columns(
+        id: String,
+        password_min_length: i64,
+        allowed_origins: &str,
+        payments_mode: &str,
+        trial_days: Option<i64>,
+        token_lifetime_secs: i64,
+    ) -> Result<Self, StoreError> {
+        let malformed = |what: &str| StoreError::Malformed(format!("{what} of app {id}"));
+        Ok(Self {
+            password_min_length: u32::try_from(password_min_length).map_err(|_| malformed("password_min_length"))?,
+            allowed_origins: serde_json::from_str(allowed_origins).map_err(|_| malformed("allowed_origins"))?,
+            payments_mode: payments_mode.parse().map_err(|_| malformed("payments_mode"))?,
+            trial_days: trial_days.map(u32::try_from).transpose().map_err(|_| malformed("trial_days"))?,
+            token_lifetime_secs: u32::try_from(token_lifetime_secs).map_err(|_| malformed("token_lifetime_secs"))?,
+            id,
+        })
+    }
+}
+
+/// A user as stored (the identity keys, which no request reads back, left out).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserRecord {
+    /// The public userId.
+    pub id: String,
+    /// The user's app.
+    pub app_id: String,
+    /// Stored form (NFKC, lower-cased).
+    pub username: String,
+    /// Lower-cased email.
+    pub email: Option<String>,
+    /// Profile.
+    pub profile: Option<Profile>,
+    /// KDF parameters and salt.
+    pub kdf: KdfParams,
+    /// Ed25519 login public key.
+    pub login_public_key: [u8; 32],
+    /// The seed, encrypted under the password.
+    pub seed_backup: SeedBackup,
+    /// Creation time (Unix ms).
+    pub created_at: i64,
+    /// End of the trial (Unix ms).
+    pub trial_expires_at: Option<i64>,
+}
+
+/// A `users` row's columns as both backends read them, before they are checked into a [`UserRecord`].
+pub(crate) struct UserColumns {
+    pub id: String,
+    pub app_id: String,
+    pub username: String,
+    pub email: Option<String>,
+    pub profile: Option<String>,
+    pub kdf_log_n: i64,
+    pub kdf_r: i64,
+    pub kdf_p: i64,
+    pub kdf_salt: Vec<u8>,
+    pub login_public_key: Vec<u8>,
+    pub seed_backup_nonce: Vec<u8>,
+    pub seed_backup_ciphertext: Vec<u8>,
+    pub created_at: i64,
+    pub trial_expires_at: Option<i64>,
+}
+
+/// The columns a [`UserColumns`] is read from, in its order (a macro, for `concat!`).
+macro_rules! user_columns {
+    () => {
+        "id, app_id, username, email, profile, kdf_log_n, kdf_r, kdf_p, kdf_salt, login_public_key, \
+         seed_backup_nonce, seed_backup_ciphertext, created_at, trial_expires_at"
+    };
+}
+pub(crate) use user_columns;
+
+impl TryFrom<UserColumns> for UserRecord {
+    type Error = StoreError;
+
+    fn try_from(c: UserColumns) -> Result<Self, StoreError> {
+        let malformed = |what: &str| StoreError::Malformed(format!("{what} of user {}", c.id));
+        let kdf = KdfParams {
+            algorithm: KdfAlgorithm::Scrypt,
+            log_n: u8::try_from(c.kdf_log_n).map_err(|_| malformed("kdf_log_n"))?,
+            r: u32::try_from(c.kdf_r).map_err(|_| malformed("kdf_r"))?,
+            p: u32::try_from(c.kdf_p).map_err(|_| malformed("kdf_p"))?,
+            salt: Bytes(c.kdf_salt.as_slice().try_into().map_err(|_| malformed("kdf_salt"))?),
+        };
+        let seed_backup = SeedBackup {
+            nonce: Bytes(c.seed_backup_nonce.as_slice().try_into().map_err(|_| malformed("seed_backup_nonce"))?),
+            ciphertext: Bytes(
+                c.seed_backup_ciphertext.as_slice().try_into().map_err(|_| malformed("seed_backup_ciphertext"))?,
+            ),
+        };
+        let profile =
+            c.profile.as_deref().map(serde_json::from_str::<Profile>).transpose().map_err(|_| malformed("profile"))?;
+        Ok(Self {
+            login_public_key: c.login_public_key.as_slice().try_into().map_err(|_| malformed("login_public_key"))?,
+            kdf,
+            seed_backup,
+            profile,
+            id: c.id,
+            app_id: c.app_id,
+            username: c.username,
+            email: c.email,
+            created_at: c.created_at,
+            trial_expires_at: c.trial_expires_at,
+        })
+    }
+}
+
+/// A profile as stored: a JSON object, or NULL.
+pub(crate) fn profile_json(profile: Option<&Profile>) -> Option<String> {
+    profile.map(|profile| serde_json::to_string(profile).unwrap_or_else(|_| unreachable!("a string map serialises")))
+}
+
+/// A user about to be created.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// The public userId.
+    pub id: String,
+    /// The user's app.
+    pub app_id: String,
+    /// Stored form.
+    pub username: String,
+    /// Lower-cased email.
+    pub email: Option<String>,
+    /// Profile.
+    pub profile: Option<Profile>,
+    /// KDF parameters and salt.
+    pub kdf: KdfParams,
+    /// Ed25519 login public key.
+    pub login_public_key: [u8; 32],
+    /// The encrypted seed.
+    pub seed_backup: SeedBackup,
+    /// Public identity keys.
+    pub identity: IdentityPublicKeys,
+    /// Creation time (Unix ms).
+    pub created_at: i64,
+    /// End of the trial (Unix ms).
+    pub trial_expires_at: Option<i64>,
+}
+
+/// What [`super::Store::sign_up`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignUpOutcome {
+    /// User and session stored.
+    Created,
+    /// The app already has a user of that name; nothing stored.
+    UsernameTaken,
+    /// The app has as many users as its quota allows; nothing stored.
+    QuotaExceeded,
+}
+
+/// A session about to be stored (its secret's hash, never the secret).
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// The public sessionId.
+    pub id: String,
+    /// Its user.
+    pub user_id: String,
+    /// SHA-256 of the session secret.
+    pub secret_hash: SecretHash,
+    /// How the client keeps it.
+    pub remember_me: RememberMe,
+    /// Its length in hours.
+    pub length_hours: f64,
+    /// Creation time (Unix ms).
+    pub created_at: i64,
+    /// Expiry (Unix ms).
+    pub expires_at: i64,
+}
+
+/// A live session, as an authenticated request finds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRecord {
+    /// The public sessionId.
+    pub session_id: String,
+    /// The signed-in user.
+    pub user_id: String,
+    /// The user's app.
+    pub app_id: String,
+    /// Expiry (Unix ms).
+    pub expires_at: i64,
+    /// Length in hours.
+    pub length_hours: f64,
+}
+
+/// A checked password proof about to be spent.
+#[derive(Debug, Clone)]
+pub struct ProofAttempt<'a> {
+    /// The app.
+    pub app_id: &'a str,
+    /// The username the challenge was issued for (stored form).
+    pub username: &'a str,
+    /// The challenge's nonce (authentic and unexpired when checked).
+    pub nonce: [u8; 16],
+    /// The challenge's expiry (Unix ms), checked again when it is spent.
+    pub challenge_expires_at: i64,
+    /// The time of the attempt (Unix ms).
+    pub now: i64,
+    /// The account the signature verified against, as read before; `None` if the user is unknown or
+    /// the signature bad.
+    pub verified: Option<&'a UserRecord>,
+}
+
+/// What a proof authorises.
+#[derive(Debug, Clone, Copy)]
+pub enum ProofEffect<'a> {
+    /// Sign-in: open this session.
+    OpenSession(&'a NewSession),
+    /// A password change (with whatever else the update carries).
+    UpdateUser(&'a UserUpdate),
+}
+
+/// What [`super::Store::spend_proof`] did.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)] // one per request, moved once: boxing would only add an allocation
+pub enum ProofOutcome {
+    /// Proof spent and effect applied; the user as it now is.
+    Accepted(UserRecord),
+    /// A failure was counted: unknown user, bad signature, or a login changed since it was checked.
+    Failed,
+    /// The challenge was spent already or has expired; nothing written.
+    ChallengeNotValid,
+    /// The username is in a throttle delay until then (Unix ms); nothing written.
+    Throttled {
+        /// End of the delay.
+        locked_until: i64,
+    },
+    /// The effect was refused; nothing written.
+    Refused(Refusal),
+}
+
+/// Why a write on a session's authority was refused (nothing written).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The session was signed out, revoked or expired meanwhile (or its user deleted).
+    SessionNotLive,
+    /// The new username belongs to another user of the app.
+    UsernameTaken,
+    /// The user row is gone under a live session (defensive).
+    UserNotFound,
+}
+
+/// New password-derived material (a password change).
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    /// KDF parameters and fresh salt.
+    pub kdf: KdfParams,
+    /// New login public key.
+    pub login_public_key: [u8; 32],
+    /// The same seed under the new password.
+    pub seed_backup: SeedBackup,
+}
+
+/// An update of a user on a session's authority. `None` leaves a field alone.
+#[derive(Debug, Clone)]
+pub struct UserUpdate {
+    /// The user.
+    pub user_id: String,
+    /// The session it is made on; must be live when the update commits.
+    pub session_id: String,
+    /// New username.
+    pub username: Option<String>,
+    /// New email (`Some(None)` removes it).
+    pub email: Option<Option<String>>,
+    /// New profile (`Some(None)` removes it).
+    pub profile: Option<Option<Profile>>,
+    /// New password material; revokes every other session of the user.
+    pub credentials: Option<Credentials>,
+    /// The time of the update (Unix ms).
+    pub now: i64,
+}
+
+/// The admin API's view of a token's user and session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OnlineCheck {
+    /// The user exists in the app.
+    pub user_exists: bool,
+    /// The session is unrevoked and unexpired.
+    pub session_live: bool,
+}
+
+/// An authToken signing key about to be stored.
+pub struct NewSigningKey {
+    /// The JWT `kid`.
+    pub kid: String,
+    /// Ed25519 private key, PKCS#8 DER.
+    pub private_key_der: Zeroizing<Vec<u8>>,
+    /// Its public key.
+    pub public_key: [u8; 32],
+    /// Creation time (Unix ms).
+    pub created_at: i64,
+}
+
+impl std::fmt::Debug for NewSigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewSigningKey").field("kid", &self.kid).finish_non_exhaustive()
+    }
+}
+
+/// The signing key in use.
+pub struct SigningKeyRecord {
+    /// The JWT `kid`.
+    pub kid: String,
+    /// Ed25519 private key, PKCS#8 DER.
+    pub private_key_der: Zeroizing<Vec<u8>>,
+}
+
+impl std::fmt::Debug for SigningKeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKeyRecord").field("kid", &self.kid).finish_non_exhaustive()
+    }
+}
+
+/// A key in the JWKS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedKey {
+    /// The JWT `kid`.
+    pub kid: String,
+    /// Ed25519 public key.
+    pub public_key: [u8; 32],
+}
+
+/// Stored `(kid, public key)` rows as published keys.
+pub(crate) fn published(rows: Vec<(String, Vec<u8>)>) -> Result<Vec<PublishedKey>, StoreError> {
+    rows.into_iter()
+        .map(|(kid, public_key)| match <[u8; 32]>::try_from(public_key.as_slice()) {
+            Ok(public_key) => Ok(PublishedKey { kid, public_key }),
+            Err(_) => Err(StoreError::Malformed(format!("public key of signing key {kid}"))),
+        })
+        .collect()
+}
+
+/// A stored server secret as its 32 bytes.
+pub(crate) fn secret_bytes(name: &str, stored: &[u8]) -> Result<Zeroizing<[u8; 32]>, StoreError> {
+    let mut secret = Zeroizing::new([0u8; 32]);
+    if stored.len() != secret.len() {
+        return Err(StoreError::Malformed(format!("server secret {name} has the wrong length")));
+    }
+    secret.copy_from_slice(stored);
+    Ok(secret)
+}

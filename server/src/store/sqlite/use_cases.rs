@@ -1,0 +1,540 @@
+//! [`Store`] on SQLite: each use case one closure on the single writer (or a reader), so every re-check
+//! inside a write transaction sees a state no other writer can change before the commit.
+
+use rusqlite::{named_params, Connection, OptionalExtension, Row, Transaction};
+use zeroize::Zeroizing;
+
+use super::{unless_duplicate, Decision, SqliteStore};
+use crate::auth::throttle;
+use crate::store::*;
+
+/// `SELECT` of the columns [`AppRecord::from_columns`] takes, in its order, with a `WHERE` clause.
+macro_rules! select_app {
+    ($where:literal) => {
+        concat!(
+            "SELECT id, password_min_length, allowed_origins, payments_mode, trial_days, token_lifetime_secs ",
+            "FROM apps WHERE ",
+            $where
+        )
+    };
+}
+
+fn app_from_row(row: &Row<'_>) -> rusqlite::Result<Result<AppRecord, StoreError>> {
+    Ok(AppRecord::from_columns(
+        row.get(0)?,
+        row.get(1)?,
+        &row.get::<_, String>(2)?,
+        &row.get::<_, String>(3)?,
+        row.get(4)?,
+        row.get(5)?,
+    ))
+}
+
+fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserColumns> {
+    Ok(UserColumns {
+        id: row.get(0)?,
+        app_id: row.get(1)?,
+        username: row.get(2)?,
+        email: row.get(3)?,
+        profile: row.get(4)?,
+        kdf_log_n: row.get(5)?,
+        kdf_r: row.get(6)?,
+        kdf_p: row.get(7)?,
+        kdf_salt: row.get(8)?,
+        login_public_key: row.get(9)?,
+        seed_backup_nonce: row.get(10)?,
+        seed_backup_ciphertext: row.get(11)?,
+        created_at: row.get(12)?,
+        trial_expires_at: row.get(13)?,
+    })
+}
+
+fn user_by_id(db: &Connection, user_id: &str) -> rusqlite::Result<Option<UserColumns>> {
+    db.prepare_cached(concat!("SELECT ", user_columns!(), " FROM users WHERE id = ?"))?
+        .query_row([user_id], user_from_row)
+        .optional()
+}
+
+fn insert_session(tx: &Transaction<'_>, session: &NewSession) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO sessions (id, user_id, secret_hash, remember_me, session_length_hours, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )?
+    .execute((
+        &session.id,
+        &session.user_id,
+        session.secret_hash.as_slice(),
+        session.remember_me.as_str(),
+        session.length_hours,
+        session.created_at,
+        session.expires_at,
+    ))?;
+    Ok(())
+}
+
+/// Whether the session is unrevoked and unexpired (a deleted user took their sessions along).
+fn session_live(tx: &Transaction<'_>, session_id: &str, now: i64) -> rusqlite::Result<bool> {
+    tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ? AND revoked_at IS NULL AND expires_at > ?)")?
+        .query_row((session_id, now), |row| row.get(0))
+}
+
+/// Writes an update's changes and reads the user back, in the caller's transaction; a refusal leaves
+/// the caller to roll back.
+fn apply_update(tx: &Transaction<'_>, update: &UserUpdate) -> rusqlite::Result<Result<UserColumns, Refusal>> {
+    if !session_live(tx, &update.session_id, update.now)? {
+        return Ok(Err(Refusal::SessionNotLive));
+    }
+    let id = &update.user_id;
+    if let Some(username) = &update.username {
+        let renamed = tx.prepare_cached("UPDATE users SET username = ? WHERE id = ?")?.execute([username, id]);
+        if !unless_duplicate(renamed)? {
+            return Ok(Err(Refusal::UsernameTaken));
+        }
+    }
+    if let Some(email) = &update.email {
+        tx.prepare_cached("UPDATE users SET email = ? WHERE id = ?")?.execute((email, id))?;
+    }
+    if let Some(profile) = &update.profile {
+        tx.prepare_cached("UPDATE users SET profile = ? WHERE id = ?")?
+            .execute((profile_json(profile.as_ref()), id))?;
+    }
+    if let Some(new) = &update.credentials {
+        tx.prepare_cached(
+            "UPDATE users SET kdf_log_n = ?, kdf_r = ?, kdf_p = ?, kdf_salt = ?, login_public_key = ?,
+                 seed_backup_nonce = ?, seed_backup_ciphertext = ? WHERE id = ?",
+        )?
+        .execute((
+            new.kdf.log_n,
+            new.kdf.r,
+            new.kdf.p,
+            new.kdf.salt.0.as_slice(),
+            new.login_public_key.as_slice(),
+            new.seed_backup.nonce.0.as_slice(),
+            new.seed_backup.ciphertext.0.as_slice(),
+            id,
+        ))?;
+        tx.prepare_cached("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND id != ? AND revoked_at IS NULL")?
+            .execute((update.now, id, &update.session_id))?;
+    }
+    Ok(user_by_id(tx, id)?.ok_or(Refusal::UserNotFound))
+}
+
+/// The signing key in use.
+fn current_signing_key(db: &Connection) -> rusqlite::Result<Option<SigningKeyRecord>> {
+    db.prepare_cached("SELECT kid, private_key FROM signing_keys WHERE retired_at IS NULL")?
+        .query_row([], |row| Ok(SigningKeyRecord { kid: row.get(0)?, private_key_der: Zeroizing::new(row.get(1)?) }))
+        .optional()
+}
+
+fn insert_signing_key(tx: &Transaction<'_>, key: &NewSigningKey) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO signing_keys (kid, private_key, public_key, created_at) VALUES (?, ?, ?, ?)",
+        (&key.kid, key.private_key_der.as_slice(), key.public_key.as_slice(), key.created_at),
+    )?;
+    Ok(())
+}
+
+fn checked(user: Option<UserColumns>) -> StoreResult<Option<UserRecord>> {
+    user.map(UserRecord::try_from).transpose()
+}
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    async fn create_app(&self, app: &NewAppRecord) -> StoreResult<()> {
+        let settings = &app.app;
+        let allowed_origins = serde_json::to_string(&settings.allowed_origins)
+            .unwrap_or_else(|_| unreachable!("a list of strings serialises"));
+        self.connections
+            .write(|tx| {
+                tx.prepare_cached(
+                    "INSERT INTO apps (id, name, admin_token_hash, password_min_length, allowed_origins, user_quota,
+                                       payments_mode, trial_days, token_lifetime_secs, created_at)
+                     VALUES (:id, :name, :admin_token_hash, :password_min_length, :allowed_origins, :user_quota,
+                             :payments_mode, :trial_days, :token_lifetime_secs, :created_at)",
+                )?
+                .execute(named_params! {
+                    ":id": app.id,
+                    ":name": settings.name,
+                    ":admin_token_hash": app.admin_token_hash.as_slice(),
+                    ":password_min_length": settings.password_min_length,
+                    ":allowed_origins": allowed_origins,
+                    ":user_quota": settings.user_quota,
+                    ":payments_mode": settings.payments_mode.as_str(),
+                    ":trial_days": settings.trial_days,
+                    ":token_lifetime_secs": settings.token_lifetime_secs,
+                    ":created_at": app.created_at,
+                })?;
+                Ok(Decision::Commit(()))
+            })
+            .await
+    }
+
+    async fn app(&self, app_id: &str) -> StoreResult<Option<AppRecord>> {
+        self.connections
+            .read(|c| c.prepare_cached(select_app!("id = ?"))?.query_row([app_id], app_from_row).optional())?
+            .transpose()
+    }
+
+    async fn app_by_admin_token(&self, token_hash: &SecretHash) -> StoreResult<Option<AppRecord>> {
+        self.connections
+            .read(|c| {
+                c.prepare_cached(select_app!("admin_token_hash = ?"))?
+                    .query_row([token_hash.as_slice()], app_from_row)
+                    .optional()
+            })?
+            .transpose()
+    }
+
+    async fn replace_admin_token(&self, app_id: &str, token_hash: &SecretHash) -> StoreResult<bool> {
+        self.connections
+            .write(|tx| {
+                let updated =
+                    tx.execute("UPDATE apps SET admin_token_hash = ? WHERE id = ?", (token_hash.as_slice(), app_id))?;
+                Ok(Decision::Commit(updated == 1))
+            })
+            .await
+    }
+
+    async fn sign_up(&self, user: &NewUser, session: &NewSession) -> StoreResult<SignUpOutcome> {
+        let profile = profile_json(user.profile.as_ref());
+        self.connections
+            .write(|tx| {
+                // Counting first takes the quota check and the insert under one write lock: sign-ups
+                // cannot race past the quota.
+                let counted = tx
+                    .prepare_cached(
+                        "UPDATE apps SET user_count = user_count + 1
+                         WHERE id = ? AND (user_quota IS NULL OR user_count < user_quota)",
+                    )?
+                    .execute([&user.app_id])?;
+                if counted == 0 {
+                    return Ok(Decision::Rollback(SignUpOutcome::QuotaExceeded));
+                }
+                let inserted = tx
+                    .prepare_cached(
+                        "INSERT INTO users (id, app_id, username, email, profile, kdf_algorithm, kdf_log_n, kdf_r,
+                             kdf_p, kdf_salt, login_public_key, seed_backup_nonce, seed_backup_ciphertext,
+                             identity_signing_public_key, identity_exchange_public_key, created_at, trial_expires_at)
+                         VALUES (:id, :app_id, :username, :email, :profile, 'scrypt', :log_n, :r, :p, :salt,
+                             :login_key, :nonce, :ciphertext, :signing_key, :exchange_key, :created_at,
+                             :trial_expires_at)",
+                    )?
+                    .execute(named_params! {
+                        ":id": user.id,
+                        ":app_id": user.app_id,
+                        ":username": user.username,
+                        ":email": user.email,
+                        ":profile": profile,
+                        ":log_n": user.kdf.log_n,
+                        ":r": user.kdf.r,
+                        ":p": user.kdf.p,
+                        ":salt": user.kdf.salt.0.as_slice(),
+                        ":login_key": user.login_public_key.as_slice(),
+                        ":nonce": user.seed_backup.nonce.0.as_slice(),
+                        ":ciphertext": user.seed_backup.ciphertext.0.as_slice(),
+                        ":signing_key": user.identity.signing.0.as_slice(),
+                        ":exchange_key": user.identity.exchange.0.as_slice(),
+                        ":created_at": user.created_at,
+                        ":trial_expires_at": user.trial_expires_at,
+                    });
+                if !unless_duplicate(inserted)? {
+                    return Ok(Decision::Rollback(SignUpOutcome::UsernameTaken));
+                }
+                insert_session(tx, session)?;
+                Ok(Decision::Commit(SignUpOutcome::Created))
+            })
+            .await
+    }
+
+    async fn user_by_id(&self, user_id: &str) -> StoreResult<Option<UserRecord>> {
+        checked(self.connections.read(|c| user_by_id(c, user_id))?)
+    }
+
+    async fn user_by_username(&self, app_id: &str, username: &str) -> StoreResult<Option<UserRecord>> {
+        checked(self.connections.read(|c| {
+            c.prepare_cached(concat!("SELECT ", user_columns!(), " FROM users WHERE app_id = ? AND username = ?"))?
+                .query_row([app_id, username], user_from_row)
+                .optional()
+        })?)
+    }
+
+    async fn spend_proof(&self, attempt: &ProofAttempt<'_>, effect: ProofEffect<'_>) -> StoreResult<ProofOutcome> {
+        let ProofAttempt { app_id, username, nonce, challenge_expires_at, now, verified } = *attempt;
+        self.connections
+            .write(|tx| {
+                // Checked again under the write lock: a request that waited for it past the expiry could
+                // otherwise spend a nonce that cleanup has already deleted as expired, i.e. replay it.
+                if challenge_expires_at <= now {
+                    return Ok(Decision::Rollback(Spent::Outcome(ProofOutcome::ChallengeNotValid)));
+                }
+                let spent = tx
+                    .prepare_cached("INSERT INTO used_challenges (nonce, expires_at) VALUES (?, ?)")?
+                    .execute((nonce.as_slice(), challenge_expires_at));
+                if !unless_duplicate(spent)? {
+                    return Ok(Decision::Rollback(Spent::Outcome(ProofOutcome::ChallengeNotValid)));
+                }
+                let locked_until: Option<i64> = tx
+                    .prepare_cached("SELECT locked_until FROM sign_in_failures WHERE app_id = ? AND username = ?")?
+                    .query_row([app_id, username], |row| row.get(0))
+                    .optional()?;
+                if let Some(locked_until) = locked_until.filter(|until| *until > now) {
+                    return Ok(Decision::Rollback(Spent::Outcome(ProofOutcome::Throttled { locked_until })));
+                }
+                // The account was read before the write lock: a password change (or rename, or deletion)
+                // committed meanwhile makes this a proof for a key the account no longer has.
+                let unchanged = match verified {
+                    Some(user) => tx
+                        .prepare_cached(
+                            "SELECT EXISTS (SELECT 1 FROM users WHERE id = ? AND username = ? AND login_public_key = ?)",
+                        )?
+                        .query_row((&user.id, &user.username, user.login_public_key.as_slice()), |row| row.get(0))?,
+                    None => false,
+                };
+                let Some(user) = verified.filter(|_| unchanged) else {
+                    let failures: i64 = tx
+                        .prepare_cached(
+                            "INSERT INTO sign_in_failures (app_id, username, failures, locked_until, updated_at)
+                             VALUES (?, ?, 1, 0, ?)
+                             ON CONFLICT (app_id, username)
+                             DO UPDATE SET failures = failures + 1, updated_at = excluded.updated_at
+                             RETURNING failures",
+                        )?
+                        .query_row((app_id, username, now), |row| row.get(0))?;
+                    let delay = throttle::delay_ms(failures);
+                    if delay > 0 {
+                        tx.prepare_cached(
+                            "UPDATE sign_in_failures SET locked_until = ? WHERE app_id = ? AND username = ?",
+                        )?
+                        .execute((now + delay, app_id, username))?;
+                    }
+                    return Ok(Decision::Commit(Spent::Outcome(ProofOutcome::Failed)));
+                };
+                if locked_until.is_some() {
+                    tx.prepare_cached("DELETE FROM sign_in_failures WHERE app_id = ? AND username = ?")?
+                        .execute([app_id, username])?;
+                }
+                Ok(match effect {
+                    ProofEffect::OpenSession(session) => {
+                        insert_session(tx, session)?;
+                        Decision::Commit(Spent::Accepted(user.clone()))
+                    }
+                    ProofEffect::UpdateUser(update) => match apply_update(tx, update)? {
+                        Ok(updated) => Decision::Commit(Spent::Updated(updated)),
+                        Err(refusal) => Decision::Rollback(Spent::Outcome(ProofOutcome::Refused(refusal))),
+                    },
+                })
+            })
+            .await?
+            .into_outcome()
+    }
+
+    async fn update_user(&self, update: &UserUpdate) -> StoreResult<Result<UserRecord, Refusal>> {
+        match self
+            .connections
+            .write(|tx| {
+                Ok(match apply_update(tx, update)? {
+                    Ok(user) => Decision::Commit(Ok(user)),
+                    Err(refusal) => Decision::Rollback(Err(refusal)),
+                })
+            })
+            .await?
+        {
+            Ok(columns) => Ok(Ok(columns.try_into()?)),
+            Err(refusal) => Ok(Err(refusal)),
+        }
+    }
+
+    async fn delete_user(
+        &self,
+        app_id: &str,
+        user_id: &str,
+        session_id: &str,
+        now: i64,
+    ) -> StoreResult<Result<(), Refusal>> {
+        self.connections
+            .write(|tx| {
+                if !session_live(tx, session_id, now)? {
+                    return Ok(Decision::Rollback(Err(Refusal::SessionNotLive)));
+                }
+                let deleted =
+                    tx.prepare_cached("DELETE FROM users WHERE id = ? AND app_id = ?")?.execute([user_id, app_id])?;
+                if deleted == 0 {
+                    return Ok(Decision::Rollback(Err(Refusal::UserNotFound)));
+                }
+                tx.prepare_cached("UPDATE apps SET user_count = user_count - 1 WHERE id = ?")?.execute([app_id])?;
+                Ok(Decision::Commit(Ok(())))
+            })
+            .await
+    }
+
+    async fn session_by_secret_hash(&self, secret_hash: &SecretHash, now: i64) -> StoreResult<Option<SessionRecord>> {
+        self.connections.read(|c| {
+            c.prepare_cached(
+                "SELECT s.id, s.user_id, u.app_id, s.expires_at, s.session_length_hours
+                 FROM sessions s JOIN users u ON u.id = s.user_id
+                 WHERE s.secret_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ?",
+            )?
+            .query_row((secret_hash.as_slice(), now), |row| {
+                Ok(SessionRecord {
+                    session_id: row.get(0)?,
+                    user_id: row.get(1)?,
+                    app_id: row.get(2)?,
+                    expires_at: row.get(3)?,
+                    length_hours: row.get(4)?,
+                })
+            })
+            .optional()
+        })
+    }
+
+    async fn extend_session(
+        &self,
+        session_id: &str,
+        expires_at: i64,
+        length_hours: f64,
+        now: i64,
+    ) -> StoreResult<bool> {
+        self.connections
+            .write(|tx| {
+                let extended = tx
+                    .prepare_cached(
+                        "UPDATE sessions SET expires_at = ?, session_length_hours = ?
+                         WHERE id = ? AND revoked_at IS NULL AND expires_at > ?",
+                    )?
+                    .execute((expires_at, length_hours, session_id, now))?;
+                Ok(Decision::Commit(extended == 1))
+            })
+            .await
+    }
+
+    async fn revoke_session(&self, session_id: &str, now: i64) -> StoreResult<()> {
+        self.connections
+            .write(|tx| {
+                tx.prepare_cached("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")?
+                    .execute((now, session_id))?;
+                Ok(Decision::Commit(()))
+            })
+            .await
+    }
+
+    async fn online_check(&self, app_id: &str, user_id: &str, session_id: &str, now: i64) -> StoreResult<OnlineCheck> {
+        self.connections.read(|c| {
+            c.prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1 AND app_id = ?2),
+                        EXISTS (SELECT 1 FROM sessions
+                                WHERE id = ?3 AND user_id = ?1 AND revoked_at IS NULL AND expires_at > ?4)",
+            )?
+            .query_row((user_id, app_id, session_id, now), |row| {
+                Ok(OnlineCheck { user_exists: row.get(0)?, session_live: row.get(1)? })
+            })
+        })
+    }
+
+    async fn signing_key_or_insert(&self, candidate: &NewSigningKey) -> StoreResult<SigningKeyRecord> {
+        self.connections
+            .write(|tx| {
+                if let Some(current) = current_signing_key(tx)? {
+                    return Ok(Decision::Rollback(current));
+                }
+                insert_signing_key(tx, candidate)?;
+                let inserted =
+                    SigningKeyRecord { kid: candidate.kid.clone(), private_key_der: candidate.private_key_der.clone() };
+                Ok(Decision::Commit(inserted))
+            })
+            .await
+    }
+
+    async fn current_signing_key(&self) -> StoreResult<Option<SigningKeyRecord>> {
+        self.connections.read(current_signing_key)
+    }
+
+    async fn rotate_signing_key(&self, new_key: &NewSigningKey, grace_ms: i64) -> StoreResult<()> {
+        let now = new_key.created_at;
+        self.connections
+            .write(|tx| {
+                let longest_lifetime_ms: i64 =
+                    tx.query_row("SELECT COALESCE(MAX(token_lifetime_secs), 3600) * 1000 FROM apps", [], |row| {
+                        row.get(0)
+                    })?;
+                tx.execute(
+                    "UPDATE signing_keys SET retired_at = ?, publish_until = ? WHERE retired_at IS NULL",
+                    (now, now + longest_lifetime_ms + grace_ms),
+                )?;
+                insert_signing_key(tx, new_key)?;
+                Ok(Decision::Commit(()))
+            })
+            .await
+    }
+
+    async fn published_keys(&self, now: i64) -> StoreResult<Vec<PublishedKey>> {
+        let rows: Vec<(String, Vec<u8>)> = self.connections.read(|c| {
+            c.prepare_cached(
+                "SELECT kid, public_key FROM signing_keys WHERE retired_at IS NULL OR publish_until > ?
+                 ORDER BY created_at DESC, kid",
+            )?
+            .query_map([now], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect()
+        })?;
+        published(rows)
+    }
+
+    async fn server_secret_or_insert(
+        &self,
+        name: &str,
+        candidate: &[u8; 32],
+        now: i64,
+    ) -> StoreResult<Zeroizing<[u8; 32]>> {
+        let stored: Zeroizing<Vec<u8>> = self
+            .connections
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO server_secrets (name, secret, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
+                    (name, candidate.as_slice(), now),
+                )?;
+                let stored = tx.query_row("SELECT secret FROM server_secrets WHERE name = ?", [name], |row| row.get(0))?;
+                Ok(Decision::Commit(Zeroizing::new(stored)))
+            })
+            .await?;
+        secret_bytes(name, &stored)
+    }
+
+    async fn purge(&self, now: i64) -> StoreResult<bool> {
+        // Off the runtime's workers: a purge may delete many rows while holding the write lock.
+        let connections = self.connections.clone();
+        let purged = tokio::task::spawn_blocking(move || {
+            connections.write_blocking(|tx| {
+                tx.execute("DELETE FROM used_challenges WHERE expires_at < ?", [now])?;
+                let week_ago = now - PURGE_SESSIONS_AFTER_MS;
+                tx.execute("DELETE FROM sessions WHERE expires_at < ? OR revoked_at < ?", [week_ago, week_ago])?;
+                tx.execute(
+                    "DELETE FROM sign_in_failures WHERE updated_at < ? AND locked_until < ?",
+                    [now - PURGE_FAILURES_AFTER_MS, now],
+                )?;
+                Ok(Decision::Commit(true))
+            })
+        });
+        purged.await.map_err(StoreError::unavailable)?
+    }
+
+    async fn maintain(&self) -> StoreResult<()> {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.checkpoint()).await.map_err(StoreError::unavailable)?.map(|_| ())
+    }
+}
+
+/// What a spent proof came to, its user's columns not yet checked.
+enum Spent {
+    Outcome(ProofOutcome),
+    Accepted(UserRecord),
+    Updated(UserColumns),
+}
+
+impl Spent {
+    fn into_outcome(self) -> StoreResult<ProofOutcome> {
+        Ok(match self {
+            Self::Outcome(outcome) => outcome,
+            Self::Accepted(user) => ProofOutcome::Accepted(user),
+            Self::Updated(columns) => ProofOutcome::Accepted(columns.try_into()?),
+        })
+    }
+}

@@ -1,0 +1,402 @@
+//! The storage seam's contract, checked on the backend this run selects (SQLite by default;
+//! PostgreSQL with `SEALBASE_TEST_POSTGRES`, as `cargo xtask test` runs it): what each use case writes,
+//! refuses and leaves untouched, including under concurrent calls.
+
+#[path = "../../tests/common/db.rs"]
+#[allow(dead_code)]
+mod db;
+
+use std::sync::Arc;
+
+use sealbase::crypto::{IdentityPublicKeys, KdfParams, SeedBackup};
+use sealbase::protocol::b64::Bytes;
+use sealbase::validate::RememberMe;
+use sealbase_server::clock::now_ms;
+use sealbase_server::store::*;
+use sealbase_server::NewApp;
+use zeroize::Zeroizing;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    db: db::TestDatabase,
+    store: Arc<dyn Store>,
+    app_id: String,
+}
+
+async fn fixture(app: NewApp) -> Fixture {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = db::TestDatabase::create(dir.path()).await;
+    let store = open(db.url()).await.expect("store opens");
+    let app_id = uuid::Uuid::new_v4().to_string();
+    store
+        .create_app(&NewAppRecord { id: app_id.clone(), app, admin_token_hash: random(), created_at: 0 })
+        .await
+        .unwrap();
+    Fixture { _dir: dir, db, store, app_id }
+}
+
+fn random<const N: usize>() -> [u8; N] {
+    sealbase::crypto::random::array()
+}
+
+fn new_user(app_id: &str, username: &str) -> NewUser {
+    NewUser {
+        id: uuid::Uuid::new_v4().to_string(),
+        app_id: app_id.into(),
+        username: username.into(),
+        email: None,
+        profile: None,
+        kdf: KdfParams::generate(),
+        login_public_key: random(),
+        seed_backup: SeedBackup { nonce: Bytes(random()), ciphertext: Bytes(random()) },
+        identity: IdentityPublicKeys { signing: Bytes(random()), exchange: Bytes(random()) },
+        created_at: now_ms(),
+        trial_expires_at: None,
+    }
+}
+
+fn new_session(user_id: &str) -> NewSession {
+    let now = now_ms();
+    NewSession {
+        id: uuid::Uuid::new_v4().to_string(),
+        user_id: user_id.into(),
+        secret_hash: random(),
+        remember_me: RememberMe::Session,
+        length_hours: 24.0,
+        created_at: now,
+        expires_at: now + 24 * 3_600_000,
+    }
+}
+
+impl Fixture {
+    /// A user with a live session.
+    async fn user(&self, username: &str) -> (UserRecord, NewSession) {
+        let user = new_user(&self.app_id, username);
+        let session = new_session(&user.id);
+        assert_eq!(self.store.sign_up(&user, &session).await.unwrap(), SignUpOutcome::Created);
+        (self.store.user_by_id(&user.id).await.unwrap().expect("stored"), session)
+    }
+
+    async fn count(&self, sql: &str) -> i64 {
+        self.db.count(sql).await
+    }
+
+    async fn spend(&self, nonce: [u8; 16], verified: Option<&UserRecord>, username: &str) -> ProofOutcome {
+        let now = now_ms();
+        let attempt =
+            ProofAttempt { app_id: &self.app_id, username, nonce, challenge_expires_at: now + 60_000, now, verified };
+        let user_id = verified.map_or("", |user| &user.id);
+        self.store.spend_proof(&attempt, ProofEffect::OpenSession(&new_session(user_id))).await.unwrap()
+    }
+}
+
+#[tokio::test]
+async fn sign_up_stores_user_and_session_and_refuses_duplicates_and_the_quota_whole() {
+    let fixture = fixture(NewApp { user_quota: Some(2), ..Default::default() }).await;
+    let (ada, session) = fixture.user("ada").await;
+    assert_eq!(fixture.store.user_by_username(&fixture.app_id, "ada").await.unwrap().as_ref(), Some(&ada));
+    let found = fixture.store.session_by_secret_hash(&session.secret_hash, now_ms()).await.unwrap().expect("live");
+    assert_eq!((found.user_id.as_str(), found.app_id.as_str()), (ada.id.as_str(), fixture.app_id.as_str()));
+
+    let again = new_user(&fixture.app_id, "ada");
+    assert_eq!(fixture.store.sign_up(&again, &new_session(&again.id)).await.unwrap(), SignUpOutcome::UsernameTaken);
+    fixture.user("bob").await;
+    let third = new_user(&fixture.app_id, "carol");
+    assert_eq!(fixture.store.sign_up(&third, &new_session(&third.id)).await.unwrap(), SignUpOutcome::QuotaExceeded);
+    assert_eq!(
+        (
+            fixture.count("SELECT COUNT(*) FROM users").await,
+            fixture.count("SELECT COUNT(*) FROM sessions").await,
+            fixture.count("SELECT user_count FROM apps").await
+        ),
+        (2, 2, 2),
+        "refused sign-ups wrote nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_proof_is_spent_once_opens_its_session_and_clears_the_count() {
+    let fixture = fixture(NewApp::default()).await;
+    let (ada, _) = fixture.user("ada").await;
+    assert_eq!(fixture.spend(random(), None, "ada").await, ProofOutcome::Failed);
+    assert_eq!(fixture.count("SELECT failures FROM sign_in_failures").await, 1);
+
+    let nonce = random();
+    assert_eq!(fixture.spend(nonce, Some(&ada), "ada").await, ProofOutcome::Accepted(ada.clone()));
+    assert_eq!(fixture.count("SELECT COUNT(*) FROM sessions").await, 2, "the sign-up's and the proof's");
+    assert_eq!(fixture.count("SELECT COUNT(*) FROM sign_in_failures").await, 0, "a success clears the count");
+    assert_eq!(fixture.spend(nonce, Some(&ada), "ada").await, ProofOutcome::ChallengeNotValid, "replayed");
+    assert_eq!(fixture.count("SELECT COUNT(*) FROM sessions").await, 2, "the replay opened nothing");
+
+    // Past its expiry by the time it is spent (cleanup may already have deleted the nonce): refused,
+    // nothing written.
+    let expired = ProofAttempt {
+        app_id: &fixture.app_id,
+        username: "ada",
+        nonce: random(),
+        challenge_expires_at: now_ms() - 1,
+        now: now_ms(),
+        verified: Some(&ada),
+    };
+    let outcome = fixture.store.spend_proof(&expired, ProofEffect::OpenSession(&new_session(&ada.id))).await.unwrap();
+    assert_eq!(outcome, ProofOutcome::ChallengeNotValid);
+    assert_eq!(fixture.count("SELECT COUNT(*) FROM used_challenges").await, 2);
+}
+
+#[tokio::test]
+async fn failures_start_a_delay_in_which_even_a_right_proof_writes_nothing() {
+    let fixture = fixture(NewApp::default()).await;
+    let (ada, _) = fixture.user("ada").await;
+    for _ in 0..5 {
+        assert_eq!(fixture.spend(random(), None, "ada").await, ProofOutcome::Failed);
+    }
+    let nonce = random();
+    let ProofOutcome::Throttled { locked_until } = fixture.spend(nonce, Some(&ada), "ada").await else {
+        panic!("the fifth failure starts a delay")
+    };
+    assert!((now_ms()..=now_ms() + 1000).contains(&locked_until), "1 s after the fifth failure");
+    assert_eq!(fixture.count("SELECT failures FROM sign_in_failures").await, 5, "the throttled proof counted nothing");
+    assert_eq!(fixture.count("SELECT COUNT(*) FROM used_challenges").await, 5, "nor spent its nonce");
+    assert_eq!(fixture.count("SELECT COUNT(*) FROM sessions").await, 1);
+
+    // The delay over, the same nonce is spent by the right proof.
+    fixture.db.execute("UPDATE sign_in_failures SET locked_until = 0").await;
+    assert_eq!(fixture.spend(nonce, Some(&ada), "ada").await, ProofOutcome::Accepted(ada));
+}
+
+#[tokio::test]
+async fn a_login_changed_since_it_was_read_proves_nothing() {
+    let fixture = fixture(NewApp::default()).await;
+    let (ada, _) = fixture.user("ada").await;
+    let changes = [
+        ("email", "UPDATE users SET email = 'ada@example.com'", true),
+        ("password", "UPDATE users SET login_public_key = identity_signing_public_key", false),
+        ("restored", "UPDATE users SET login_public_key = identity_exchange_public_key", false),
+        ("rename", "UPDATE users SET username = 'bob'", false),
+    ];
+    for (change, sql, still_valid) in changes {
+        fixture.db.execute(sql).await;
+        let outcome = fixture.spend(random(), Some(&ada), "ada").await;
+        assert_eq!(outcome == ProofOutcome::Failed, !still_valid, "{change}: {outcome:?}");
+    }
+    fixture.db.execute("DELETE FROM users").await;
+    assert_eq!(fixture.spend(random(), Some(&ada), "ada").await, ProofOutcome::Failed, "deleted");
+    assert_eq!(fixture.count("SELECT COUNT(*) FROM sessions").await, 0, "no session for a deleted user");
+}
+
+#[tokio::test]
+async fn updates_apply_whole_on_a_live_session_or_not_at_all() {
+    let fixture = fixture(NewApp::default()).await;
+    let (ada, laptop) = fixture.user("ada").await;
+    fixture.user("bob").await;
+    let phone = new_session(&ada.id);
+    let spent = ProofAttempt {
+        app_id: &fixture.app_id,
+        username: "ada",
+        nonce: random(),
+        challenge_expires_at: now_ms() + 60_000,
+        now: now_ms(),
+        verified: Some(&ada),
+    };
+    assert!(matches!(
+        fixture.store.spend_proof(&spent, ProofEffect::OpenSession(&phone)).await.unwrap(),
+        ProofOutcome::Accepted(_)
+    ));
+    let update = |username: Option<&str>| UserUpdate {
+        user_id: ada.id.clone(),
+        session_id: laptop.id.clone(),
+        username: username.map(String::from),
+        email: Some(Some("ada@example.com".into())),
+        profile: None,
+        credentials: None,
+        now: now_ms(),
+    };
+
+    let refused = fixture.store.update_user(&update(Some("bob"))).await.unwrap();
+    assert_eq!(refused, Err(Refusal::UsernameTaken));
+    assert_eq!(fixture.count("SELECT COUNT(email) FROM users").await, 0, "the email was not set either");
+
+    let updated = fixture.store.update_user(&update(Some("lovelace"))).await.unwrap().expect("updated");
+    assert_eq!((updated.username.as_str(), updated.email.as_deref()), ("lovelace", Some("ada@example.com")));
+
+    // A password change, proved: new credentials, every other session revoked.
+    let credentials = Credentials {
+        kdf: KdfParams::generate(),
+        login_public_key: random(),
+        seed_backup: SeedBackup { nonce: Bytes(random()), ciphertext: Bytes(random()) },
+    };
+    let change = UserUpdate { credentials: Some(credentials.clone()), email: None, ..update(None) };
+    let proof = ProofAttempt { username: "lovelace", nonce: random(), verified: Some(&updated), ..spent };
+    let ProofOutcome::Accepted(changed) =
+        fixture.store.spend_proof(&proof, ProofEffect::UpdateUser(&change)).await.unwrap()
+    else {
+        panic!("the change is accepted")
+    };
+    assert_eq!((changed.login_public_key, &changed.kdf), (credentials.login_public_key, &credentials.kdf));
+    assert!(fixture.store.session_by_secret_hash(&phone.secret_hash, now_ms()).await.unwrap().is_none(), "revoked");
+    assert!(fixture.store.session_by_secret_hash(&laptop.secret_hash, now_ms()).await.unwrap().is_some(), "kept");
+
+    fixture.store.revoke_session(&laptop.id, now_ms()).await.unwrap();
+    assert_eq!(fixture.store.update_user(&update(None)).await.unwrap(), Err(Refusal::SessionNotLive));
+    assert_eq!(
+        fixture.store.delete_user(&fixture.app_id, &ada.id, &laptop.id, now_ms()).await.unwrap(),
+        Err(Refusal::SessionNotLive)
+    );
+    assert_eq!(fixture.count("SELECT COUNT(*) FROM users").await, 2, "the refused deletion deleted nothing");
+}
+
+#[tokio::test]
+async fn a_deletion_takes_the_sessions_and_frees_the_name_and_the_quota() {
+    let fixture = fixture(NewApp { user_quota: Some(1), ..Default::default() }).await;
+    let (ada, session) = fixture.user("ada").await;
+    assert_eq!(fixture.store.delete_user(&fixture.app_id, &ada.id, &session.id, now_ms()).await.unwrap(), Ok(()));
+    assert_eq!(
+        (fixture.count("SELECT COUNT(*) FROM sessions").await, fixture.count("SELECT user_count FROM apps").await),
+        (0, 0)
+    );
+    let check = fixture.store.online_check(&fixture.app_id, &ada.id, &session.id, now_ms()).await.unwrap();
+    assert_eq!(check, OnlineCheck { user_exists: false, session_live: false });
+    fixture.user("ada").await;
+}
+
+#[tokio::test]
+async fn sessions_extend_only_while_live_and_revoke_once() {
+    let fixture = fixture(NewApp::default()).await;
+    let (ada, session) = fixture.user("ada").await;
+    let now = now_ms();
+    assert!(fixture.store.extend_session(&session.id, now + 3_600_000, 1.0, now).await.unwrap());
+    let live = fixture.store.online_check(&fixture.app_id, &ada.id, &session.id, now).await.unwrap();
+    assert_eq!(live, OnlineCheck { user_exists: true, session_live: true });
+    fixture.store.revoke_session(&session.id, now).await.unwrap();
+    fixture.store.revoke_session(&session.id, now + 5).await.unwrap();
+    assert_eq!(fixture.count("SELECT revoked_at FROM sessions").await, now, "the first revocation stands");
+    assert!(!fixture.store.extend_session(&session.id, now + 3_600_000, 1.0, now).await.unwrap());
+    assert!(fixture.store.session_by_secret_hash(&session.secret_hash, now).await.unwrap().is_none());
+}
+
+fn signing_key(created_at: i64) -> NewSigningKey {
+    NewSigningKey {
+        kid: uuid::Uuid::new_v4().simple().to_string(),
+        private_key_der: Zeroizing::new(random::<48>().to_vec()),
+        public_key: random(),
+        created_at,
+    }
+}
+
+#[tokio::test]
+async fn one_signing_key_is_in_use_and_a_retired_one_stays_published_for_its_window() {
+    let fixture = fixture(NewApp { token_lifetime_secs: 600, ..Default::default() }).await;
+    let (first, second) = (signing_key(1), signing_key(2));
+    let (a, b) =
+        tokio::join!(fixture.store.signing_key_or_insert(&first), fixture.store.signing_key_or_insert(&second));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.kid, b.kid, "servers starting together agree on one key");
+
+    let now = now_ms();
+    let rotated = signing_key(now);
+    fixture.store.rotate_signing_key(&rotated, 1000).await.unwrap();
+    assert_eq!(fixture.store.current_signing_key().await.unwrap().unwrap().kid, rotated.kid);
+    let published: Vec<String> =
+        fixture.store.published_keys(now).await.unwrap().into_iter().map(|key| key.kid).collect();
+    assert_eq!(published, [rotated.kid.clone(), a.kid.clone()]);
+    let after_window = now + 600_000 + 1000;
+    let published = fixture.store.published_keys(after_window).await.unwrap();
+    assert_eq!(published.len(), 1, "the retired key leaves after the longest lifetime plus the grace");
+
+    let secret_a = fixture.store.server_secret_or_insert("mac", &[1; 32], now).await.unwrap();
+    let secret_b = fixture.store.server_secret_or_insert("mac", &[2; 32], now).await.unwrap();
+    assert_eq!((*secret_a, *secret_b), ([1; 32], [1; 32]));
+}
+
+#[tokio::test]
+async fn purge_deletes_only_what_has_outlived_its_use() {
+    let fixture = fixture(NewApp::default()).await;
+    let (ada, _) = fixture.user("ada").await;
+    fixture.spend(random(), Some(&ada), "ada").await;
+    fixture.spend(random(), None, "ghost").await;
+    let now = now_ms();
+    assert!(fixture.store.purge(now).await.unwrap());
+    assert_eq!(fixture.count("SELECT COUNT(*) FROM used_challenges").await, 2, "unexpired nonces stay");
+    assert_eq!(fixture.count("SELECT COUNT(*) FROM sessions").await, 2);
+
+    let much_later = now + PURGE_SESSIONS_AFTER_MS + 24 * 3_600_000 + 60_000;
+    assert!(fixture.store.purge(much_later).await.unwrap());
+    let left = (
+        fixture.count("SELECT COUNT(*) FROM used_challenges").await,
+        fixture.count("SELECT COUNT(*) FROM sessions").await,
+        fixture.count("SELECT COUNT(*) FROM sign_in_failures").await,
+        fixture.count("SELECT COUNT(*) FROM users").await,
+    );
+    assert_eq!(left, (0, 0, 0, 1), "nonces, ended sessions and idle counts go; users stay");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_calls_keep_every_invariant() {
+    let fixture = Arc::new(fixture(NewApp { user_quota: Some(5), ..Default::default() }).await);
+    // One username, many sign-ups at once: one account.
+    let attempts: Vec<_> = (0..20)
+        .map(|_| {
+            let fixture = fixture.clone();
+            tokio::spawn(async move {
+                let user = new_user(&fixture.app_id, "ada");
+                fixture.store.sign_up(&user, &new_session(&user.id)).await.unwrap()
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for attempt in attempts {
+        outcomes.push(attempt.await.unwrap());
+    }
+    assert_eq!(outcomes.iter().filter(|o| **o == SignUpOutcome::Created).count(), 1);
+    assert_eq!(outcomes.iter().filter(|o| **o == SignUpOutcome::UsernameTaken).count(), 19);
+
+    // Distinct usernames past the quota: exactly the quota.
+    let attempts: Vec<_> = (0..10)
+        .map(|i| {
+            let fixture = fixture.clone();
+            tokio::spawn(async move {
+                let user = new_user(&fixture.app_id, &format!("user{i}"));
+                fixture.store.sign_up(&user, &new_session(&user.id)).await.unwrap()
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for attempt in attempts {
+        created += usize::from(attempt.await.unwrap() == SignUpOutcome::Created);
+    }
+    assert_eq!(created, 4, "the quota of 5 admits four more");
+    assert_eq!(fixture.count("SELECT user_count FROM apps").await, 5);
+
+    // One nonce spent by many at once: one session; many bad proofs at once: each counted.
+    let ada = fixture.store.user_by_username(&fixture.app_id, "ada").await.unwrap().unwrap();
+    let nonce = random();
+    let spends: Vec<_> = (0..20)
+        .map(|_| {
+            let (fixture, ada) = (fixture.clone(), ada.clone());
+            tokio::spawn(async move { fixture.spend(nonce, Some(&ada), "ada").await })
+        })
+        .collect();
+    let mut accepted = 0;
+    for spend in spends {
+        accepted += usize::from(matches!(spend.await.unwrap(), ProofOutcome::Accepted(_)));
+    }
+    assert_eq!(accepted, 1);
+    // Ten guesses at once: proofs of one username are serialised, so the fifth failure's delay stops
+    // the other five, which neither count nor spend anything.
+    let guesses: Vec<_> = (0..10)
+        .map(|_| {
+            let fixture = fixture.clone();
+            tokio::spawn(async move { fixture.spend(random(), None, "ada").await })
+        })
+        .collect();
+    let (mut failed, mut throttled) = (0, 0);
+    for guess in guesses {
+        match guess.await.unwrap() {
+            ProofOutcome::Failed => failed += 1,
+            ProofOutcome::Throttled { .. } => throttled += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!((failed, throttled), (5, 5));
+    assert_eq!(fixture.count("SELECT failures FROM sign_in_failures").await, 5, "no failure lost to a race");
+}
