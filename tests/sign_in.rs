@@ -225,6 +225,35 @@ async fn each_client_address_has_a_budget_of_attempts() {
 }
 
 #[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget() {
+    let trusted = vec!["127.0.0.0/8".parse().unwrap()];
+    let server = TestServer::with(
+        |config| sealbase_server::Config { address_budget_per_minute: 2, trusted_proxies: trusted, ..config },
+        Default::default(),
+    )
+    .await;
+    let url = format!("{}/v1/apps/{}/pre-login", server.url, server.app_id);
+    let from = |client: &'static str| {
+        let request = reqwest::Client::new().post(&url).header("x-forwarded-for", client);
+        async move { request.json(&serde_json::json!({ "username": "ada" })).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!([from("198.51.100.1").await, from("198.51.100.1").await, from("198.51.100.1").await], [200, 200, 429]);
+    assert_eq!(from("198.51.100.2").await, 200, "another client behind the same proxy");
+    // What a client writes on the left of the header is not believed: the proxy appended the real one.
+    assert_eq!(from("198.51.100.2, 198.51.100.1").await, 429);
+
+    // Without trusted proxies the header is ignored: every request is the peer's.
+    let direct = TestServer::with_address_budget(2).await;
+    let url = format!("{}/v1/apps/{}/pre-login", direct.url, direct.app_id);
+    let mut statuses = Vec::new();
+    for client in ["198.51.100.1", "198.51.100.2", "198.51.100.3"] {
+        let request = reqwest::Client::new().post(&url).header("x-forwarded-for", client);
+        statuses.push(request.json(&serde_json::json!({ "username": "ada" })).send().await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 429]);
+}
+
+#[tokio::test]
 async fn a_sign_in_that_loses_the_race_to_a_password_change_opens_no_session() {
     let server = std::sync::Arc::new(with_user("ada").await);
     let (_, pre_login) = raw::pre_login(&server, "ada").await;

@@ -20,7 +20,7 @@ use zeroize::Zeroizing;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database could not be reached or failed (answered `503 ServiceUnavailable`).
-    #[error("database unavailable: {0}")]
+    #[error("database unavailable: {}", causes(.0.as_ref()))]
     Unavailable(Box<dyn std::error::Error + Send + Sync>),
     /// A stored value is not what this server writes (a fault of ours; also `503`).
     #[error("stored data malformed: {0}")]
@@ -49,6 +49,20 @@ pub(crate) enum Decision<T> {
 pub const PURGE_SESSIONS_AFTER_MS: i64 = 7 * 24 * 3_600_000;
 /// Failure counts idle this long (and past their delay) are deleted: the count starts again from zero.
 pub const PURGE_FAILURES_AFTER_MS: i64 = 24 * 3_600_000;
+
+/// An error and its sources, each once ("error connecting to server: Connection refused (os error 111)").
+fn causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text = format!("{text}: {cause_text}");
+        }
+        source = cause.source();
+    }
+    text
+}
 
 /// What a store method returns.
 pub type StoreResult<T> = Result<T, StoreError>;
