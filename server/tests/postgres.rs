@@ -2,8 +2,8 @@
 //! outgrow one machine): what one replica does, the others see at once, and the database, not a
 //! process, enforces every rule. Also the database's outages, at start and while serving, and TLS.
 //!
-//! These need PostgreSQL (`SEALBASE_TEST_POSTGRES`, which `cargo xtask test` sets); on a SQLite run
-//! they have nothing to test and say so.
+//! These need PostgreSQL, so they are `#[ignore]`d unless asked for: `cargo xtask test` runs them on
+//! its cluster (`SEALBASE_TEST_POSTGRES=<superuser URL> cargo test … -- --include-ignored`).
 
 #[path = "../../tests/common/db.rs"]
 #[allow(dead_code)]
@@ -20,14 +20,11 @@ use serde_json::{json, Value};
 
 const SERVER: &str = env!("CARGO_BIN_EXE_sealbase-server");
 
-/// The cluster of this run, or `None` (and a note) on a SQLite run.
-fn cluster() -> Option<String> {
+/// The cluster of this run; these tests are not meant to run without one.
+fn cluster() -> String {
     match db::Backend::of_this_run() {
-        db::Backend::Postgres(url) => Some(url),
-        db::Backend::Sqlite => {
-            eprintln!("skipped: replicas need PostgreSQL (SEALBASE_TEST_POSTGRES); cargo xtask test runs them");
-            None
-        }
+        db::Backend::Postgres(url) => url,
+        db::Backend::Sqlite => panic!("needs PostgreSQL: set SEALBASE_TEST_POSTGRES to a cluster's superuser URL"),
     }
 }
 
@@ -147,8 +144,9 @@ async fn signed_challenge(replica: &Replica, app_id: &str, username: &str, key: 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL (SEALBASE_TEST_POSTGRES); cargo xtask test runs it"]
 async fn a_hundred_sign_ups_of_one_username_across_two_replicas_make_one_account() {
-    let Some(_) = cluster() else { return };
+    cluster();
     let deployment = Deployment::new(&[]).await;
     let replicas = deployment.replicas(2);
     let key = login_key();
@@ -171,8 +169,9 @@ async fn a_hundred_sign_ups_of_one_username_across_two_replicas_make_one_account
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL (SEALBASE_TEST_POSTGRES); cargo xtask test runs it"]
 async fn one_signed_challenge_replayed_fifty_times_across_two_replicas_opens_one_session() {
-    let Some(_) = cluster() else { return };
+    cluster();
     let deployment = Deployment::new(&[]).await;
     let replicas = deployment.replicas(2);
     let key = login_key();
@@ -192,8 +191,9 @@ async fn one_signed_challenge_replayed_fifty_times_across_two_replicas_opens_one
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL (SEALBASE_TEST_POSTGRES); cargo xtask test runs it"]
 async fn a_user_quota_across_two_replicas_admits_exactly_that_many() {
-    let Some(_) = cluster() else { return };
+    cluster();
     let deployment = Deployment::new(&["--user-quota", "10"]).await;
     let replicas = deployment.replicas(2);
     let key = login_key();
@@ -211,8 +211,9 @@ async fn a_user_quota_across_two_replicas_admits_exactly_that_many() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (SEALBASE_TEST_POSTGRES); cargo xtask test runs it"]
 async fn a_sign_out_on_one_replica_fails_the_online_check_on_the_other_at_once() {
-    let Some(_) = cluster() else { return };
+    cluster();
     let deployment = Deployment::new(&[]).await;
     let replicas = deployment.replicas(2);
     let (status, signed_up) =
@@ -245,8 +246,9 @@ fn kid(token: &str) -> String {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (SEALBASE_TEST_POSTGRES); cargo xtask test runs it"]
 async fn after_keys_rotate_every_replica_signs_with_the_new_key_within_the_reload_interval() {
-    let Some(_) = cluster() else { return };
+    cluster();
     let deployment = Deployment::new(&[]).await;
     let replicas = deployment.replicas(2);
     let (status, signed_up) =
@@ -280,8 +282,9 @@ async fn after_keys_rotate_every_replica_signs_with_the_new_key_within_the_reloa
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL (SEALBASE_TEST_POSTGRES); cargo xtask test runs it"]
 async fn killing_one_replica_under_sign_up_load_loses_no_acknowledged_user() {
-    let Some(_) = cluster() else { return };
+    cluster();
     let deployment = Deployment::new(&[]).await;
     let mut replicas = deployment.replicas(2);
     let key = login_key();
@@ -338,8 +341,9 @@ async fn killing_one_replica_under_sign_up_load_loses_no_acknowledged_user() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (SEALBASE_TEST_POSTGRES); cargo xtask test runs it"]
 async fn an_unreachable_database_at_start_is_a_clear_error_and_a_failed_exit() {
-    let Some(_) = cluster() else { return };
+    cluster();
     let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let url = format!("postgres://sealbase:hunter2-secret@127.0.0.1:{closed_port}/sealbase");
     let started = Instant::now();
@@ -353,8 +357,22 @@ async fn an_unreachable_database_at_start_is_a_clear_error_and_a_failed_exit() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (SEALBASE_TEST_POSTGRES); cargo xtask test runs it"]
+async fn a_server_with_a_pool_of_one_connection_starts_and_serves() {
+    cluster();
+    let deployment = Deployment::new(&[]).await;
+    let replica = Replica::start(&format!("{}?pool_size=1", deployment.db.url()));
+    let key = login_key();
+    let (status, _) = post(&replica.app_url(&deployment.app_id, "users"), &sign_up_body("ada", &key)).await;
+    assert_eq!(status, 201);
+    let proof = signed_challenge(&replica, &deployment.app_id, "ada", &key).await;
+    assert_eq!(post(&replica.app_url(&deployment.app_id, "sign-in"), &proof).await.0, 200);
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (SEALBASE_TEST_POSTGRES); cargo xtask test runs it"]
 async fn tls_to_the_database_is_used_and_verified_when_the_url_asks() {
-    let Some(_) = cluster() else { return };
+    cluster();
     let ca = std::env::var("SEALBASE_TEST_POSTGRES_CA").expect("SEALBASE_TEST_POSTGRES_CA names the cluster's CA");
     let deployment = Deployment::new(&[]).await;
     let localhost = deployment.db.url().replace("127.0.0.1", "localhost");
@@ -424,8 +442,9 @@ impl Relay {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (SEALBASE_TEST_POSTGRES); cargo xtask test runs it"]
 async fn a_database_lost_while_serving_is_503_and_service_resumes_when_it_returns() {
-    let Some(_) = cluster() else { return };
+    cluster();
     let deployment = Deployment::new(&[]).await;
     let database = url::Url::parse(deployment.db.url()).unwrap();
     let upstream = format!("127.0.0.1:{}", database.port().unwrap()).parse().unwrap();

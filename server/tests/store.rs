@@ -129,13 +129,13 @@ async fn a_proof_is_spent_once_opens_its_session_and_clears_the_count() {
     assert_eq!(fixture.count("SELECT COUNT(*) FROM sessions").await, 2, "the replay opened nothing");
 
     // Past its expiry by the time it is spent (cleanup may already have deleted the nonce): refused,
-    // nothing written.
+    // nothing written, judged by the store's clock when it spends, not the attempt's earlier `now`.
     let expired = ProofAttempt {
         app_id: &fixture.app_id,
         username: "ada",
         nonce: random(),
         challenge_expires_at: now_ms() - 1,
-        now: now_ms(),
+        now: now_ms() - 10_000,
         verified: Some(&ada),
     };
     let outcome = fixture.store.spend_proof(&expired, ProofEffect::OpenSession(&new_session(&ada.id))).await.unwrap();
@@ -319,6 +319,12 @@ async fn purge_deletes_only_what_has_outlived_its_use() {
     assert_eq!(fixture.count("SELECT COUNT(*) FROM used_challenges").await, 2, "unexpired nonces stay");
     assert_eq!(fixture.count("SELECT COUNT(*) FROM sessions").await, 2);
 
+    // Spent nonces outlive their challenge by a margin for servers whose clocks disagree.
+    assert!(fixture.store.purge(now + 60_000 + NONCE_PURGE_GRACE_MS - 1000).await.unwrap());
+    assert_eq!(fixture.count("SELECT COUNT(*) FROM used_challenges").await, 2, "expired, within the margin");
+    assert!(fixture.store.purge(now + 60_000 + NONCE_PURGE_GRACE_MS + 1000).await.unwrap());
+    assert_eq!(fixture.count("SELECT COUNT(*) FROM used_challenges").await, 0);
+
     let much_later = now + PURGE_SESSIONS_AFTER_MS + 24 * 3_600_000 + 60_000;
     assert!(fixture.store.purge(much_later).await.unwrap());
     let left = (
@@ -399,4 +405,36 @@ async fn concurrent_calls_keep_every_invariant() {
     }
     assert_eq!((failed, throttled), (5, 5));
     assert_eq!(fixture.count("SELECT failures FROM sign_in_failures").await, 5, "no failure lost to a race");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn guesses_are_serialised_whatever_isolation_the_database_defaults_to() {
+    let mut fixture = fixture(NewApp::default()).await;
+    if let db::Backend::Postgres(_) = fixture.db.backend() {
+        // A database (or role) whose transactions default to SERIALIZABLE: the store's transactions
+        // still count every guess once and stop at the fifth (it asks for READ COMMITTED itself, so it
+        // does not spend its retries on serialization failures either).
+        fixture
+            .db
+            .execute(
+                "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET default_transaction_isolation \
+             TO serializable', current_database()); END $$",
+            )
+            .await;
+        fixture.store = open(fixture.db.url()).await.expect("store opens");
+    }
+    let fixture = Arc::new(fixture);
+    let guesses: Vec<_> = (0..10)
+        .map(|_| {
+            let fixture = fixture.clone();
+            tokio::spawn(async move { fixture.spend(random(), None, "ada").await })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for guess in guesses {
+        outcomes.push(guess.await.unwrap());
+    }
+    let failed = outcomes.iter().filter(|outcome| **outcome == ProofOutcome::Failed).count();
+    let throttled = outcomes.iter().filter(|outcome| matches!(outcome, ProofOutcome::Throttled { .. })).count();
+    assert_eq!((failed, throttled), (5, 5), "{outcomes:?}");
 }

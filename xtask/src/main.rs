@@ -48,8 +48,8 @@ fn test() -> Result<(), String> {
     let native = ["--workspace", "--exclude", "sealbase-wasm", "--all-features"];
     totals.add(&run::counted("cargo", &[&["test"][..], &native, &["--all-targets"]].concat(), &[])?);
     totals.add(&run::counted("cargo", &[&["test"][..], &native, &["--doc"]].concat(), &[])?);
-    // The suites that run a server, on PostgreSQL: the SDK's integration tests and the server's own
-    // (its unit tests include the PostgreSQL store's, which need the cluster).
+    // The suites that run a server, again on PostgreSQL (the same build: the same packages and
+    // features), with the tests that only make sense there (several servers, outages, TLS).
     let on_postgres = [
         ("SEALBASE_TEST_POSTGRES", cluster.admin_url()),
         ("SEALBASE_TEST_POSTGRES_CA", cluster.ca_file().display().to_string()),

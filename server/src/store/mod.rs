@@ -47,6 +47,9 @@ pub(crate) enum Decision<T> {
 
 /// Sessions are deleted this long after they expired or were revoked.
 pub const PURGE_SESSIONS_AFTER_MS: i64 = 7 * 24 * 3_600_000;
+/// Spent nonces are kept this long past their challenge's expiry before they are deleted: a margin for
+/// clocks of servers on one database that disagree (a nonce must outlive its challenge everywhere).
+pub const NONCE_PURGE_GRACE_MS: i64 = 5 * 60_000;
 /// Failure counts idle this long (and past their delay) are deleted: the count starts again from zero.
 pub const PURGE_FAILURES_AFTER_MS: i64 = 24 * 3_600_000;
 

@@ -58,12 +58,27 @@ fn user(rows: Option<Row>) -> StoreResult<Option<UserRecord>> {
     rows.map(|row| user_from_row(&row).map_err(StoreError::from).and_then(UserRecord::try_from)).transpose()
 }
 
+/// A transaction at READ COMMITTED whatever the database's or role's default: every guarantee above
+/// rests on each statement seeing what committed before it (after a lock it waited for, say).
+async fn begin(client: &mut deadpool_postgres::Object) -> Result<Transaction<'_>, tokio_postgres::Error> {
+    client.build_transaction().isolation_level(tokio_postgres::IsolationLevel::ReadCommitted).start().await
+}
+
+const CURRENT_SIGNING_KEY: &str = "SELECT kid, private_key FROM signing_keys WHERE retired_at IS NULL";
+
+fn signing_key(row: Option<Row>) -> StoreResult<Option<SigningKeyRecord>> {
+    let key = row.map(|row| {
+        Ok::<_, Failure>(SigningKeyRecord { kid: row.try_get(0)?, private_key_der: Zeroizing::new(row.try_get(1)?) })
+    });
+    Ok(key.transpose()?)
+}
+
 const INSERT_SESSION: &str = "INSERT INTO sessions (id, user_id, secret_hash, remember_me, session_length_hours, \
                               created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
-/// Whether the session is unrevoked and unexpired (a deleted user took their sessions along).
-const SESSION_LIVE: &str =
-    "SELECT EXISTS (SELECT 1 FROM sessions WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2)";
+/// The session, if unrevoked and unexpired (a deleted user took their sessions along), locked until the
+/// commit so a sign-out waits for the write made on its authority rather than landing in between.
+const SESSION_LIVE: &str = "SELECT 1 FROM sessions WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2 FOR SHARE";
 
 /// Writes an update's changes and reads the user back, in the caller's transaction. The user row is
 /// locked first, so the session read after it sees any revocation committed by a password change.
@@ -73,7 +88,7 @@ async fn apply_update(tx: &Transaction<'_>, update: &UserUpdate) -> Result<Resul
     let lock = tx.prepare_cached("SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE").await?;
     let exists = tx.query_opt(&lock, &[id]).await?.is_some();
     let live = tx.prepare_cached(SESSION_LIVE).await?;
-    if !tx.query_one(&live, &[&update.session_id, &update.now]).await?.try_get::<_, bool>(0)? {
+    if tx.query_opt(&live, &[&update.session_id, &update.now]).await?.is_none() {
         return Ok(Err(Refusal::SessionNotLive));
     }
     if !exists {
@@ -130,7 +145,7 @@ impl PostgresStore {
     async fn spend_proof_once(&self, attempt: &ProofAttempt<'_>, effect: ProofEffect<'_>) -> Result<Spent, Failure> {
         let ProofAttempt { app_id, username, nonce, challenge_expires_at, now, verified } = *attempt;
         let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
+        let tx = begin(&mut client).await?;
         let lock = tx.prepare_cached("SELECT pg_advisory_xact_lock($1)").await?;
         let spend = tx
             .prepare_cached("INSERT INTO used_challenges (nonce, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
@@ -164,12 +179,15 @@ impl PostgresStore {
         let spend_params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&nonce, &challenge_expires_at];
         let throttle_params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&app_id, &username];
         let (_, spent, failures, unchanged) = tokio::try_join!(
+            biased;
             tx.execute(&lock, &lock_params),
             tx.execute(&spend, &spend_params),
             tx.query_opt(&throttle, &throttle_params),
             unchanged,
         )?;
-        if spent == 0 {
+        // The expiry again, on the clock of now that the lock is held: a request that waited past it
+        // could otherwise spend a nonce that cleanup has already deleted as expired, i.e. replay it.
+        if spent == 0 || challenge_expires_at <= crate::clock::now_ms() {
             return Ok(Spent::Outcome(ProofOutcome::ChallengeNotValid));
         }
         let failures = failures.map(|row| Ok::<_, Failure>((row.try_get::<_, i64>(0)?, row.try_get::<_, i64>(1)?)));
@@ -366,11 +384,6 @@ impl Store for PostgresStore {
     }
 
     async fn spend_proof(&self, attempt: &ProofAttempt<'_>, effect: ProofEffect<'_>) -> StoreResult<ProofOutcome> {
-        // Checked again here: a request that waited past the expiry could otherwise spend a nonce that
-        // cleanup has already deleted as expired, i.e. replay it.
-        if attempt.challenge_expires_at <= attempt.now {
-            return Ok(ProofOutcome::ChallengeNotValid);
-        }
         match retrying(|| self.spend_proof_once(attempt, effect)).await? {
             Spent::Outcome(outcome) => Ok(outcome),
             Spent::Updated(columns) => Ok(ProofOutcome::Accepted(columns.try_into()?)),
@@ -380,7 +393,7 @@ impl Store for PostgresStore {
     async fn update_user(&self, update: &UserUpdate) -> StoreResult<Result<UserRecord, Refusal>> {
         let updated = retrying(|| async {
             let mut client = self.pool.get().await?;
-            let tx = client.transaction().await?;
+            let tx = begin(&mut client).await?;
             let updated = apply_update(&tx, update).await?;
             if updated.is_ok() {
                 tx.commit().await?;
@@ -403,14 +416,14 @@ impl Store for PostgresStore {
     ) -> StoreResult<Result<(), Refusal>> {
         retrying(|| async {
             let mut client = self.pool.get().await?;
-            let tx = client.transaction().await?;
+            let tx = begin(&mut client).await?;
             // The app row first, as sign-up takes it: then the user row.
             let uncount = tx.prepare_cached("UPDATE apps SET user_count = user_count - 1 WHERE id = $1").await?;
             tx.execute(&uncount, &[&app_id]).await?;
             let lock = tx.prepare_cached("SELECT 1 FROM users WHERE id = $1 AND app_id = $2 FOR UPDATE").await?;
             let exists = tx.query_opt(&lock, &[&user_id, &app_id]).await?.is_some();
             let live = tx.prepare_cached(SESSION_LIVE).await?;
-            if !tx.query_one(&live, &[&session_id, &now]).await?.try_get::<_, bool>(0)? {
+            if tx.query_opt(&live, &[&session_id, &now]).await?.is_none() {
                 return Ok(Err(Refusal::SessionNotLive));
             }
             if !exists {
@@ -512,30 +525,21 @@ impl Store for PostgresStore {
             )
             .await
             .map_err(Failure::from)?;
-        self.current_signing_key().await?.ok_or_else(|| StoreError::Malformed("no signing key in use".into()))
+        let row = client.query_opt(CURRENT_SIGNING_KEY, &[]).await.map_err(Failure::from)?;
+        signing_key(row)?.ok_or_else(|| StoreError::Malformed("no signing key in use".into()))
     }
 
     async fn current_signing_key(&self) -> StoreResult<Option<SigningKeyRecord>> {
         let client = self.pool.get().await.map_err(Failure::from)?;
-        let select = client
-            .prepare_cached("SELECT kid, private_key FROM signing_keys WHERE retired_at IS NULL")
-            .await
-            .map_err(Failure::from)?;
-        let row = client.query_opt(&select, &[]).await.map_err(Failure::from)?;
-        let key = row.map(|row| {
-            Ok::<_, Failure>(SigningKeyRecord {
-                kid: row.try_get(0)?,
-                private_key_der: Zeroizing::new(row.try_get(1)?),
-            })
-        });
-        Ok(key.transpose()?)
+        let select = client.prepare_cached(CURRENT_SIGNING_KEY).await.map_err(Failure::from)?;
+        signing_key(client.query_opt(&select, &[]).await.map_err(Failure::from)?)
     }
 
     async fn rotate_signing_key(&self, new_key: &NewSigningKey, grace_ms: i64) -> StoreResult<()> {
         let now = new_key.created_at;
         retrying(|| async {
             let mut client = self.pool.get().await?;
-            let tx = client.transaction().await?;
+            let tx = begin(&mut client).await?;
             // Rotations one at a time: the second retires the first's new key instead of colliding with it.
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&super::ROTATION_LOCK]).await?;
             let longest: i64 = tx
@@ -600,7 +604,7 @@ impl Store for PostgresStore {
     async fn purge(&self, now: i64) -> StoreResult<bool> {
         retrying(|| async {
             let mut client = self.pool.get().await?;
-            let tx = client.transaction().await?;
+            let tx = begin(&mut client).await?;
             // One server at a time; the others skip this round.
             let locked: bool =
                 tx.query_one("SELECT pg_try_advisory_xact_lock($1)", &[&PURGE_LOCK]).await?.try_get(0)?;
@@ -608,7 +612,7 @@ impl Store for PostgresStore {
                 return Ok(false);
             }
             let week_ago = now - PURGE_SESSIONS_AFTER_MS;
-            tx.execute("DELETE FROM used_challenges WHERE expires_at < $1", &[&now]).await?;
+            tx.execute("DELETE FROM used_challenges WHERE expires_at < $1", &[&(now - NONCE_PURGE_GRACE_MS)]).await?;
             tx.execute("DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1", &[&week_ago]).await?;
             tx.execute(
                 "DELETE FROM sign_in_failures WHERE updated_at < $1 AND locked_until < $2",

@@ -262,9 +262,10 @@ impl Store for SqliteStore {
         let ProofAttempt { app_id, username, nonce, challenge_expires_at, now, verified } = *attempt;
         self.connections
             .write(|tx| {
-                // Checked again under the write lock: a request that waited for it past the expiry could
-                // otherwise spend a nonce that cleanup has already deleted as expired, i.e. replay it.
-                if challenge_expires_at <= now {
+                // Checked again under the write lock, on the clock of now: a request that waited for it
+                // past the expiry could otherwise spend a nonce that cleanup has already deleted as
+                // expired, i.e. replay it.
+                if challenge_expires_at <= crate::clock::now_ms() {
                     return Ok(Decision::Rollback(Spent::Outcome(ProofOutcome::ChallengeNotValid)));
                 }
                 let spent = tx
@@ -503,7 +504,7 @@ impl Store for SqliteStore {
         let connections = self.connections.clone();
         let purged = tokio::task::spawn_blocking(move || {
             connections.write_blocking(|tx| {
-                tx.execute("DELETE FROM used_challenges WHERE expires_at < ?", [now])?;
+                tx.execute("DELETE FROM used_challenges WHERE expires_at < ?", [now - NONCE_PURGE_GRACE_MS])?;
                 let week_ago = now - PURGE_SESSIONS_AFTER_MS;
                 tx.execute("DELETE FROM sessions WHERE expires_at < ? OR revoked_at < ?", [week_ago, week_ago])?;
                 tx.execute(
