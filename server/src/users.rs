@@ -3,7 +3,7 @@
 use sealbase::protocol::User;
 
 use crate::clock::iso;
-use crate::store::{AppRecord, NewUser, UserRecord};
+use crate::store::{AppRecord, UserRecord};
 
 impl UserRecord {
     /// The user as the SDK returns it.
@@ -17,24 +17,6 @@ impl UserRecord {
             profile: self.profile.clone(),
             payments_mode: app.payments_mode,
             trial_expiration_date: self.trial_expires_at.map(iso),
-        }
-    }
-}
-
-impl NewUser {
-    /// The user as stored once created.
-    pub fn record(&self) -> UserRecord {
-        UserRecord {
-            id: self.id.clone(),
-            app_id: self.app_id.clone(),
-            username: self.username.clone(),
-            email: self.email.clone(),
-            profile: self.profile.clone(),
-            kdf: self.kdf.clone(),
-            login_public_key: self.login_public_key,
-            seed_backup: self.seed_backup.clone(),
-            created_at: self.created_at,
-            trial_expires_at: self.trial_expires_at,
         }
     }
 }

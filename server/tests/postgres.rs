@@ -358,6 +358,39 @@ async fn an_unreachable_database_at_start_is_a_clear_error_and_a_failed_exit() {
 
 #[tokio::test]
 #[ignore = "needs PostgreSQL (SEALBASE_TEST_POSTGRES); cargo xtask test runs it"]
+async fn servers_starting_together_on_an_empty_database_migrate_it_once_and_agree_on_their_keys() {
+    cluster();
+    let dir = tempfile::tempdir().unwrap();
+    let db = db::TestDatabase::create(dir.path()).await;
+    let url = db.url().to_owned();
+    let starting: Vec<_> = (0..4)
+        .map(|_| {
+            std::thread::spawn({
+                let url = url.clone();
+                move || Replica::start(&url)
+            })
+        })
+        .collect();
+    let replicas: Vec<Replica> = starting.into_iter().map(|started| started.join().expect("started")).collect();
+    let (applied, latest) = (
+        db.count("SELECT COUNT(*) FROM schema_migrations").await,
+        db.count("SELECT MAX(version) FROM schema_migrations").await,
+    );
+    assert!(latest > 0 && applied == latest, "each migration applied once: {applied} rows for {latest}");
+    assert_eq!(db.count("SELECT COUNT(*) FROM signing_keys").await, 1, "one signing key between them");
+    assert_eq!(db.count("SELECT COUNT(*) FROM server_secrets").await, 1, "one challenge key between them");
+    // And they serve: a challenge issued by one is accepted by another (the same server secret).
+    let created = Command::new(SERVER).args(["app", "create", "--name", "x", "--database", &url]).output().unwrap();
+    let app: Value = serde_json::from_slice(&created.stdout).unwrap();
+    let app_id = app["appId"].as_str().unwrap();
+    let key = login_key();
+    assert_eq!(post(&replicas[0].app_url(app_id, "users"), &sign_up_body("ada", &key)).await.0, 201);
+    let proof = signed_challenge(&replicas[1], app_id, "ada", &key).await;
+    assert_eq!(post(&replicas[3].app_url(app_id, "sign-in"), &proof).await.0, 200);
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (SEALBASE_TEST_POSTGRES); cargo xtask test runs it"]
 async fn a_server_with_a_pool_of_one_connection_starts_and_serves() {
     cluster();
     let deployment = Deployment::new(&[]).await;

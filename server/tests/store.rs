@@ -40,7 +40,7 @@ fn random<const N: usize>() -> [u8; N] {
 }
 
 fn new_user(app_id: &str, username: &str) -> NewUser {
-    NewUser {
+    let record = UserRecord {
         id: uuid::Uuid::new_v4().to_string(),
         app_id: app_id.into(),
         username: username.into(),
@@ -49,10 +49,10 @@ fn new_user(app_id: &str, username: &str) -> NewUser {
         kdf: KdfParams::generate(),
         login_public_key: random(),
         seed_backup: SeedBackup { nonce: Bytes(random()), ciphertext: Bytes(random()) },
-        identity: IdentityPublicKeys { signing: Bytes(random()), exchange: Bytes(random()) },
         created_at: now_ms(),
         trial_expires_at: None,
-    }
+    };
+    NewUser { record, identity: IdentityPublicKeys { signing: Bytes(random()), exchange: Bytes(random()) } }
 }
 
 fn new_session(user_id: &str) -> NewSession {
@@ -72,9 +72,9 @@ impl Fixture {
     /// A user with a live session.
     async fn user(&self, username: &str) -> (UserRecord, NewSession) {
         let user = new_user(&self.app_id, username);
-        let session = new_session(&user.id);
+        let session = new_session(&user.record.id);
         assert_eq!(self.store.sign_up(&user, &session).await.unwrap(), SignUpOutcome::Created);
-        (self.store.user_by_id(&user.id).await.unwrap().expect("stored"), session)
+        (self.store.user_by_id(&user.record.id).await.unwrap().expect("stored"), session)
     }
 
     async fn count(&self, sql: &str) -> i64 {
@@ -99,10 +99,16 @@ async fn sign_up_stores_user_and_session_and_refuses_duplicates_and_the_quota_wh
     assert_eq!((found.user_id.as_str(), found.app_id.as_str()), (ada.id.as_str(), fixture.app_id.as_str()));
 
     let again = new_user(&fixture.app_id, "ada");
-    assert_eq!(fixture.store.sign_up(&again, &new_session(&again.id)).await.unwrap(), SignUpOutcome::UsernameTaken);
+    assert_eq!(
+        fixture.store.sign_up(&again, &new_session(&again.record.id)).await.unwrap(),
+        SignUpOutcome::UsernameTaken
+    );
     fixture.user("bob").await;
     let third = new_user(&fixture.app_id, "carol");
-    assert_eq!(fixture.store.sign_up(&third, &new_session(&third.id)).await.unwrap(), SignUpOutcome::QuotaExceeded);
+    assert_eq!(
+        fixture.store.sign_up(&third, &new_session(&third.record.id)).await.unwrap(),
+        SignUpOutcome::QuotaExceeded
+    );
     assert_eq!(
         (
             fixture.count("SELECT COUNT(*) FROM users").await,
@@ -345,7 +351,7 @@ async fn concurrent_calls_keep_every_invariant() {
             let fixture = fixture.clone();
             tokio::spawn(async move {
                 let user = new_user(&fixture.app_id, "ada");
-                fixture.store.sign_up(&user, &new_session(&user.id)).await.unwrap()
+                fixture.store.sign_up(&user, &new_session(&user.record.id)).await.unwrap()
             })
         })
         .collect();
@@ -362,7 +368,7 @@ async fn concurrent_calls_keep_every_invariant() {
             let fixture = fixture.clone();
             tokio::spawn(async move {
                 let user = new_user(&fixture.app_id, &format!("user{i}"));
-                fixture.store.sign_up(&user, &new_session(&user.id)).await.unwrap()
+                fixture.store.sign_up(&user, &new_session(&user.record.id)).await.unwrap()
             })
         })
         .collect();

@@ -12,7 +12,7 @@ use super::{json_body, origin, AppIdPath, ClientAddress};
 use crate::auth::session::IssuedSession;
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult};
-use crate::store::{NewUser, SignUpOutcome};
+use crate::store::{NewUser, SignUpOutcome, UserRecord};
 use crate::AppState;
 
 const DAY_MS: i64 = 24 * 3_600_000;
@@ -36,7 +36,7 @@ pub(super) async fn sign_up(
         (sealbase::PaymentsMode::Disabled, _) | (_, None) => None,
         (_, Some(days)) => Some(now + i64::from(days) * DAY_MS),
     };
-    let user = NewUser {
+    let user = UserRecord {
         id: uuid::Uuid::new_v4().to_string(),
         app_id: app.id.clone(),
         username: request.username,
@@ -45,11 +45,11 @@ pub(super) async fn sign_up(
         kdf: request.kdf,
         login_public_key: request.login_public_key.0,
         seed_backup: request.seed_backup,
-        identity: request.identity,
         created_at: now,
         trial_expires_at,
     };
     let session = IssuedSession::new(&user.id, request.remember_me, request.session_length, now);
+    let user = NewUser { record: user, identity: request.identity };
     match state.store.sign_up(&user, &session.record).await? {
         SignUpOutcome::Created => {}
         SignUpOutcome::UsernameTaken => return Err(Error::UsernameAlreadyExists.into()),
@@ -59,8 +59,9 @@ pub(super) async fn sign_up(
     let session = session.grant();
     let auth_token = state
         .tokens
-        .issue(&app.id, app.token_lifetime_secs.into(), &user.id, &session.session_id, expires_at)
+        .issue(&app.id, app.token_lifetime_secs.into(), &user.record.id, &session.session_id, expires_at)
         .map_err(ApiError::Internal)?;
+    let user = user.record;
     tracing::info!(user_id = user.id, "user signed up");
-    Ok((StatusCode::CREATED, Json(SignUpResponse { user: user.record().to_user(&app, auth_token), session })))
+    Ok((StatusCode::CREATED, Json(SignUpResponse { user: user.to_user(&app, auth_token), session })))
 }

@@ -156,31 +156,13 @@ pub(crate) fn profile_json(profile: Option<&Profile>) -> Option<String> {
     profile.map(|profile| serde_json::to_string(profile).unwrap_or_else(|_| unreachable!("a string map serialises")))
 }
 
-/// A user about to be created.
+/// A user about to be created: the record, and the public identity keys (stored, never read back).
 #[derive(Debug, Clone)]
 pub struct NewUser {
-    /// The public userId.
-    pub id: String,
-    /// The user's app.
-    pub app_id: String,
-    /// Stored form.
-    pub username: String,
-    /// Lower-cased email.
-    pub email: Option<String>,
-    /// Profile.
-    pub profile: Option<Profile>,
-    /// KDF parameters and salt.
-    pub kdf: KdfParams,
-    /// Ed25519 login public key.
-    pub login_public_key: [u8; 32],
-    /// The encrypted seed.
-    pub seed_backup: SeedBackup,
+    /// The user as it will be stored.
+    pub record: UserRecord,
     /// Public identity keys.
     pub identity: IdentityPublicKeys,
-    /// Creation time (Unix ms).
-    pub created_at: i64,
-    /// End of the trial (Unix ms).
-    pub trial_expires_at: Option<i64>,
 }
 
 /// What [`super::Store::sign_up`] did.

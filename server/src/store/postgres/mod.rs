@@ -22,7 +22,10 @@ use tokio_postgres::error::SqlState;
 use super::{StoreError, StoreResult};
 
 /// Schema changes, applied in order; the table `schema_migrations` records those applied.
-const MIGRATIONS: [&str; 1] = [include_str!("../../../migrations/postgres/0001_init.sql")];
+const MIGRATIONS: [&str; 2] = [
+    include_str!("../../../migrations/postgres/0001_init.sql"),
+    include_str!("../../../migrations/postgres/0002_spend_sign_in.sql"),
+];
 
 /// Advisory lock keys (one namespace per database). [`proof_lock_key`] could in principle yield one of
 /// these too; a collision would merely serialise two unrelated transactions.
@@ -143,6 +146,11 @@ impl ConnectionSettings {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
         config.application_name("sealbase-server");
+        // Every transaction at READ COMMITTED whatever the database's or role's default (the startup
+        // option outranks both): each statement, a function's included, must see what committed before
+        // it, after a lock it waited for, say.
+        let options = config.get_options().map(|options| format!("{options} ")).unwrap_or_default();
+        config.options(format!("{options}-c default_transaction_isolation=read\\ committed"));
         let tls = match ssl_mode.as_deref() {
             None | Some("disable") => {
                 anyhow::ensure!(root_cert.is_none(), "sslrootcert needs sslmode=require, verify-ca or verify-full");
@@ -186,6 +194,8 @@ fn tls_config(root_cert: Option<&str>) -> anyhow::Result<rustls::ClientConfig> {
 enum Failure {
     Pool(deadpool_postgres::PoolError),
     Db(tokio_postgres::Error),
+    /// The database answered something this server does not write.
+    Unexpected(String),
 }
 
 impl From<tokio_postgres::Error> for Failure {
@@ -222,6 +232,7 @@ impl From<Failure> for StoreError {
         match failure {
             Failure::Pool(error) => pool_error(error),
             Failure::Db(error) => db_error(error),
+            Failure::Unexpected(what) => StoreError::Malformed(what),
         }
     }
 }

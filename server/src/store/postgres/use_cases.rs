@@ -58,12 +58,6 @@ fn user(rows: Option<Row>) -> StoreResult<Option<UserRecord>> {
     rows.map(|row| user_from_row(&row).map_err(StoreError::from).and_then(UserRecord::try_from)).transpose()
 }
 
-/// A transaction at READ COMMITTED whatever the database's or role's default: every guarantee above
-/// rests on each statement seeing what committed before it (after a lock it waited for, say).
-async fn begin(client: &mut deadpool_postgres::Object) -> Result<Transaction<'_>, tokio_postgres::Error> {
-    client.build_transaction().isolation_level(tokio_postgres::IsolationLevel::ReadCommitted).start().await
-}
-
 const CURRENT_SIGNING_KEY: &str = "SELECT kid, private_key FROM signing_keys WHERE retired_at IS NULL";
 
 fn signing_key(row: Option<Row>) -> StoreResult<Option<SigningKeyRecord>> {
@@ -72,9 +66,6 @@ fn signing_key(row: Option<Row>) -> StoreResult<Option<SigningKeyRecord>> {
     });
     Ok(key.transpose()?)
 }
-
-const INSERT_SESSION: &str = "INSERT INTO sessions (id, user_id, secret_hash, remember_me, session_length_hours, \
-                              created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
 /// The session, if unrevoked and unexpired (a deleted user took their sessions along), locked until the
 /// commit so a sign-out waits for the write made on its authority rather than landing in between.
@@ -142,25 +133,60 @@ enum Spent {
 }
 
 impl PostgresStore {
-    async fn spend_proof_once(&self, attempt: &ProofAttempt<'_>, effect: ProofEffect<'_>) -> Result<Spent, Failure> {
+    /// A sign-in's proof: `sealbase_spend_sign_in` (migrations/postgres/0002), one round trip.
+    async fn spend_sign_in(&self, attempt: &ProofAttempt<'_>, session: &NewSession) -> Result<ProofOutcome, Failure> {
+        let client = self.pool.get().await?;
+        let spend = client
+            .prepare_cached(
+                "SELECT result, result_locked_until
+                 FROM sealbase_spend_sign_in($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            )
+            .await?;
+        let verified = attempt.verified;
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 15] = [
+            &attempt.app_id,
+            &attempt.username,
+            &proof_lock_key(attempt.app_id, attempt.username),
+            &attempt.nonce.as_slice(),
+            &attempt.challenge_expires_at,
+            &attempt.now,
+            &verified.map(|user| user.id.as_str()),
+            &verified.map(|user| user.login_public_key.as_slice()),
+            &session.id,
+            &session.secret_hash.as_slice(),
+            &session.remember_me.as_str(),
+            &session.length_hours,
+            &session.created_at,
+            &session.expires_at,
+            &*THROTTLE_DELAYS,
+        ];
+        let row = client.query_one(&spend, &params).await?;
+        Ok(match (row.try_get::<_, &str>(0)?, verified) {
+            ("accepted", Some(user)) => ProofOutcome::Accepted(user.clone()),
+            ("failed", _) => ProofOutcome::Failed,
+            ("challenge-not-valid", _) => ProofOutcome::ChallengeNotValid,
+            ("throttled", _) => ProofOutcome::Throttled { locked_until: row.try_get(1)? },
+            (other, _) => return Err(Failure::Unexpected(format!("sealbase_spend_sign_in answered {other:?}"))),
+        })
+    }
+
+    /// A password change's proof, with the update it authorises, in one transaction.
+    async fn spend_for_update(&self, attempt: &ProofAttempt<'_>, update: &UserUpdate) -> Result<Spent, Failure> {
         let ProofAttempt { app_id, username, nonce, challenge_expires_at, now, verified } = *attempt;
         let mut client = self.pool.get().await?;
-        let tx = begin(&mut client).await?;
+        let tx = client.transaction().await?;
         let lock = tx.prepare_cached("SELECT pg_advisory_xact_lock($1)").await?;
         let spend = tx
             .prepare_cached("INSERT INTO used_challenges (nonce, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .await?;
         let throttle = tx
-            .prepare_cached("SELECT failures, locked_until FROM sign_in_failures WHERE app_id = $1 AND username = $2");
-        let recheck = match effect {
-            ProofEffect::OpenSession(_) => {
-                "SELECT 1 FROM users WHERE id = $1 AND username = $2 AND login_public_key = $3 FOR SHARE"
-            }
-            ProofEffect::UpdateUser(_) => {
-                "SELECT 1 FROM users WHERE id = $1 AND username = $2 AND login_public_key = $3 FOR NO KEY UPDATE"
-            }
-        };
-        let (throttle, recheck) = (throttle.await?, tx.prepare_cached(recheck).await?);
+            .prepare_cached("SELECT failures, locked_until FROM sign_in_failures WHERE app_id = $1 AND username = $2")
+            .await?;
+        let recheck = tx
+            .prepare_cached(
+                "SELECT 1 FROM users WHERE id = $1 AND username = $2 AND login_public_key = $3 FOR NO KEY UPDATE",
+            )
+            .await?;
         // One round trip: the lock first, so what the statements after it read is what every earlier
         // proof of this username committed.
         let unchanged = async {
@@ -195,7 +221,7 @@ impl PostgresStore {
         if let Some((_, locked_until)) = failures.filter(|(_, until)| *until > now) {
             return Ok(Spent::Outcome(ProofOutcome::Throttled { locked_until }));
         }
-        let Some(user) = verified.filter(|_| unchanged) else {
+        if verified.is_none() || !unchanged {
             // Under the advisory lock, so the count read above is still the count.
             let (count, previous_until) = failures.map_or((1, 0), |(count, until)| (count + 1, until));
             let delay = throttle::delay_ms(count);
@@ -211,46 +237,26 @@ impl PostgresStore {
             tx.execute(&record, &[&app_id, &username, &count, &locked_until, &now]).await?;
             tx.commit().await?;
             return Ok(Spent::Outcome(ProofOutcome::Failed));
-        };
-        let spent = match effect {
-            ProofEffect::OpenSession(session) => {
-                let insert = tx.prepare_cached(INSERT_SESSION).await?;
-                let clear =
-                    tx.prepare_cached("DELETE FROM sign_in_failures WHERE app_id = $1 AND username = $2").await?;
-                let clear = async {
-                    match failures {
-                        Some(_) => tx.execute(&clear, &[&app_id, &username]).await,
-                        None => Ok(0),
-                    }
-                };
-                let params: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
-                    &session.id,
-                    &session.user_id,
-                    &session.secret_hash.as_slice(),
-                    &session.remember_me.as_str(),
-                    &session.length_hours,
-                    &session.created_at,
-                    &session.expires_at,
-                ];
-                tokio::try_join!(clear, tx.execute(&insert, &params))?;
-                Spent::Outcome(ProofOutcome::Accepted(user.clone()))
-            }
-            ProofEffect::UpdateUser(update) => {
-                if failures.is_some() {
-                    let clear =
-                        tx.prepare_cached("DELETE FROM sign_in_failures WHERE app_id = $1 AND username = $2").await?;
-                    tx.execute(&clear, &[&app_id, &username]).await?;
-                }
-                match apply_update(&tx, update).await? {
-                    Ok(updated) => Spent::Updated(updated),
-                    Err(refusal) => return Ok(Spent::Outcome(ProofOutcome::Refused(refusal))),
-                }
-            }
+        }
+        if failures.is_some() {
+            let clear = tx.prepare_cached("DELETE FROM sign_in_failures WHERE app_id = $1 AND username = $2").await?;
+            tx.execute(&clear, &[&app_id, &username]).await?;
+        }
+        let updated = match apply_update(&tx, update).await? {
+            Ok(updated) => updated,
+            Err(refusal) => return Ok(Spent::Outcome(ProofOutcome::Refused(refusal))),
         };
         tx.commit().await?;
-        Ok(spent)
+        Ok(Spent::Updated(updated))
     }
 }
+
+/// The throttle's delays as `sealbase_spend_sign_in` takes them: entry n (1-based) after n failures,
+/// far enough that the last is the cap.
+static THROTTLE_DELAYS: std::sync::LazyLock<Vec<i64>> = std::sync::LazyLock::new(|| {
+    let saturated = (1..).find(|&n| throttle::delay_ms(n) == throttle::MAX_DELAY_MS).unwrap_or(1);
+    (1..=saturated).map(throttle::delay_ms).collect()
+});
 
 #[async_trait::async_trait]
 impl Store for PostgresStore {
@@ -302,7 +308,8 @@ impl Store for PostgresStore {
         Ok(updated == 1)
     }
 
-    async fn sign_up(&self, user: &NewUser, session: &NewSession) -> StoreResult<SignUpOutcome> {
+    async fn sign_up(&self, new: &NewUser, session: &NewSession) -> StoreResult<SignUpOutcome> {
+        let (user, identity) = (&new.record, &new.identity);
         // One statement, so one round trip and atomic on its own: the quota's count goes first (the app
         // row is locked before any user row, as in a deletion), then the user, then the session.
         let profile = profile_json(user.profile.as_ref());
@@ -343,8 +350,8 @@ impl Store for PostgresStore {
             &user.login_public_key.as_slice(),
             &user.seed_backup.nonce.0.as_slice(),
             &user.seed_backup.ciphertext.0.as_slice(),
-            &user.identity.signing.0.as_slice(),
-            &user.identity.exchange.0.as_slice(),
+            &identity.signing.0.as_slice(),
+            &identity.exchange.0.as_slice(),
             &user.created_at,
             &user.trial_expires_at,
             &session.id,
@@ -384,16 +391,19 @@ impl Store for PostgresStore {
     }
 
     async fn spend_proof(&self, attempt: &ProofAttempt<'_>, effect: ProofEffect<'_>) -> StoreResult<ProofOutcome> {
-        match retrying(|| self.spend_proof_once(attempt, effect)).await? {
-            Spent::Outcome(outcome) => Ok(outcome),
-            Spent::Updated(columns) => Ok(ProofOutcome::Accepted(columns.try_into()?)),
+        match effect {
+            ProofEffect::OpenSession(session) => retrying(|| self.spend_sign_in(attempt, session)).await,
+            ProofEffect::UpdateUser(update) => match retrying(|| self.spend_for_update(attempt, update)).await? {
+                Spent::Outcome(outcome) => Ok(outcome),
+                Spent::Updated(columns) => Ok(ProofOutcome::Accepted(columns.try_into()?)),
+            },
         }
     }
 
     async fn update_user(&self, update: &UserUpdate) -> StoreResult<Result<UserRecord, Refusal>> {
         let updated = retrying(|| async {
             let mut client = self.pool.get().await?;
-            let tx = begin(&mut client).await?;
+            let tx = client.transaction().await?;
             let updated = apply_update(&tx, update).await?;
             if updated.is_ok() {
                 tx.commit().await?;
@@ -416,7 +426,7 @@ impl Store for PostgresStore {
     ) -> StoreResult<Result<(), Refusal>> {
         retrying(|| async {
             let mut client = self.pool.get().await?;
-            let tx = begin(&mut client).await?;
+            let tx = client.transaction().await?;
             // The app row first, as sign-up takes it: then the user row.
             let uncount = tx.prepare_cached("UPDATE apps SET user_count = user_count - 1 WHERE id = $1").await?;
             tx.execute(&uncount, &[&app_id]).await?;
@@ -539,7 +549,7 @@ impl Store for PostgresStore {
         let now = new_key.created_at;
         retrying(|| async {
             let mut client = self.pool.get().await?;
-            let tx = begin(&mut client).await?;
+            let tx = client.transaction().await?;
             // Rotations one at a time: the second retires the first's new key instead of colliding with it.
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&super::ROTATION_LOCK]).await?;
             let longest: i64 = tx
@@ -604,7 +614,7 @@ impl Store for PostgresStore {
     async fn purge(&self, now: i64) -> StoreResult<bool> {
         retrying(|| async {
             let mut client = self.pool.get().await?;
-            let tx = begin(&mut client).await?;
+            let tx = client.transaction().await?;
             // One server at a time; the others skip this round.
             let locked: bool =
                 tx.query_one("SELECT pg_try_advisory_xact_lock($1)", &[&PURGE_LOCK]).await?.try_get(0)?;

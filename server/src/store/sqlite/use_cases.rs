@@ -195,7 +195,8 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn sign_up(&self, user: &NewUser, session: &NewSession) -> StoreResult<SignUpOutcome> {
+    async fn sign_up(&self, new: &NewUser, session: &NewSession) -> StoreResult<SignUpOutcome> {
+        let (user, identity) = (&new.record, &new.identity);
         let profile = profile_json(user.profile.as_ref());
         self.connections
             .write(|tx| {
@@ -232,8 +233,8 @@ impl Store for SqliteStore {
                         ":login_key": user.login_public_key.as_slice(),
                         ":nonce": user.seed_backup.nonce.0.as_slice(),
                         ":ciphertext": user.seed_backup.ciphertext.0.as_slice(),
-                        ":signing_key": user.identity.signing.0.as_slice(),
-                        ":exchange_key": user.identity.exchange.0.as_slice(),
+                        ":signing_key": identity.signing.0.as_slice(),
+                        ":exchange_key": identity.exchange.0.as_slice(),
                         ":created_at": user.created_at,
                         ":trial_expires_at": user.trial_expires_at,
                     });
