@@ -1,11 +1,12 @@
 //! `sealbase-bench`: the measurements of `cargo xtask bench` (run that, not this, so the package, the
 //! browser numbers and the release server exist first).
 //!
-//! Usage: `sealbase-bench --server-bin PATH --kdf-json PATH [--scale N]` writes BENCHMARKS.md and
-//! docs/benchmarks/kdf.png; `sealbase-bench --server-bin PATH --server-only [--scale N]` prints the
-//! server's load phases alone.
+//! Usage: `sealbase-bench --server-bin PATH --kdf-json PATH [--baseline-server-bin PATH] [--postgres URL]
+//! [--scale N]` writes BENCHMARKS.md and docs/benchmarks/kdf.png; with `--server-only` it prints the
+//! server's load phases alone (on SQLite, the baseline's SQLite and PostgreSQL when given).
 #![forbid(unsafe_code)]
 
+mod floor;
 mod load;
 mod native;
 mod report;
@@ -33,6 +34,56 @@ struct Args {
     /// Run only the server load phases and print them, leaving BENCHMARKS.md alone.
     #[arg(long)]
     server_only: bool,
+    /// The server as built before the storage seam, measured in the same run on SQLite.
+    #[arg(long, requires = "baseline_commit")]
+    baseline_server_bin: Option<PathBuf>,
+    /// The commit the baseline server was built from.
+    #[arg(long)]
+    baseline_commit: Option<String>,
+    /// A PostgreSQL cluster (superuser URL): the server is also measured on it, with 1 and 2 replicas.
+    #[arg(long)]
+    postgres: Option<String>,
+}
+
+/// The previous build beside this one on SQLite: its load phases, then sign-in runs of both in turn.
+pub struct Baseline {
+    pub phases: Vec<load::Phase>,
+    /// The median of the interleaved sign-in runs: this build's, then the previous build's.
+    pub sign_ins: (load::Phase, load::Phase),
+}
+
+/// How many sign-in runs of each build the interleaved comparison takes.
+const INTERLEAVED_ROUNDS: usize = 6;
+
+/// Load phases of the other configurations, measured after the SQLite server of this build.
+async fn other_configurations(
+    baseline: Option<&Path>,
+    postgres: Option<&str>,
+    server_bin: &Path,
+    scale: usize,
+) -> anyhow::Result<(Option<Baseline>, Vec<(usize, Vec<load::Phase>)>)> {
+    let baseline = match baseline {
+        Some(bin) => {
+            eprintln!("bench: server load, previous build on SQLite");
+            let deployment = server::Deployment::sqlite(bin)?;
+            let phases = load::server_phases(&deployment, scale, load::Phases::Throughput).await?.0;
+            drop(deployment);
+            eprintln!("bench: sign-ins, this build and the previous one in turn");
+            let (this, previous) = (server::Deployment::sqlite(server_bin)?, server::Deployment::sqlite(bin)?);
+            let sign_ins = load::interleaved_sign_ins(&this, &previous, scale, INTERLEAVED_ROUNDS).await?;
+            Some(Baseline { phases, sign_ins })
+        }
+        None => None,
+    };
+    let mut on_postgres = Vec::new();
+    if let Some(cluster) = postgres {
+        for replicas in [1, 2] {
+            eprintln!("bench: server load, PostgreSQL with {replicas} replica(s)");
+            let deployment = server::Deployment::postgres(server_bin, cluster, replicas).await?;
+            on_postgres.push((replicas, load::server_phases(&deployment, scale, load::Phases::Throughput).await?.0));
+        }
+    }
+    Ok((baseline, on_postgres))
 }
 
 fn gzip_len(bytes: &[u8]) -> anyhow::Result<u64> {
@@ -52,9 +103,10 @@ fn samples(value: &serde_json::Value) -> Summary {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let Args { server_bin, kdf_json, scale, server_only: only_server } = clap::Parser::parse();
+    let Args { server_bin, kdf_json, scale, server_only: only_server, baseline_server_bin, baseline_commit, postgres } =
+        clap::Parser::parse();
     if only_server {
-        return server_only(&server_bin, scale).await;
+        return server_only(&server_bin, baseline_server_bin.as_deref(), postgres.as_deref(), scale).await;
     }
     let kdf_json = kdf_json.context("--kdf-json")?;
     let kdf_json: serde_json::Value = serde_json::from_str(
@@ -64,13 +116,19 @@ async fn main() -> anyhow::Result<()> {
 
     eprintln!("bench: native scrypt");
     let kdf_native = Summary::of(&native::kdf(15));
-    let server = server::ServerProcess::start(&server_bin)?;
+    let server = server::Deployment::sqlite(&server_bin)?;
     eprintln!("bench: signUp/signIn end to end");
     let end_to_end = native::end_to_end(&server, 50).await?;
     eprintln!("bench: offline verification");
     let verifications_per_second = native::verifications_per_second(&server, &end_to_end.token).await?;
+    eprintln!("bench: crypto floors");
+    let sign_in_crypto = floor::sign_in_crypto();
+    let token_verification = floor::token_verification();
     eprintln!("bench: server load");
-    let (phases, peak_rss) = load::server_phases(&server, scale).await?;
+    let (phases, peak_rss) = load::server_phases(&server, scale, load::Phases::All).await?;
+    drop(server);
+    let (baseline, postgres_phases) =
+        other_configurations(baseline_server_bin.as_deref(), postgres.as_deref(), &server_bin, scale).await?;
 
     let mut sizes = Vec::new();
     for file in ["sealbase_wasm_bg.wasm", "sealbase_wasm.js", "api.js", "index.js", "node.js"] {
@@ -102,6 +160,10 @@ async fn main() -> anyhow::Result<()> {
         sign_up_overhead: SignedSummary::of(&end_to_end.sign_up_overhead_ms),
         sign_in_overhead: SignedSummary::of(&end_to_end.sign_in_overhead_ms),
         phases,
+        baseline: baseline_commit.zip(baseline),
+        postgres_phases,
+        sign_in_crypto,
+        token_verification,
         peak_rss,
         verifications_per_second,
         sizes,
@@ -116,22 +178,47 @@ async fn main() -> anyhow::Result<()> {
 
 /// `--server-only`: the server load phases alone, printed rather than written to BENCHMARKS.md (for
 /// iterating on the server).
-async fn server_only(server_bin: &Path, scale: usize) -> anyhow::Result<()> {
+async fn server_only(
+    server_bin: &Path,
+    baseline: Option<&Path>,
+    postgres: Option<&str>,
+    scale: usize,
+) -> anyhow::Result<()> {
     rlimit::increase_nofile_limit(65_536).context("raising the open-files limit for 1,000 clients")?;
-    let server = server::ServerProcess::start(server_bin)?;
-    let (phases, peak_rss) = load::server_phases(&server, scale).await?;
-    for phase in &phases {
+    let server = server::Deployment::sqlite(server_bin)?;
+    let (phases, peak_rss) = load::server_phases(&server, scale, load::Phases::All).await?;
+    drop(server);
+    print_phases("SQLite, this build", &phases);
+    println!("peak RSS {:.1} MB", peak_rss as f64 / 1e6);
+    let (baseline, on_postgres) = other_configurations(baseline, postgres, server_bin, scale).await?;
+    if let Some(baseline) = baseline {
+        print_phases("SQLite, previous build", &baseline.phases);
+        print_phases(
+            "SQLite, interleaved sign-ins: this build, then the previous one",
+            &[baseline.sign_ins.0, baseline.sign_ins.1],
+        );
+    }
+    for (replicas, phases) in on_postgres {
+        print_phases(&format!("PostgreSQL, {replicas} replica(s)"), &phases);
+    }
+    let floor = floor::sign_in_crypto();
+    println!("sign-in crypto floor {} µs", floor.as_micros());
+    Ok(())
+}
+
+fn print_phases(configuration: &str, phases: &[load::Phase]) {
+    println!("{configuration}:");
+    for phase in phases {
         println!(
-            "{:<45} {:>6} ok {:>4} failed {:>7.0}/s  p50 {:>7} ms  p99 {:>7} ms  server CPU/op {:>4} µs",
+            "  {:<45} {:>6} ok {:>4} failed {:>7.0}/s  p50 {:>7} ms  p99 {:>7} ms  CPU/op server {:>4} µs database {:>4} µs",
             phase.name,
             phase.completed,
             phase.failed,
             phase.per_second(),
             stats::ms(phase.latency.median),
             stats::ms(phase.latency.p99),
-            phase.server_cpu_per_op().as_micros()
+            phase.server_cpu_per_op().as_micros(),
+            phase.database_cpu_per_op().as_micros(),
         );
     }
-    println!("peak RSS {:.1} MB", peak_rss as f64 / 1e6);
-    Ok(())
 }

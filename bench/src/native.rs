@@ -6,7 +6,7 @@ use sealbase::crypto::{KdfAlgorithm, KdfParams, PasswordKey};
 use sealbase::protocol::b64::Bytes;
 use sealbase::{Client, RememberMe, SignIn, SignUp};
 
-use crate::server::ServerProcess;
+use crate::server::Deployment;
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -42,7 +42,7 @@ pub struct EndToEnd {
 
 /// Runs `times` rounds of: KDF, signUp (a fresh client each time, so the app-settings request is
 /// included), signOut, KDF, signIn.
-pub async fn end_to_end(server: &ServerProcess, times: usize) -> anyhow::Result<EndToEnd> {
+pub async fn end_to_end(server: &Deployment, times: usize) -> anyhow::Result<EndToEnd> {
     let params = KdfParams { algorithm: KdfAlgorithm::Scrypt, log_n: 15, r: 8, p: 1, salt: Bytes([7; 16]) };
     let kdf = || {
         let start = Instant::now();
@@ -59,7 +59,7 @@ pub async fn end_to_end(server: &ServerProcess, times: usize) -> anyhow::Result<
         token: String::new(),
     };
     for i in 0..=times {
-        let client = Client::new(&server.app_id, &server.url)?;
+        let client = Client::new(&server.app_id, server.url(0))?;
         let username = format!("e2e{i}");
         let kdf_before_sign_up = kdf();
         let start = Instant::now();
@@ -98,9 +98,9 @@ pub async fn end_to_end(server: &ServerProcess, times: usize) -> anyhow::Result<
 }
 
 /// Offline verifications per second on one thread (one core), with the JWKS cached.
-pub async fn verifications_per_second(server: &ServerProcess, token: &str) -> anyhow::Result<f64> {
+pub async fn verifications_per_second(server: &Deployment, token: &str) -> anyhow::Result<f64> {
     let verifier =
-        sealbase::token::Verifier::new(&server.url, &server.app_id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        sealbase::token::Verifier::new(server.url(0), &server.app_id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     anyhow::ensure!(verifier.verify_cached(token).is_ok(), "token does not verify");
     let start = Instant::now();
     let mut count = 0u64;

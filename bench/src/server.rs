@@ -1,67 +1,117 @@
-//! The release server as a separate process (so its memory can be read from /proc), on loopback.
+//! The release server as separate processes (so their CPU time and memory can be read from /proc), on
+//! loopback: one on a SQLite file, or one or more replicas on a fresh PostgreSQL database.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 use anyhow::Context;
 
-pub struct ServerProcess {
-    child: Child,
-    pub url: String,
+/// The servers under load and what they store in.
+pub struct Deployment {
+    replicas: Vec<Child>,
+    urls: Vec<String>,
     pub app_id: String,
     pub admin_access_token: String,
+    /// The PostgreSQL postmaster, whose processes' CPU time counts as the database's.
+    postmaster: Option<u32>,
     _dir: tempfile::TempDir,
 }
 
-impl ServerProcess {
-    /// Starts `bin serve` on a fresh SQLite file with a per-address budget high enough for a load test
-    /// coming from one address, and creates one app.
-    pub fn start(bin: &Path) -> anyhow::Result<Self> {
+impl Deployment {
+    /// One server on a fresh SQLite file.
+    pub fn sqlite(bin: &Path) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let database = format!("sqlite://{}", dir.path().join("bench.db").display());
-        let created = Command::new(bin).args(["app", "create", "--name", "bench", "--database", &database]).output()?;
-        anyhow::ensure!(created.status.success(), "app create failed");
-        let app: serde_json::Value = serde_json::from_slice(&created.stdout)?;
-        let mut child = Command::new(bin)
-            .args([
-                "serve",
-                "--database",
-                &database,
-                "--bind",
-                "127.0.0.1:0",
-                "--address-budget-per-minute",
-                "1000000000",
-            ])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .context("starting sealbase-server")?;
-        let stdout = child.stdout.take().context("server stdout")?;
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line)?;
-        let url = line.trim().strip_prefix("listening on ").context("server did not report its address")?.to_owned();
-        Ok(Self {
-            child,
-            url,
+        Self::start(bin, &database, 1, None, dir)
+    }
+
+    /// `replicas` servers on a fresh database of the PostgreSQL cluster at `cluster` (a superuser URL).
+    pub async fn postgres(bin: &Path, cluster: &str, replicas: usize) -> anyhow::Result<Self> {
+        let (admin, connection) = tokio_postgres::connect(cluster, tokio_postgres::NoTls).await?;
+        tokio::spawn(connection);
+        let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
+        admin.batch_execute(&format!("CREATE DATABASE {name}")).await?;
+        let backend: i32 = admin.query_one("SELECT pg_backend_pid()", &[]).await?.get(0);
+        let postmaster = parent_of(u32::try_from(backend)?).context("the postmaster of the benchmark cluster")?;
+        let database = match cluster.rsplit_once('/') {
+            Some((base, _)) => format!("{base}/{name}"),
+            None => anyhow::bail!("not a PostgreSQL URL: {cluster}"),
+        };
+        Self::start(bin, &database, replicas, Some(postmaster), tempfile::tempdir()?)
+    }
+
+    fn start(
+        bin: &Path,
+        database: &str,
+        replicas: usize,
+        postmaster: Option<u32>,
+        dir: tempfile::TempDir,
+    ) -> anyhow::Result<Self> {
+        let created = Command::new(bin).args(["app", "create", "--name", "bench", "--database", database]).output()?;
+        anyhow::ensure!(created.status.success(), "app create failed: {}", String::from_utf8_lossy(&created.stderr));
+        // The previous build printed log lines before the JSON on stdout: the JSON is the last lines.
+        let stdout = String::from_utf8_lossy(&created.stdout);
+        let json = &stdout[stdout.find('{').context("app create printed no JSON")?..];
+        let app: serde_json::Value = serde_json::from_str(json)?;
+        let mut deployment = Self {
+            replicas: Vec::new(),
+            urls: Vec::new(),
             app_id: app["appId"].as_str().context("appId")?.to_owned(),
             admin_access_token: app["adminAccessToken"].as_str().context("token")?.to_owned(),
+            postmaster,
             _dir: dir,
-        })
+        };
+        for _ in 0..replicas {
+            // A per-address budget high enough for a load test coming from one address.
+            let mut child = Command::new(bin)
+                .args(["serve", "--database", database, "--bind", "127.0.0.1:0"])
+                .args(["--address-budget-per-minute", "1000000000"])
+                .env("RUST_LOG", "warn")
+                .stdout(Stdio::piped())
+                .spawn()
+                .context("starting sealbase-server")?;
+            let stdout = child.stdout.take().context("server stdout")?;
+            deployment.replicas.push(child);
+            let mut reader = BufReader::new(stdout);
+            let url = loop {
+                let mut line = String::new();
+                anyhow::ensure!(reader.read_line(&mut line)? > 0, "the server stopped before listening");
+                if let Some(url) = line.trim().strip_prefix("listening on ") {
+                    break url.to_owned();
+                }
+            };
+            deployment.urls.push(url);
+        }
+        Ok(deployment)
     }
 
-    /// CPU time (user + system) the server has used so far.
-    pub fn cpu_time(&self) -> std::time::Duration {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
-        // Fields after the parenthesised command name; utime and stime are the 12th and 13th of them.
-        let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
-        let ticks: u64 = [11, 12].iter().filter_map(|&i| fields.get(i)?.parse::<u64>().ok()).sum();
-        std::time::Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux
+    /// The URL of the replica a request `i` goes to (round robin, as a load balancer would).
+    pub fn url(&self, i: usize) -> &str {
+        &self.urls[i % self.urls.len()]
     }
 
-    /// Peak resident set size so far, in bytes (VmHWM).
+    pub fn replica_count(&self) -> usize {
+        self.urls.len()
+    }
+
+    /// CPU time (user + system) the servers have used so far.
+    pub fn server_cpu_time(&self) -> Duration {
+        self.replicas.iter().map(|child| cpu_time(child.id(), false)).sum()
+    }
+
+    /// CPU time the database's processes have used so far (zero for SQLite, which runs in the server).
+    pub fn database_cpu_time(&self) -> Duration {
+        let Some(postmaster) = self.postmaster else { return Duration::ZERO };
+        let children: Duration = children_of(postmaster).into_iter().map(|pid| cpu_time(pid, false)).sum();
+        // The postmaster's own time and that of its children that have exited.
+        cpu_time(postmaster, true) + children
+    }
+
+    /// Peak resident set size so far of the first server, in bytes (VmHWM).
     pub fn peak_rss(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.replicas[0].id())).unwrap_or_default();
         status
             .lines()
             .find_map(|line| line.strip_prefix("VmHWM:"))
@@ -70,9 +120,37 @@ impl ServerProcess {
     }
 }
 
-impl Drop for ServerProcess {
+impl Drop for Deployment {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        for child in &mut self.replicas {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
+}
+
+/// Fields of /proc/PID/stat after the parenthesised command name.
+fn stat_fields(pid: u32) -> Vec<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().map(String::from).collect()
+}
+
+/// utime + stime (+ cutime + cstime: children that have exited) of a process.
+fn cpu_time(pid: u32, with_exited_children: bool) -> Duration {
+    let fields = stat_fields(pid);
+    let indices: &[usize] = if with_exited_children { &[11, 12, 13, 14] } else { &[11, 12] };
+    let ticks: u64 = indices.iter().filter_map(|&i| fields.get(i)?.parse::<u64>().ok()).sum();
+    Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux
+}
+
+fn parent_of(pid: u32) -> Option<u32> {
+    stat_fields(pid).get(1)?.parse().ok()
+}
+
+fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| parent_of(*pid) == Some(parent))
+        .collect()
 }

@@ -1,6 +1,8 @@
-// Shared fixtures of the JavaScript suites: a real sealbase-server on loopback (SQLite in a temp dir),
-// apps created with its CLI, a static server for the package and the test page, headless Chromium.
+// Shared fixtures of the JavaScript suites: a real sealbase-server on loopback (SQLite in a temp dir, or,
+// with SEALBASE_TEST_POSTGRES set to a cluster's superuser URL, a database of its own there), apps
+// created with its CLI, a static server for the package and the test page, headless Chromium.
 import { spawn, execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -9,9 +11,23 @@ import { join, extname, resolve } from 'node:path';
 const repo = resolve(import.meta.dirname, '../..');
 const serverBin = resolve(repo, process.env.SEALBASE_SERVER_BIN ?? 'target/debug/sealbase-server');
 
+// A fresh database on the PostgreSQL cluster of the run, created and dropped with psql.
+function postgresDatabase(clusterUrl) {
+  const psql = process.env.SEALBASE_TEST_PSQL ?? 'psql';
+  const name = `js_${randomUUID().replaceAll('-', '')}`;
+  execFileSync(psql, ['-q', '-v', 'ON_ERROR_STOP=1', '-d', clusterUrl, '-c', `CREATE DATABASE ${name}`]);
+  const url = new URL(clusterUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: () => execFileSync(psql, ['-q', '-d', clusterUrl, '-c', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]),
+  };
+}
+
 export async function startServer() {
   const dir = mkdtempSync(join(tmpdir(), 'sealbase-js-'));
-  const database = `sqlite://${join(dir, 'sealbase.db')}`;
+  const postgres = process.env.SEALBASE_TEST_POSTGRES ? postgresDatabase(process.env.SEALBASE_TEST_POSTGRES) : null;
+  const database = postgres ? postgres.url : `sqlite://${join(dir, 'sealbase.db')}`;
   const child = spawn(serverBin, ['serve', '--database', database, '--bind', '127.0.0.1:0', '--address-budget-per-minute', '100000'], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, RUST_LOG: 'warn' },
@@ -33,6 +49,7 @@ export async function startServer() {
     },
     stop() {
       child.kill();
+      postgres?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -55,12 +55,8 @@ fn test() -> Result<(), String> {
         ("SEALBASE_TEST_POSTGRES_CA", cluster.ca_file().display().to_string()),
     ];
     let on_postgres: Vec<(&str, &str)> = on_postgres.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    totals.add(&run::counted("cargo", &["test", "-p", "sealbase", "--all-features", "--test", "*"], &on_postgres)?);
-    totals.add(&run::counted(
-        "cargo",
-        &["test", "-p", "sealbase-server", "--all-features", "--all-targets"],
-        &on_postgres,
-    )?);
+    let integration = [&["test"][..], &native, &["--test", "*", "--", "--include-ignored"]].concat();
+    totals.add(&run::counted("cargo", &integration, &on_postgres)?);
     totals.add(&run::counted(
         "cargo",
         &["test", "-p", "sealbase-wasm", "--target", "wasm32-unknown-unknown"],
@@ -73,11 +69,13 @@ fn test() -> Result<(), String> {
     pkg::build(&tools)?;
     run::status("cargo", &["build", "--quiet", "-p", "sealbase-server"], &[])?;
     run::status(&tools.bin("tsc"), &["--noEmit", "-p", "tests/js/tsconfig.json"], &[])?;
-    totals.add(&run::counted(
-        "node",
-        &["--test", "--test-reporter=tap", "--test-concurrency=1", "tests/js/"],
-        &[("SEALBASE_SERVER_BIN", "target/debug/sealbase-server")],
-    )?);
+    let js = ["--test", "--test-reporter=tap", "--test-concurrency=1", "tests/js/"];
+    let server_bin = ("SEALBASE_SERVER_BIN", "target/debug/sealbase-server");
+    totals.add(&run::counted("node", &js, &[server_bin])?);
+    // And against a server on PostgreSQL.
+    let psql = cluster.psql_path().display().to_string();
+    let js_on_postgres = [&on_postgres[..], &[server_bin, ("SEALBASE_TEST_PSQL", psql.as_str())]].concat();
+    totals.add(&run::counted("node", &js, &js_on_postgres)?);
     // One closing line over every suite, in the form CI runners read.
     println!("summary: {} passed, {} failed", totals.passed, totals.failed);
     Ok(())
@@ -95,18 +93,54 @@ fn throwaway_postgres() -> Result<(), String> {
     Ok(())
 }
 
-/// Builds the package and the release binaries, measures the KDF in Node and Chromium, then runs the
-/// native, end-to-end and load measurements, which write BENCHMARKS.md and the chart.
+/// The last commit before the storage seam: the bench measures its server beside this build's.
+const BASELINE_COMMIT: &str = "ce6cbd3";
+
+/// Builds the package and the release binaries (and the baseline's server), measures the KDF in Node
+/// and Chromium, then runs the native, end-to-end and load measurements (on SQLite, the baseline's
+/// SQLite and a private PostgreSQL cluster), which write BENCHMARKS.md and the chart.
 fn bench() -> Result<(), String> {
     let tools = setup::tools()?;
     pkg::build(&tools)?;
     run::status("cargo", &["build", "--quiet", "--release", "-p", "sealbase-server", "-p", "sealbase-bench"], &[])?;
+    let baseline = baseline_server()?;
     let kdf = run::counted("node", &["bench/kdf.mjs"], &[])?;
     std::fs::create_dir_all("target/bench").map_err(|e| e.to_string())?;
     std::fs::write("target/bench/kdf.json", kdf).map_err(|e| e.to_string())?;
+    let cluster = postgres::Cluster::start(postgres::Durability::LikeSqlite)?;
     run::status(
         "target/release/sealbase-bench",
-        &["--server-bin", "target/release/sealbase-server", "--kdf-json", "target/bench/kdf.json"],
+        &[
+            "--server-bin",
+            "target/release/sealbase-server",
+            "--kdf-json",
+            "target/bench/kdf.json",
+            "--baseline-server-bin",
+            &baseline,
+            "--baseline-commit",
+            BASELINE_COMMIT,
+            "--postgres",
+            &cluster.admin_url(),
+        ],
         &[],
     )
+}
+
+/// The release server of [`BASELINE_COMMIT`], built once in a worktree under target/bench.
+fn baseline_server() -> Result<String, String> {
+    let source = format!("target/bench/baseline-{BASELINE_COMMIT}");
+    let bin = format!("{source}/target/release/sealbase-server");
+    if std::path::Path::new(&bin).exists() {
+        return Ok(bin);
+    }
+    if !std::path::Path::new(&source).exists() {
+        run::status("git", &["worktree", "add", "--detach", &source, BASELINE_COMMIT], &[])?;
+    }
+    let manifest = format!("{source}/Cargo.toml");
+    run::status(
+        "cargo",
+        &["build", "--quiet", "--release", "-p", "sealbase-server", "--manifest-path", &manifest],
+        &[],
+    )?;
+    Ok(bin)
 }

@@ -22,8 +22,12 @@ pub struct Cluster {
 pub enum Durability {
     /// fsync off: the test suites, where a crash loses nothing of value.
     Tests,
-    /// The server's defaults (fsync, synchronous commit): the benchmarks.
+    /// PostgreSQL's defaults (every commit flushed to disk before it is acknowledged).
     Default,
+    /// What the embedded SQLite store promises (WAL with `synchronous = NORMAL`: a crash of the process
+    /// loses nothing, a power cut may lose the last commits): `synchronous_commit = off`, so the
+    /// benchmarks compare the two backends at the same durability.
+    LikeSqlite,
 }
 
 impl Cluster {
@@ -47,8 +51,10 @@ impl Cluster {
              -c ssl=on -c ssl_cert_file={dir}/server.crt -c ssl_key_file={dir}/server.key",
             dir = cluster.dir.display()
         );
-        if durability == Durability::Tests {
-            options.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+        match durability {
+            Durability::Tests => options.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"),
+            Durability::LikeSqlite => options.push_str(" -c synchronous_commit=off"),
+            Durability::Default => {}
         }
         let log = cluster.dir.join("postgres.log").display().to_string();
         cluster.pg("pg_ctl", &["-D", &data, "-o", &options, "-l", &log, "-w", "-t", "60", "start"])?;
@@ -66,11 +72,16 @@ impl Cluster {
         self.dir.join("ca.crt")
     }
 
+    /// The cluster's `psql`.
+    pub fn psql_path(&self) -> PathBuf {
+        self.bin.join("psql")
+    }
+
     /// `psql` on the cluster.
     pub fn psql(&self, database: &str, sql: &str) -> Result<(), String> {
         let port = self.port.to_string();
         run::status(
-            &self.bin.join("psql").display().to_string(),
+            &self.psql_path().display().to_string(),
             &[
                 "-q",
                 "-h",

@@ -1,5 +1,6 @@
 //! The PostgreSQL store, for several stateless servers on one database: connections, TLS, migrations
-//! and how driver errors become [`StoreError`]s. The use cases are in `use_cases.rs`.
+//! and how driver errors become [`StoreError`]s. The use cases are in `use_cases.rs`, the writes on an
+//! account (proofs, updates) in `accounts.rs`.
 //!
 //! The driver is tokio-postgres with a deadpool pool: a native async client with no worker-thread hop
 //! per statement (the cost that made the embedded store leave sqlx), which pipelines the statements of
@@ -10,6 +11,7 @@
 //! serialised by an advisory lock; a serialization failure or deadlock retried, and after the last retry
 //! a typed [`StoreError::Contended`].
 
+mod accounts;
 mod use_cases;
 
 use std::future::Future;

@@ -1,5 +1,6 @@
 //! The embedded SQLite store: connections tuned as a real deployment wants them, migrations, and the
-//! two ways in, [`Connections::read`] and [`Connections::write`]. The use cases are in `use_cases.rs`.
+//! two ways in, [`Connections::read`] and [`Connections::write`]. The use cases are in `use_cases.rs`, the
+//! writes on an account (proofs, updates) in `accounts.rs`.
 //!
 //! Statements run synchronously on the calling thread (a runtime worker). A query on a local SQLite
 //! file takes microseconds; handing it to another thread and back, as async drivers do, costs more than
@@ -7,6 +8,7 @@
 //! Correctness rests on SQLite's single writer: a write transaction takes the lock at `BEGIN`, so what
 //! it reads cannot change before it commits.
 
+mod accounts;
 mod use_cases;
 
 use std::path::{Path, PathBuf};

@@ -9,6 +9,9 @@ use plotters::prelude::*;
 use crate::load::Phase;
 use crate::stats::{ms, SignedSummary, Summary};
 
+mod server;
+use server::{configurations, floors};
+
 /// Everything one `cargo xtask bench` run measured.
 pub struct Results {
     pub date: String,
@@ -29,12 +32,20 @@ pub struct Results {
     /// signIn minus the KDF run just before it, pair by pair.
     pub sign_in_overhead: SignedSummary,
     pub phases: Vec<Phase>,
+    /// The server as built before the storage seam, and the commit it was built from.
+    pub baseline: Option<(String, crate::Baseline)>,
+    /// The same phases on PostgreSQL, by number of replicas.
+    pub postgres_phases: Vec<(usize, Vec<Phase>)>,
+    /// The bare cryptography of one sign-in, timed alone.
+    pub sign_in_crypto: Duration,
+    /// One bare Ed25519 verification of an authToken-sized message.
+    pub token_verification: Duration,
     pub peak_rss: u64,
     pub verifications_per_second: f64,
     pub sizes: Vec<(String, u64, u64)>,
 }
 
-fn ratio(a: Duration, b: Duration) -> f64 {
+pub(crate) fn ratio(a: Duration, b: Duration) -> f64 {
     a.as_secs_f64() / b.as_secs_f64()
 }
 
@@ -108,6 +119,37 @@ pub fn markdown(r: &Results, chart: &str, notes: &str) -> String {
         "| server sign-ins/s (SQLite, 2 cores, 64 clients) | {sign_ins:.0} | ≥ 5,000 | {} |",
         verdict(sign_ins >= 5000.0)
     );
+    let sign_in_phase = |phases: &[Phase]| phases.iter().find(|p| p.name.starts_with("sign-in")).cloned();
+    if let Some(postgres) =
+        r.postgres_phases.iter().find(|(replicas, _)| *replicas == 2).and_then(|(_, p)| sign_in_phase(p))
+    {
+        let ratio = postgres.per_second() / sign_ins;
+        let _ = writeln!(
+            out,
+            "| server sign-ins/s, PostgreSQL with 2 replicas ÷ SQLite (same run) | {ratio:.2}× | ≥ 0.5× | {} |",
+            verdict(ratio >= 0.5)
+        );
+    }
+    if let Some(sqlite) = phase("sign-in") {
+        let ratio = ratio(sqlite.server_cpu_per_op(), r.sign_in_crypto);
+        let _ = writeln!(
+            out,
+            "| server CPU per sign-in on SQLite ÷ the sign-in's bare crypto, timed alone (§ Floors) | {ratio:.2}× | \
+             ≤ 2.5× | {} |",
+            verdict(ratio <= 2.5)
+        );
+    }
+    if let Some((_, baseline)) = &r.baseline {
+        let (this, previous) = &baseline.sign_ins;
+        let ratio = this.per_second() / previous.per_second();
+        let _ = writeln!(
+            out,
+            "| SQLite sign-ins/s, this build ÷ the build before the storage seam (medians of {} runs each, \
+             taken in turn) | {ratio:.2}× | ≥ 0.95× (no worse, within run-to-run noise) | {} |",
+            this.runs_per_second.len(),
+            verdict(ratio >= 0.95)
+        );
+    }
     let _ = writeln!(
         out,
         "| server peak RSS, up to 1,000 concurrent clients | {rss_mb:.1} MB | ≤ 150 MB | {} |",
@@ -244,12 +286,8 @@ pub fn markdown(r: &Results, chart: &str, notes: &str) -> String {
         "Server peak RSS (VmHWM) over the whole run, which ends with the 1,000-client phase: {rss_mb:.1} MB.\n"
     );
 
-    let _ = writeln!(out, "## Offline authToken verification\n");
-    let _ = writeln!(
-        out,
-        "`Verifier::verify_cached` on one thread with the JWKS cached: {:.0} verifications/s.\n",
-        r.verifications_per_second
-    );
+    configurations(&mut out, r);
+    floors(&mut out, r);
 
     let _ = writeln!(out, "## npm package size\n");
     let _ = writeln!(out, "| file | raw bytes | gzip -9 bytes |\n|---|---:|---:|");

@@ -1,0 +1,308 @@
+//! Writes on an account on PostgreSQL: a proof spent with what it authorises, and updates made on a
+//! session's authority (see `use_cases.rs` for the locking rules they follow).
+
+use deadpool_postgres::Transaction;
+
+use super::use_cases::user_from_row;
+use super::{proof_lock_key, retrying, violates, Failure, PostgresStore};
+use crate::auth::throttle;
+use crate::store::*;
+
+/// The session, if unrevoked and unexpired (a deleted user took their sessions along), locked until the
+/// commit so a sign-out waits for the write made on its authority rather than landing in between.
+const SESSION_LIVE: &str = "SELECT 1 FROM sessions WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2 FOR SHARE";
+
+/// Writes an update's changes and reads the user back, in the caller's transaction. The user row is
+/// locked first, so the session read after it sees any revocation committed by a password change.
+/// On a refusal the caller drops (rolls back) the transaction.
+pub(super) async fn apply_update(
+    tx: &Transaction<'_>,
+    update: &UserUpdate,
+) -> Result<Result<UserColumns, Refusal>, Failure> {
+    let id = &update.user_id;
+    let lock = tx.prepare_cached("SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE").await?;
+    let exists = tx.query_opt(&lock, &[id]).await?.is_some();
+    let live = tx.prepare_cached(SESSION_LIVE).await?;
+    if tx.query_opt(&live, &[&update.session_id, &update.now]).await?.is_none() {
+        return Ok(Err(Refusal::SessionNotLive));
+    }
+    if !exists {
+        return Ok(Err(Refusal::UserNotFound));
+    }
+    if let Some(username) = &update.username {
+        let rename = tx.prepare_cached("UPDATE users SET username = $1 WHERE id = $2").await?;
+        match tx.execute(&rename, &[username, id]).await {
+            Err(error) if violates(&error, "users_username_unique") => return Ok(Err(Refusal::UsernameTaken)),
+            other => other?,
+        };
+    }
+    if let Some(email) = &update.email {
+        let set = tx.prepare_cached("UPDATE users SET email = $1 WHERE id = $2").await?;
+        tx.execute(&set, &[email, id]).await?;
+    }
+    if let Some(profile) = &update.profile {
+        let set = tx.prepare_cached("UPDATE users SET profile = $1 WHERE id = $2").await?;
+        tx.execute(&set, &[&profile_json(profile.as_ref()), id]).await?;
+    }
+    if let Some(new) = &update.credentials {
+        let set = tx
+            .prepare_cached(
+                "UPDATE users SET kdf_log_n = $1, kdf_r = $2, kdf_p = $3, kdf_salt = $4, login_public_key = $5,
+                     seed_backup_nonce = $6, seed_backup_ciphertext = $7 WHERE id = $8",
+            )
+            .await?;
+        let (log_n, r, p) = (i32::from(new.kdf.log_n), new.kdf.r as i32, new.kdf.p as i32);
+        let salt = new.kdf.salt.0.as_slice();
+        let key = new.login_public_key.as_slice();
+        let (nonce, ciphertext) = (new.seed_backup.nonce.0.as_slice(), new.seed_backup.ciphertext.0.as_slice());
+        tx.execute(&set, &[&log_n, &r, &p, &salt, &key, &nonce, &ciphertext, id]).await?;
+        let revoke = tx
+            .prepare_cached(
+                "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL",
+            )
+            .await?;
+        tx.execute(&revoke, &[&update.now, id, &update.session_id]).await?;
+    }
+    let read = tx.prepare_cached(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1")).await?;
+    match tx.query_opt(&read, &[id]).await? {
+        Some(row) => Ok(Ok(user_from_row(&row)?)),
+        None => Ok(Err(Refusal::UserNotFound)),
+    }
+}
+
+/// What a spent proof came to, its user's columns not yet checked.
+pub(super) enum Spent {
+    Outcome(ProofOutcome),
+    Updated(UserColumns),
+}
+
+impl PostgresStore {
+    /// Sign-up as one statement (see [`Store::sign_up`]).
+    pub(super) async fn sign_up_one_statement(
+        &self,
+        new: &NewUser,
+        session: &NewSession,
+    ) -> StoreResult<SignUpOutcome> {
+        let (user, identity) = (&new.record, &new.identity);
+        // One statement, so one round trip and atomic on its own: the quota's count goes first (the app
+        // row is locked before any user row, as in a deletion), then the user, then the session.
+        let profile = profile_json(user.profile.as_ref());
+        let client = self.pool.get().await.map_err(Failure::from)?;
+        let insert = client
+            .prepare_cached(
+                "WITH counted AS (
+                     UPDATE apps SET user_count = user_count + 1
+                     WHERE id = $2 AND (user_quota IS NULL OR user_count < user_quota)
+                     RETURNING id
+                 ), created AS (
+                     INSERT INTO users (id, app_id, username, email, profile, kdf_algorithm, kdf_log_n, kdf_r,
+                         kdf_p, kdf_salt, login_public_key, seed_backup_nonce, seed_backup_ciphertext,
+                         identity_signing_public_key, identity_exchange_public_key, created_at, trial_expires_at)
+                     SELECT $1::text, id, $3::text, $4::text, $5::text, 'scrypt', $6::integer, $7::integer,
+                         $8::integer, $9::bytea, $10::bytea, $11::bytea, $12::bytea, $13::bytea, $14::bytea,
+                         $15::bigint, $16::bigint
+                     FROM counted
+                     RETURNING id
+                 )
+                 INSERT INTO sessions (id, user_id, secret_hash, remember_me, session_length_hours, created_at,
+                     expires_at)
+                 SELECT $17::text, id, $18::bytea, $19::text, $20::double precision, $21::bigint, $22::bigint
+                 FROM created",
+            )
+            .await
+            .map_err(Failure::from)?;
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 22] = [
+            &user.id,
+            &user.app_id,
+            &user.username,
+            &user.email,
+            &profile,
+            &i32::from(user.kdf.log_n),
+            &(user.kdf.r as i32),
+            &(user.kdf.p as i32),
+            &user.kdf.salt.0.as_slice(),
+            &user.login_public_key.as_slice(),
+            &user.seed_backup.nonce.0.as_slice(),
+            &user.seed_backup.ciphertext.0.as_slice(),
+            &identity.signing.0.as_slice(),
+            &identity.exchange.0.as_slice(),
+            &user.created_at,
+            &user.trial_expires_at,
+            &session.id,
+            &session.secret_hash.as_slice(),
+            &session.remember_me.as_str(),
+            &session.length_hours,
+            &session.created_at,
+            &session.expires_at,
+        ];
+        retrying(|| async {
+            match client.execute(&insert, &params).await {
+                Ok(1) => Ok(SignUpOutcome::Created),
+                Ok(_) => Ok(SignUpOutcome::QuotaExceeded),
+                Err(error) if violates(&error, "users_username_unique") => Ok(SignUpOutcome::UsernameTaken),
+                Err(error) => Err(error.into()),
+            }
+        })
+        .await
+    }
+
+    /// One attempt at [`Store::delete_user`].
+    pub(super) async fn delete_user_once(
+        &self,
+        app_id: &str,
+        user_id: &str,
+        session_id: &str,
+        now: i64,
+    ) -> Result<Result<(), Refusal>, Failure> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        // The app row first, as sign-up takes it: then the user row.
+        let uncount = tx.prepare_cached("UPDATE apps SET user_count = user_count - 1 WHERE id = $1").await?;
+        tx.execute(&uncount, &[&app_id]).await?;
+        let lock = tx.prepare_cached("SELECT 1 FROM users WHERE id = $1 AND app_id = $2 FOR UPDATE").await?;
+        let exists = tx.query_opt(&lock, &[&user_id, &app_id]).await?.is_some();
+        let live = tx.prepare_cached(SESSION_LIVE).await?;
+        if tx.query_opt(&live, &[&session_id, &now]).await?.is_none() {
+            return Ok(Err(Refusal::SessionNotLive));
+        }
+        if !exists {
+            return Ok(Err(Refusal::UserNotFound));
+        }
+        let delete = tx.prepare_cached("DELETE FROM users WHERE id = $1").await?;
+        tx.execute(&delete, &[&user_id]).await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    /// A sign-in's proof: `sealbase_spend_sign_in` (migrations/postgres/0002), one round trip.
+    pub(super) async fn spend_sign_in(
+        &self,
+        attempt: &ProofAttempt<'_>,
+        session: &NewSession,
+    ) -> Result<ProofOutcome, Failure> {
+        let client = self.pool.get().await?;
+        let spend = client
+            .prepare_cached(
+                "SELECT result, result_locked_until
+                 FROM sealbase_spend_sign_in($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            )
+            .await?;
+        let verified = attempt.verified;
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 15] = [
+            &attempt.app_id,
+            &attempt.username,
+            &proof_lock_key(attempt.app_id, attempt.username),
+            &attempt.nonce.as_slice(),
+            &attempt.challenge_expires_at,
+            &attempt.now,
+            &verified.map(|user| user.id.as_str()),
+            &verified.map(|user| user.login_public_key.as_slice()),
+            &session.id,
+            &session.secret_hash.as_slice(),
+            &session.remember_me.as_str(),
+            &session.length_hours,
+            &session.created_at,
+            &session.expires_at,
+            &*THROTTLE_DELAYS,
+        ];
+        let row = client.query_one(&spend, &params).await?;
+        Ok(match (row.try_get::<_, &str>(0)?, verified) {
+            ("accepted", Some(user)) => ProofOutcome::Accepted(user.clone()),
+            ("failed", _) => ProofOutcome::Failed,
+            ("challenge-not-valid", _) => ProofOutcome::ChallengeNotValid,
+            ("throttled", _) => ProofOutcome::Throttled { locked_until: row.try_get(1)? },
+            (other, _) => return Err(Failure::Unexpected(format!("sealbase_spend_sign_in answered {other:?}"))),
+        })
+    }
+
+    /// A password change's proof, with the update it authorises, in one transaction.
+    pub(super) async fn spend_for_update(
+        &self,
+        attempt: &ProofAttempt<'_>,
+        update: &UserUpdate,
+    ) -> Result<Spent, Failure> {
+        let ProofAttempt { app_id, username, nonce, challenge_expires_at, now, verified } = *attempt;
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let lock = tx.prepare_cached("SELECT pg_advisory_xact_lock($1)").await?;
+        let spend = tx
+            .prepare_cached("INSERT INTO used_challenges (nonce, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .await?;
+        let throttle = tx
+            .prepare_cached("SELECT failures, locked_until FROM sign_in_failures WHERE app_id = $1 AND username = $2")
+            .await?;
+        let recheck = tx
+            .prepare_cached(
+                "SELECT 1 FROM users WHERE id = $1 AND username = $2 AND login_public_key = $3 FOR NO KEY UPDATE",
+            )
+            .await?;
+        // One round trip: the lock first, so what the statements after it read is what every earlier
+        // proof of this username committed.
+        let unchanged = async {
+            match verified {
+                Some(user) => {
+                    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
+                        [&user.id, &user.username, &user.login_public_key.as_slice()];
+                    Ok(tx.query_opt(&recheck, &params).await?.is_some())
+                }
+                None => Ok::<_, tokio_postgres::Error>(false),
+            }
+        };
+        let lock_key = proof_lock_key(app_id, username);
+        let nonce = nonce.as_slice();
+        let lock_params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&lock_key];
+        let spend_params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&nonce, &challenge_expires_at];
+        let throttle_params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&app_id, &username];
+        let (_, spent, failures, unchanged) = tokio::try_join!(
+            biased;
+            tx.execute(&lock, &lock_params),
+            tx.execute(&spend, &spend_params),
+            tx.query_opt(&throttle, &throttle_params),
+            unchanged,
+        )?;
+        // The expiry again, on the clock of now that the lock is held: a request that waited past it
+        // could otherwise spend a nonce that cleanup has already deleted as expired, i.e. replay it.
+        if spent == 0 || challenge_expires_at <= crate::clock::now_ms() {
+            return Ok(Spent::Outcome(ProofOutcome::ChallengeNotValid));
+        }
+        let failures = failures.map(|row| Ok::<_, Failure>((row.try_get::<_, i64>(0)?, row.try_get::<_, i64>(1)?)));
+        let failures = failures.transpose()?;
+        if let Some((_, locked_until)) = failures.filter(|(_, until)| *until > now) {
+            return Ok(Spent::Outcome(ProofOutcome::Throttled { locked_until }));
+        }
+        if verified.is_none() || !unchanged {
+            // Under the advisory lock, so the count read above is still the count.
+            let (count, previous_until) = failures.map_or((1, 0), |(count, until)| (count + 1, until));
+            let delay = throttle::delay_ms(count);
+            let locked_until = if delay > 0 { now + delay } else { previous_until };
+            let record = tx
+                .prepare_cached(
+                    "INSERT INTO sign_in_failures (app_id, username, failures, locked_until, updated_at)
+                     VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (app_id, username) DO UPDATE SET failures = excluded.failures,
+                         locked_until = excluded.locked_until, updated_at = excluded.updated_at",
+                )
+                .await?;
+            tx.execute(&record, &[&app_id, &username, &count, &locked_until, &now]).await?;
+            tx.commit().await?;
+            return Ok(Spent::Outcome(ProofOutcome::Failed));
+        }
+        if failures.is_some() {
+            let clear = tx.prepare_cached("DELETE FROM sign_in_failures WHERE app_id = $1 AND username = $2").await?;
+            tx.execute(&clear, &[&app_id, &username]).await?;
+        }
+        let updated = match apply_update(&tx, update).await? {
+            Ok(updated) => updated,
+            Err(refusal) => return Ok(Spent::Outcome(ProofOutcome::Refused(refusal))),
+        };
+        tx.commit().await?;
+        Ok(Spent::Updated(updated))
+    }
+}
+
+/// The throttle's delays as `sealbase_spend_sign_in` takes them: entry n (1-based) after n failures,
+/// far enough that the last is the cap.
+static THROTTLE_DELAYS: std::sync::LazyLock<Vec<i64>> = std::sync::LazyLock::new(|| {
+    let saturated = (1..).find(|&n| throttle::delay_ms(n) == throttle::MAX_DELAY_MS).unwrap_or(1);
+    (1..=saturated).map(throttle::delay_ms).collect()
+});

@@ -1,0 +1,145 @@
+//! Writes on an account on SQLite: a proof spent with what it authorises, and updates made on a
+//! session's authority, each inside one write transaction of the single writer.
+
+use rusqlite::{OptionalExtension, Transaction};
+
+use super::use_cases::{insert_session, user_by_id};
+use super::{unless_duplicate, Decision};
+use crate::auth::throttle;
+use crate::store::*;
+
+/// [`Store::spend_proof`] in the caller's write transaction.
+pub(super) fn spend(
+    tx: &Transaction<'_>,
+    attempt: &ProofAttempt<'_>,
+    effect: ProofEffect<'_>,
+) -> rusqlite::Result<Decision<Spent>> {
+    let ProofAttempt { app_id, username, nonce, challenge_expires_at, now, verified } = *attempt;
+    // Checked again under the write lock, on the clock of now: a request that waited for it
+    // past the expiry could otherwise spend a nonce that cleanup has already deleted as
+    // expired, i.e. replay it.
+    if challenge_expires_at <= crate::clock::now_ms() {
+        return Ok(Decision::Rollback(Spent::Outcome(ProofOutcome::ChallengeNotValid)));
+    }
+    let spent = tx
+        .prepare_cached("INSERT INTO used_challenges (nonce, expires_at) VALUES (?, ?)")?
+        .execute((nonce.as_slice(), challenge_expires_at));
+    if !unless_duplicate(spent)? {
+        return Ok(Decision::Rollback(Spent::Outcome(ProofOutcome::ChallengeNotValid)));
+    }
+    let locked_until: Option<i64> = tx
+        .prepare_cached("SELECT locked_until FROM sign_in_failures WHERE app_id = ? AND username = ?")?
+        .query_row([app_id, username], |row| row.get(0))
+        .optional()?;
+    if let Some(locked_until) = locked_until.filter(|until| *until > now) {
+        return Ok(Decision::Rollback(Spent::Outcome(ProofOutcome::Throttled { locked_until })));
+    }
+    // The account was read before the write lock: a password change (or rename, or deletion)
+    // committed meanwhile makes this a proof for a key the account no longer has.
+    let unchanged = match verified {
+        Some(user) => tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM users WHERE id = ? AND username = ? AND login_public_key = ?)",
+            )?
+            .query_row((&user.id, &user.username, user.login_public_key.as_slice()), |row| row.get(0))?,
+        None => false,
+    };
+    let Some(user) = verified.filter(|_| unchanged) else {
+        let failures: i64 = tx
+            .prepare_cached(
+                "INSERT INTO sign_in_failures (app_id, username, failures, locked_until, updated_at)
+                     VALUES (?, ?, 1, 0, ?)
+                     ON CONFLICT (app_id, username)
+                     DO UPDATE SET failures = failures + 1, updated_at = excluded.updated_at
+                     RETURNING failures",
+            )?
+            .query_row((app_id, username, now), |row| row.get(0))?;
+        let delay = throttle::delay_ms(failures);
+        if delay > 0 {
+            tx.prepare_cached("UPDATE sign_in_failures SET locked_until = ? WHERE app_id = ? AND username = ?")?
+                .execute((now + delay, app_id, username))?;
+        }
+        return Ok(Decision::Commit(Spent::Outcome(ProofOutcome::Failed)));
+    };
+    if locked_until.is_some() {
+        tx.prepare_cached("DELETE FROM sign_in_failures WHERE app_id = ? AND username = ?")?
+            .execute([app_id, username])?;
+    }
+    Ok(match effect {
+        ProofEffect::OpenSession(session) => {
+            insert_session(tx, session)?;
+            Decision::Commit(Spent::Accepted(user.clone()))
+        }
+        ProofEffect::UpdateUser(update) => match apply_update(tx, update)? {
+            Ok(updated) => Decision::Commit(Spent::Updated(updated)),
+            Err(refusal) => Decision::Rollback(Spent::Outcome(ProofOutcome::Refused(refusal))),
+        },
+    })
+}
+
+/// Whether the session is unrevoked and unexpired (a deleted user took their sessions along).
+pub(super) fn session_live(tx: &Transaction<'_>, session_id: &str, now: i64) -> rusqlite::Result<bool> {
+    tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ? AND revoked_at IS NULL AND expires_at > ?)")?
+        .query_row((session_id, now), |row| row.get(0))
+}
+
+/// Writes an update's changes and reads the user back, in the caller's transaction; a refusal leaves
+/// the caller to roll back.
+pub(super) fn apply_update(
+    tx: &Transaction<'_>,
+    update: &UserUpdate,
+) -> rusqlite::Result<Result<UserColumns, Refusal>> {
+    if !session_live(tx, &update.session_id, update.now)? {
+        return Ok(Err(Refusal::SessionNotLive));
+    }
+    let id = &update.user_id;
+    if let Some(username) = &update.username {
+        let renamed = tx.prepare_cached("UPDATE users SET username = ? WHERE id = ?")?.execute([username, id]);
+        if !unless_duplicate(renamed)? {
+            return Ok(Err(Refusal::UsernameTaken));
+        }
+    }
+    if let Some(email) = &update.email {
+        tx.prepare_cached("UPDATE users SET email = ? WHERE id = ?")?.execute((email, id))?;
+    }
+    if let Some(profile) = &update.profile {
+        tx.prepare_cached("UPDATE users SET profile = ? WHERE id = ?")?
+            .execute((profile_json(profile.as_ref()), id))?;
+    }
+    if let Some(new) = &update.credentials {
+        tx.prepare_cached(
+            "UPDATE users SET kdf_log_n = ?, kdf_r = ?, kdf_p = ?, kdf_salt = ?, login_public_key = ?,
+                 seed_backup_nonce = ?, seed_backup_ciphertext = ? WHERE id = ?",
+        )?
+        .execute((
+            new.kdf.log_n,
+            new.kdf.r,
+            new.kdf.p,
+            new.kdf.salt.0.as_slice(),
+            new.login_public_key.as_slice(),
+            new.seed_backup.nonce.0.as_slice(),
+            new.seed_backup.ciphertext.0.as_slice(),
+            id,
+        ))?;
+        tx.prepare_cached("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND id != ? AND revoked_at IS NULL")?
+            .execute((update.now, id, &update.session_id))?;
+    }
+    Ok(user_by_id(tx, id)?.ok_or(Refusal::UserNotFound))
+}
+
+/// What a spent proof came to, its user's columns not yet checked.
+pub(super) enum Spent {
+    Outcome(ProofOutcome),
+    Accepted(UserRecord),
+    Updated(UserColumns),
+}
+
+impl Spent {
+    pub(super) fn into_outcome(self) -> StoreResult<ProofOutcome> {
+        Ok(match self {
+            Self::Outcome(outcome) => outcome,
+            Self::Accepted(user) => ProofOutcome::Accepted(user),
+            Self::Updated(columns) => ProofOutcome::Accepted(columns.try_into()?),
+        })
+    }
+}
