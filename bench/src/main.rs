@@ -55,13 +55,22 @@ pub struct Baseline {
 /// How many sign-in runs of each build the interleaved comparison takes.
 const INTERLEAVED_ROUNDS: usize = 6;
 
+/// The configurations measured beside SQLite with this build.
+pub struct Others {
+    pub baseline: Option<Baseline>,
+    /// Load phases on PostgreSQL, by number of servers.
+    pub postgres: Vec<(usize, Vec<load::Phase>)>,
+    /// The median of interleaved sign-in runs: SQLite with this build, then PostgreSQL with two servers.
+    pub postgres_sign_ins: Option<(load::Phase, load::Phase)>,
+}
+
 /// Load phases of the other configurations, measured after the SQLite server of this build.
 async fn other_configurations(
     baseline: Option<&Path>,
     postgres: Option<&str>,
     server_bin: &Path,
     scale: usize,
-) -> anyhow::Result<(Option<Baseline>, Vec<(usize, Vec<load::Phase>)>)> {
+) -> anyhow::Result<Others> {
     let baseline = match baseline {
         Some(bin) => {
             eprintln!("bench: server load, previous build on SQLite");
@@ -75,15 +84,19 @@ async fn other_configurations(
         }
         None => None,
     };
-    let mut on_postgres = Vec::new();
+    let (mut on_postgres, mut postgres_sign_ins) = (Vec::new(), None);
     if let Some(cluster) = postgres {
         for replicas in [1, 2] {
             eprintln!("bench: server load, PostgreSQL with {replicas} replica(s)");
             let deployment = server::Deployment::postgres(server_bin, cluster, replicas).await?;
             on_postgres.push((replicas, load::server_phases(&deployment, scale, load::Phases::Throughput).await?.0));
         }
+        eprintln!("bench: sign-ins, SQLite and PostgreSQL with two servers in turn");
+        let sqlite = server::Deployment::sqlite(server_bin)?;
+        let postgres = server::Deployment::postgres(server_bin, cluster, 2).await?;
+        postgres_sign_ins = Some(load::interleaved_sign_ins(&sqlite, &postgres, scale, INTERLEAVED_ROUNDS).await?);
     }
-    Ok((baseline, on_postgres))
+    Ok(Others { baseline, postgres: on_postgres, postgres_sign_ins })
 }
 
 fn gzip_len(bytes: &[u8]) -> anyhow::Result<u64> {
@@ -127,8 +140,7 @@ async fn main() -> anyhow::Result<()> {
     eprintln!("bench: server load");
     let (phases, peak_rss) = load::server_phases(&server, scale, load::Phases::All).await?;
     drop(server);
-    let (baseline, postgres_phases) =
-        other_configurations(baseline_server_bin.as_deref(), postgres.as_deref(), &server_bin, scale).await?;
+    let others = other_configurations(baseline_server_bin.as_deref(), postgres.as_deref(), &server_bin, scale).await?;
 
     let mut sizes = Vec::new();
     for file in ["sealbase_wasm_bg.wasm", "sealbase_wasm.js", "api.js", "index.js", "node.js"] {
@@ -160,8 +172,9 @@ async fn main() -> anyhow::Result<()> {
         sign_up_overhead: SignedSummary::of(&end_to_end.sign_up_overhead_ms),
         sign_in_overhead: SignedSummary::of(&end_to_end.sign_in_overhead_ms),
         phases,
-        baseline: baseline_commit.zip(baseline),
-        postgres_phases,
+        baseline: baseline_commit.zip(others.baseline),
+        postgres_phases: others.postgres,
+        postgres_sign_ins: others.postgres_sign_ins,
         sign_in_crypto,
         token_verification,
         peak_rss,
@@ -190,16 +203,19 @@ async fn server_only(
     drop(server);
     print_phases("SQLite, this build", &phases);
     println!("peak RSS {:.1} MB", peak_rss as f64 / 1e6);
-    let (baseline, on_postgres) = other_configurations(baseline, postgres, server_bin, scale).await?;
-    if let Some(baseline) = baseline {
+    let others = other_configurations(baseline, postgres, server_bin, scale).await?;
+    if let Some(baseline) = others.baseline {
         print_phases("SQLite, previous build", &baseline.phases);
         print_phases(
             "SQLite, interleaved sign-ins: this build, then the previous one",
             &[baseline.sign_ins.0, baseline.sign_ins.1],
         );
     }
-    for (replicas, phases) in on_postgres {
+    for (replicas, phases) in others.postgres {
         print_phases(&format!("PostgreSQL, {replicas} replica(s)"), &phases);
+    }
+    if let Some((sqlite, postgres)) = others.postgres_sign_ins {
+        print_phases("interleaved sign-ins: SQLite, then PostgreSQL with two servers", &[sqlite, postgres]);
     }
     let floor = floor::sign_in_crypto();
     println!("sign-in crypto floor {} µs", floor.as_micros());

@@ -8,6 +8,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+/// Connections per server on PostgreSQL.
+pub const POOL_SIZE: usize = 4;
+
 /// The servers under load and what they store in.
 pub struct Deployment {
     replicas: Vec<Child>,
@@ -35,8 +38,10 @@ impl Deployment {
         admin.batch_execute(&format!("CREATE DATABASE {name}")).await?;
         let backend: i32 = admin.query_one("SELECT pg_backend_pid()", &[]).await?.get(0);
         let postmaster = parent_of(u32::try_from(backend)?).context("the postmaster of the benchmark cluster")?;
+        // Connections sized to the database's machine, as PostgreSQL's guidance goes (two to four per
+        // core in all): two cores here, shared with everything else.
         let database = match cluster.rsplit_once('/') {
-            Some((base, _)) => format!("{base}/{name}"),
+            Some((base, _)) => format!("{base}/{name}?pool_size={POOL_SIZE}"),
             None => anyhow::bail!("not a PostgreSQL URL: {cluster}"),
         };
         Self::start(bin, &database, replicas, Some(postmaster), tempfile::tempdir()?)

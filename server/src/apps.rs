@@ -72,8 +72,9 @@ pub async fn create(store: &dyn Store, app: &NewApp) -> anyhow::Result<CreatedAp
     Ok(CreatedApp { app_id, admin_access_token: token.to_string() })
 }
 
-/// Apps by id, kept for a few seconds: every request names its app, and settings change rarely (from the
-/// CLI, in another process), so a short-lived copy saves a query per request at the cost of settings
+/// Apps by id, kept for a few seconds: every request names its app, and settings change rarely (no
+/// command changes them after creation today; `app token` replaces only the admin token's hash, which
+/// is never cached), so a short-lived copy saves a query per request at the cost of settings
 /// taking up to [`AppCache::TTL`] to apply.
 #[derive(Debug, Default)]
 pub struct AppCache(std::sync::RwLock<std::collections::HashMap<String, (std::time::Instant, AppRecord)>>);

@@ -33,7 +33,8 @@ enum Command {
         /// `iss` claim of issued authTokens.
         #[arg(long, env = "SEALBASE_ISSUER", default_value = "sealbase")]
         issuer: String,
-        /// Pre-login and sign-in requests one client address may make per minute.
+        /// Pre-login, sign-in, sign-up and rename requests one client address may make per minute (per
+        /// server).
         #[arg(long, env = "SEALBASE_ADDRESS_BUDGET", default_value_t = 300)]
         address_budget_per_minute: u32,
         /// A reverse proxy (address or CIDR network) whose `X-Forwarded-For` names the client; repeatable,
@@ -56,7 +57,7 @@ enum Command {
 #[derive(Subcommand)]
 enum KeysCommand {
     /// Create a new signing key. The old one signs nothing more but stays in the JWKS until every token
-    /// it signed has expired. Running servers switch within a minute.
+    /// it signed has expired. Running servers switch within 5 seconds.
     Rotate {
         #[command(flatten)]
         database: Database,

@@ -26,9 +26,12 @@ pub(super) fn configurations(out: &mut String, r: &Results) {
         "The same load (64 clients; a sign-in's pre-login and signed challenge go to different servers when \
          there are two, round robin, as a load balancer would send them) on SQLite with this build, on \
          SQLite with the build before the storage seam, and on PostgreSQL with one and two \
-         servers, each on a fresh database. CPU is from /proc: the sealbase processes, and PostgreSQL's own \
+         servers, each on a fresh database (PostgreSQL 15 with `synchronous_commit = off`, the durability of \
+         SQLite's WAL with `synchronous = NORMAL`; {} connections per server, sized to the machine's two \
+         cores). CPU is from /proc: the sealbase processes, and PostgreSQL's own \
          (the postmaster and its backends); the two share the machine's two cores with the load generator. \
-         Ratios are to the SQLite row of this build.\n"
+         Ratios are to the SQLite row of this build.\n",
+        crate::server::POOL_SIZE
     );
     if let Some((_, baseline)) = &r.baseline {
         let (this, previous) = &baseline.sign_ins;

@@ -1,8 +1,11 @@
--- A sign-in's proof in one round trip. The steps and their order are those of the transaction the
--- server runs for a password change (store/postgres/use_cases.rs, Store::spend_proof): proofs of one
--- (app, username) one at a time under an advisory lock; a spent nonce refused; a throttle delay refused
--- with nothing written; the account re-checked and held (FOR SHARE) until the commit; then either a
--- failure counted or the failure count cleared and the session stored. The delays come from the server
+-- A sign-in's proof in one round trip, with the steps of the transaction the server runs for a password
+-- change (store/postgres/accounts.rs, Store::spend_proof) under the same locks: proofs of one
+-- (app, username) one at a time under an advisory lock; an expired or spent nonce refused; a throttle
+-- delay refused with nothing written; the account re-checked and held (FOR SHARE) until the commit;
+-- then either a failure counted or the failure count cleared and the session stored. One difference:
+-- the expiry is checked on the database's clock, the only one here. Statements are few on purpose
+-- (each costs an executor start in PostgreSQL): the lock and the clock are plain expressions, and a
+-- throttled attempt deletes the nonce it inserted rather than every attempt looking it up first. The delays come from the server
 -- (p_delays[n]: the delay in ms after n failures, the last entry for any more), so the throttle's policy
 -- is defined once, in Rust.
 CREATE FUNCTION sealbase_spend_sign_in(
@@ -20,29 +23,39 @@ CREATE FUNCTION sealbase_spend_sign_in(
     p_length_hours DOUBLE PRECISION,
     p_created_at BIGINT,
     p_expires_at BIGINT,
-    p_delays BIGINT[]
-) RETURNS TABLE (result TEXT, result_locked_until BIGINT)
+    p_delays BIGINT[],
+    OUT result TEXT,
+    OUT result_locked_until BIGINT
+)
 LANGUAGE plpgsql AS $$
 DECLARE
+    v_locked TEXT;
     v_failures BIGINT;
     v_locked_until BIGINT;
     v_delay BIGINT;
 BEGIN
-    PERFORM pg_advisory_xact_lock(p_lock);
+    v_locked := pg_advisory_xact_lock(p_lock)::TEXT;
     -- The expiry again on the clock of now that the lock is held: a request that waited past it could
     -- otherwise spend a nonce that cleanup has already deleted as expired.
-    IF p_challenge_expires_at <= (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT
-        OR EXISTS (SELECT 1 FROM used_challenges WHERE nonce = p_nonce) THEN
-        RETURN QUERY SELECT 'challenge-not-valid'::TEXT, NULL::BIGINT;
+    IF p_challenge_expires_at <= (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT THEN
+        result := 'challenge-not-valid';
+        RETURN;
+    END IF;
+    INSERT INTO used_challenges (nonce, expires_at) VALUES (p_nonce, p_challenge_expires_at)
+    ON CONFLICT DO NOTHING;
+    IF NOT FOUND THEN
+        result := 'challenge-not-valid';
         RETURN;
     END IF;
     SELECT f.failures, f.locked_until INTO v_failures, v_locked_until
     FROM sign_in_failures f WHERE f.app_id = p_app_id AND f.username = p_username;
     IF v_locked_until > p_now THEN
-        RETURN QUERY SELECT 'throttled'::TEXT, v_locked_until;
+        -- Refused: the challenge stays unspent.
+        DELETE FROM used_challenges WHERE nonce = p_nonce;
+        result := 'throttled';
+        result_locked_until := v_locked_until;
         RETURN;
     END IF;
-    INSERT INTO used_challenges (nonce, expires_at) VALUES (p_nonce, p_challenge_expires_at);
     IF p_user_id IS NULL OR NOT EXISTS (
         SELECT 1 FROM users u
         WHERE u.id = p_user_id AND u.username = p_username AND u.login_public_key = p_login_public_key
@@ -55,7 +68,7 @@ BEGIN
                 CASE WHEN v_delay > 0 THEN p_now + v_delay ELSE COALESCE(v_locked_until, 0) END, p_now)
         ON CONFLICT (app_id, username) DO UPDATE SET failures = excluded.failures,
             locked_until = excluded.locked_until, updated_at = excluded.updated_at;
-        RETURN QUERY SELECT 'failed'::TEXT, NULL::BIGINT;
+        result := 'failed';
         RETURN;
     END IF;
     IF v_failures IS NOT NULL THEN
@@ -63,6 +76,6 @@ BEGIN
     END IF;
     INSERT INTO sessions (id, user_id, secret_hash, remember_me, session_length_hours, created_at, expires_at)
     VALUES (p_session_id, p_user_id, p_secret_hash, p_remember_me, p_length_hours, p_created_at, p_expires_at);
-    RETURN QUERY SELECT 'accepted'::TEXT, NULL::BIGINT;
+    result := 'accepted';
 END
 $$;

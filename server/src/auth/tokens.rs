@@ -57,7 +57,7 @@ impl ActiveKey {
     }
 }
 
-/// Signs new tokens with the newest unretired key.
+/// Signs new tokens with the one key in use (unretired).
 pub struct TokenSigner {
     active: RwLock<Arc<ActiveKey>>,
     issuer: String,

@@ -91,8 +91,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn user_by_username(&self, app_id: &str, username: &str) -> StoreResult<Option<UserRecord>>;
     /// Spends a password proof together with what it authorises, all or nothing:
     /// - the challenge's nonce is spent once across every server (`ChallengeNotValid` on a replay or
-    ///   past its expiry, nothing written);
-    /// - the throttle of (app, username) is read after that; in its delay → `Throttled`, nothing written;
+    ///   past its expiry, judged on a clock read once the proof's turn has come; nothing written);
+    /// - the throttle of (app, username) is read; in its delay → `Throttled`, nothing written;
     /// - the verified account must still have the username and login key the signature was checked
     ///   against; if not, or if nothing verified, one failure is counted and committed → `Failed`;
     /// - otherwise an elapsed failure count is cleared and `effect` applied → `Accepted`; an effect

@@ -35,9 +35,10 @@ const MIGRATION_LOCK: i64 = 0x5ea1_ba5e_0000_0001;
 const PURGE_LOCK: i64 = 0x5ea1_ba5e_0000_0002;
 const ROTATION_LOCK: i64 = 0x5ea1_ba5e_0000_0003;
 
-/// Connections per server unless the URL says otherwise (`pool_size`).
-const DEFAULT_POOL_SIZE: usize = 16;
-/// How long a request waits for a connection, and a connection attempt for the database.
+/// Connections per server unless the URL says otherwise (`pool_size`). PostgreSQL does best with about
+/// two to four active connections per core of its machine in all: with several servers, lower it.
+const DEFAULT_POOL_SIZE: usize = 8;
+/// How long a connection attempt may take; a request waits twice that for a free connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Attempts of a transaction that hits a serialization failure or deadlock.
 const ATTEMPTS: u32 = 5;
@@ -163,7 +164,9 @@ impl ConnectionSettings {
                 config.ssl_mode(SslMode::Require);
                 Some(tokio_postgres_rustls::MakeRustlsConnect::new(tls_config(root_cert.as_deref())?))
             }
-            Some(other) => anyhow::bail!("sslmode {other:?} is not supported: use disable, require or verify-full"),
+            Some(other) => {
+                anyhow::bail!("sslmode {other:?} is not supported: use disable, require, verify-ca or verify-full")
+            }
         };
         Ok(Self { config, tls, pool_size })
     }
