@@ -132,6 +132,80 @@ pub async fn new_admin_token(store: &dyn Store, app_id: &str) -> anyhow::Result<
     Ok(encoded.to_string())
 }
 
+/// A freshly created app secret (shown once; only its hash is stored).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedAppSecret {
+    /// The app.
+    pub app_id: String,
+    /// The secret's name.
+    pub name: String,
+    /// The secret, for the app's backend.
+    pub app_secret: String,
+    /// ISO-8601 creation time.
+    pub created_at: String,
+}
+
+impl std::fmt::Debug for CreatedAppSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedAppSecret").field("name", &self.name).field("app_secret", &"<redacted>").finish()
+    }
+}
+
+/// A live app secret as listed: never the secret itself.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppSecretInfo {
+    /// The secret's name.
+    pub name: String,
+    /// ISO-8601 creation time.
+    pub created_at: String,
+    /// ISO-8601 time of its last successful use.
+    pub last_used_at: Option<String>,
+}
+
+/// Creates a named secret for an app's backend.
+pub async fn create_secret(store: &dyn Store, app_id: &str, name: &str) -> anyhow::Result<CreatedAppSecret> {
+    anyhow::ensure!(store.app(app_id).await?.is_some(), "no app with id {app_id}");
+    let now = now_ms();
+    let issued = crate::auth::app_secret::issue(app_id, name, now).ok_or_else(|| {
+        anyhow::anyhow!(
+            "a secret's name must be 1 to {} characters, not all white space, without control characters",
+            crate::auth::app_secret::NAME_MAX_LEN
+        )
+    })?;
+    anyhow::ensure!(
+        store.create_app_secret(&issued.record).await?,
+        "app {app_id} already has a secret named {name:?} (revoke it first)"
+    );
+    Ok(CreatedAppSecret {
+        app_id: app_id.to_owned(),
+        name: name.to_owned(),
+        app_secret: issued.secret.to_string(),
+        created_at: crate::clock::iso(now),
+    })
+}
+
+/// The app's live secrets, oldest first.
+pub async fn secrets(store: &dyn Store, app_id: &str) -> anyhow::Result<Vec<AppSecretInfo>> {
+    anyhow::ensure!(store.app(app_id).await?.is_some(), "no app with id {app_id}");
+    let listed = store.app_secrets(app_id).await?.into_iter().map(|secret| AppSecretInfo {
+        name: secret.name,
+        created_at: crate::clock::iso(secret.created_at),
+        last_used_at: secret.last_used_at.map(crate::clock::iso),
+    });
+    Ok(listed.collect())
+}
+
+/// Revokes the app's live secret of that name: it authenticates nothing from now on.
+pub async fn revoke_secret(store: &dyn Store, app_id: &str, name: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        store.revoke_app_secret(app_id, name, now_ms()).await?,
+        "app {app_id} has no secret named {name:?}"
+    );
+    Ok(())
+}
+
 /// 256 random bits, base64url: the admin access token as shown to the operator (only its SHA-256 is kept).
 fn random_admin_token() -> Zeroizing<String> {
     let mut token = Zeroizing::new([0u8; 32]);

@@ -32,7 +32,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use apps::{CreatedApp, NewApp};
+pub use apps::{AppSecretInfo, CreatedApp, CreatedAppSecret, NewApp};
 use auth::budget::AddressBudget;
 use auth::challenge::ServerSecret;
 use auth::tokens::{self, TokenSigner};
@@ -133,6 +133,21 @@ impl Server {
     /// Replaces an app's admin access token (the old one stops working); returns the new one.
     pub async fn new_admin_token(&self, app_id: &str) -> anyhow::Result<String> {
         apps::new_admin_token(self.state.store.as_ref(), app_id).await
+    }
+
+    /// Creates a named secret for an app's backend (the secret is in the answer, and nowhere else).
+    pub async fn create_app_secret(&self, app_id: &str, name: &str) -> anyhow::Result<CreatedAppSecret> {
+        apps::create_secret(self.state.store.as_ref(), app_id, name).await
+    }
+
+    /// The app's live secrets: names, creation and last use.
+    pub async fn app_secrets(&self, app_id: &str) -> anyhow::Result<Vec<AppSecretInfo>> {
+        apps::secrets(self.state.store.as_ref(), app_id).await
+    }
+
+    /// Revokes an app's secret by name.
+    pub async fn revoke_app_secret(&self, app_id: &str, name: &str) -> anyhow::Result<()> {
+        apps::revoke_secret(self.state.store.as_ref(), app_id, name).await
     }
 
     /// Rotates the token-signing key (see [`tokens::rotate`]); this server signs with the new key at once,

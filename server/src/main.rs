@@ -100,6 +100,45 @@ enum AppCommand {
         #[arg(long)]
         app_id: String,
     },
+    /// Manage the secrets an app's backend authenticates with on the server-side APIs.
+    Secret {
+        #[command(subcommand)]
+        command: SecretCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SecretCommand {
+    /// Create a named secret; prints it, once, as JSON. Several can be live at once, for rotation.
+    Create {
+        #[command(flatten)]
+        database: Database,
+        /// The app.
+        #[arg(long)]
+        app_id: String,
+        /// A name unique among the app's live secrets.
+        #[arg(long)]
+        name: String,
+    },
+    /// List the app's live secrets (names, created, last used) as JSON; never the secrets.
+    List {
+        #[command(flatten)]
+        database: Database,
+        /// The app.
+        #[arg(long)]
+        app_id: String,
+    },
+    /// Revoke a secret by name: it stops working at once.
+    Revoke {
+        #[command(flatten)]
+        database: Database,
+        /// The app.
+        #[arg(long)]
+        app_id: String,
+        /// The secret's name.
+        #[arg(long)]
+        name: String,
+    },
 }
 
 /// An address is a network of one.
@@ -162,6 +201,25 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::json!({ "appId": app_id, "adminAccessToken": token.as_str() }));
             Ok(())
         }
+        Command::App { command: AppCommand::Secret { command } } => match command {
+            SecretCommand::Create { database, app_id, name } => {
+                let server = Server::open(Config::new(database.database)).await?;
+                let created = server.create_app_secret(&app_id, &name).await?;
+                println!("{}", serde_json::to_string_pretty(&created)?);
+                Ok(())
+            }
+            SecretCommand::List { database, app_id } => {
+                let server = Server::open(Config::new(database.database)).await?;
+                println!("{}", serde_json::to_string_pretty(&server.app_secrets(&app_id).await?)?);
+                Ok(())
+            }
+            SecretCommand::Revoke { database, app_id, name } => {
+                let server = Server::open(Config::new(database.database)).await?;
+                server.revoke_app_secret(&app_id, &name).await?;
+                println!("{}", serde_json::json!({ "appId": app_id, "name": name, "revoked": true }));
+                Ok(())
+            }
+        },
         Command::Keys { command: KeysCommand::Rotate { database } } => {
             let server = Server::open(Config::new(database.database)).await?;
             let kid = server.rotate_signing_key().await?;

@@ -444,3 +444,36 @@ async fn guesses_are_serialised_whatever_isolation_the_database_defaults_to() {
     let throttled = outcomes.iter().filter(|outcome| matches!(outcome, ProofOutcome::Throttled { .. })).count();
     assert_eq!((failed, throttled), (5, 5), "{outcomes:?}");
 }
+
+#[tokio::test]
+async fn app_secrets_are_named_once_among_the_live_ones_and_authenticate_only_while_live() {
+    use sealbase_server::auth::app_secret::{authenticate, issue};
+    let fixture = fixture(NewApp::default()).await;
+    let (app, store) = (fixture.app_id.as_str(), fixture.store.as_ref());
+    let first = issue(app, "backend", 1).unwrap();
+    let second = issue(app, "rotation", 2).unwrap();
+    assert!(store.create_app_secret(&first.record).await.unwrap());
+    assert!(store.create_app_secret(&second.record).await.unwrap(), "two live at once, for rotation");
+    let again = issue(app, "backend", 3).unwrap();
+    assert!(!store.create_app_secret(&again.record).await.unwrap(), "a live secret already has the name");
+    let names: Vec<String> = store.app_secrets(app).await.unwrap().into_iter().map(|s| s.name).collect();
+    assert_eq!(names, ["backend", "rotation"]);
+
+    let now = now_ms();
+    let found = authenticate(store, app, &first.secret, now).await.unwrap().expect("authenticates");
+    assert_eq!(found.name, "backend");
+    assert_eq!(store.app_secret(&first.record.id).await.unwrap().unwrap().last_used_at, Some(now));
+    assert!(authenticate(store, "another-app", &first.secret, now).await.unwrap().is_none(), "another app's");
+    let mut tampered = first.secret.to_string();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    assert!(authenticate(store, app, &tampered, now).await.unwrap().is_none(), "a secret differing by a bit");
+    assert!(authenticate(store, app, "sbs.not.a-secret", now).await.unwrap().is_none());
+
+    assert!(store.revoke_app_secret(app, "backend", now).await.unwrap());
+    assert!(!store.revoke_app_secret(app, "backend", now).await.unwrap(), "revoked already");
+    assert!(authenticate(store, app, &first.secret, now).await.unwrap().is_none(), "revoked");
+    assert!(authenticate(store, app, &second.secret, now).await.unwrap().is_some(), "the other still works");
+    assert!(store.create_app_secret(&again.record).await.unwrap(), "the name is free again");
+    assert_eq!(fixture.count("SELECT COUNT(*) FROM app_secrets").await, 3, "revoked ones are kept");
+}

@@ -1,6 +1,7 @@
 //! The rules of authentication, with no storage and no HTTP: challenges and fake salts, password
-//! proofs, the throttle's delays, the per-address budget, sessions, authTokens.
+//! proofs, the throttle's delays, the per-address budget, sessions, authTokens, app secrets.
 
+pub mod app_secret;
 pub mod budget;
 pub mod challenge;
 pub mod proof;

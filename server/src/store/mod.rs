@@ -82,6 +82,18 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Replaces an app's admin token hash; false if there is no such app.
     async fn replace_admin_token(&self, app_id: &str, token_hash: &SecretHash) -> StoreResult<bool>;
 
+    /// Stores a new app secret; false if the app already has a live secret of that name.
+    async fn create_app_secret(&self, secret: &NewAppSecret) -> StoreResult<bool>;
+    /// The app's live secrets, oldest first.
+    async fn app_secrets(&self, app_id: &str) -> StoreResult<Vec<AppSecretRecord>>;
+    /// Revokes the app's live secret of that name: it authenticates nothing from now on. False if there
+    /// is none.
+    async fn revoke_app_secret(&self, app_id: &str, name: &str, now: i64) -> StoreResult<bool>;
+    /// The app secret with this public id, live or revoked.
+    async fn app_secret(&self, id: &str) -> StoreResult<Option<AppSecretRecord>>;
+    /// Records a successful use of a live app secret.
+    async fn touch_app_secret(&self, id: &str, now: i64) -> StoreResult<()>;
+
     /// Creates a user and their first session. The username's uniqueness and the app's user quota are
     /// enforced by the database, across every server on it.
     async fn sign_up(&self, user: &NewUser, session: &NewSession) -> StoreResult<SignUpOutcome>;

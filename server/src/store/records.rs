@@ -366,3 +366,63 @@ pub(crate) fn secret_bytes(name: &str, stored: &[u8]) -> Result<Zeroizing<[u8; 3
     secret.copy_from_slice(stored);
     Ok(secret)
 }
+
+/// The columns [`AppSecretRecord::from_columns`] takes, in its order (a macro, for `concat!`).
+macro_rules! app_secret_columns {
+    () => {
+        "id, app_id, name, secret_hash, created_at, last_used_at, revoked_at"
+    };
+}
+pub(crate) use app_secret_columns;
+
+/// An app secret about to be stored.
+#[derive(Debug, Clone)]
+pub struct NewAppSecret {
+    /// The public id the secret is looked up by (part of the secret as handed out).
+    pub id: String,
+    /// Its app.
+    pub app_id: String,
+    /// The operator's name for it, unique among the app's live secrets.
+    pub name: String,
+    /// SHA-256 of the secret part.
+    pub secret_hash: SecretHash,
+    /// Creation time (Unix ms).
+    pub created_at: i64,
+}
+
+/// An app secret as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppSecretRecord {
+    /// The public id.
+    pub id: String,
+    /// Its app.
+    pub app_id: String,
+    /// The operator's name for it.
+    pub name: String,
+    /// SHA-256 of the secret part.
+    pub secret_hash: SecretHash,
+    /// Creation time (Unix ms).
+    pub created_at: i64,
+    /// Last successful use (Unix ms).
+    pub last_used_at: Option<i64>,
+    /// When it was revoked (Unix ms); a revoked secret authenticates nothing.
+    pub revoked_at: Option<i64>,
+}
+
+impl AppSecretRecord {
+    /// From stored columns.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn from_columns(
+        id: String,
+        app_id: String,
+        name: String,
+        secret_hash: &[u8],
+        created_at: i64,
+        last_used_at: Option<i64>,
+        revoked_at: Option<i64>,
+    ) -> Result<Self, StoreError> {
+        let secret_hash =
+            secret_hash.try_into().map_err(|_| StoreError::Malformed(format!("secret_hash of app secret {id}")))?;
+        Ok(Self { id, app_id, name, secret_hash, created_at, last_used_at, revoked_at })
+    }
+}

@@ -111,6 +111,21 @@ impl Store for PausingStore {
     async fn replace_admin_token(&self, app_id: &str, token_hash: &SecretHash) -> StoreResult<bool> {
         self.inner.replace_admin_token(app_id, token_hash).await
     }
+    async fn create_app_secret(&self, secret: &NewAppSecret) -> StoreResult<bool> {
+        self.inner.create_app_secret(secret).await
+    }
+    async fn app_secrets(&self, app_id: &str) -> StoreResult<Vec<AppSecretRecord>> {
+        self.inner.app_secrets(app_id).await
+    }
+    async fn revoke_app_secret(&self, app_id: &str, name: &str, now: i64) -> StoreResult<bool> {
+        self.inner.revoke_app_secret(app_id, name, now).await
+    }
+    async fn app_secret(&self, id: &str) -> StoreResult<Option<AppSecretRecord>> {
+        self.inner.app_secret(id).await
+    }
+    async fn touch_app_secret(&self, id: &str, now: i64) -> StoreResult<()> {
+        self.inner.touch_app_secret(id, now).await
+    }
     async fn sign_up(&self, user: &NewUser, session: &NewSession) -> StoreResult<SignUpOutcome> {
         self.gate(Operation::SignUp).await;
         self.inner.sign_up(user, session).await

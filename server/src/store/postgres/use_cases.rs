@@ -16,7 +16,7 @@ use tokio_postgres::Row;
 use zeroize::Zeroizing;
 
 use super::accounts::{apply_update, Spent};
-use super::{retrying, Failure, PostgresStore, PURGE_LOCK};
+use super::{retrying, violates, Failure, PostgresStore, PURGE_LOCK};
 use crate::store::*;
 
 const SELECT_APP: &str = "SELECT id, password_min_length, allowed_origins, payments_mode, trial_days, \
@@ -30,6 +30,18 @@ fn app_from_row(row: &Row) -> Result<Result<AppRecord, StoreError>, Failure> {
         row.try_get(3)?,
         row.try_get(4)?,
         row.try_get::<_, i32>(5)?.into(),
+    ))
+}
+
+fn app_secret_from_row(row: &Row) -> Result<Result<AppSecretRecord, StoreError>, Failure> {
+    Ok(AppSecretRecord::from_columns(
+        row.try_get(0)?,
+        row.try_get(1)?,
+        row.try_get(2)?,
+        row.try_get(3)?,
+        row.try_get(4)?,
+        row.try_get(5)?,
+        row.try_get(6)?,
     ))
 }
 
@@ -114,6 +126,61 @@ impl Store for PostgresStore {
             .await
             .map_err(Failure::from)?;
         Ok(updated == 1)
+    }
+
+    async fn create_app_secret(&self, secret: &NewAppSecret) -> StoreResult<bool> {
+        let client = self.pool.get().await.map_err(Failure::from)?;
+        let insert = "INSERT INTO app_secrets (id, app_id, name, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5)";
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
+            [&secret.id, &secret.app_id, &secret.name, &secret.secret_hash.as_slice(), &secret.created_at];
+        match client.execute(insert, &params).await {
+            Ok(_) => Ok(true),
+            Err(error) if violates(&error, "app_secrets_live_name") => Ok(false),
+            Err(error) => Err(Failure::from(error).into()),
+        }
+    }
+
+    async fn app_secrets(&self, app_id: &str) -> StoreResult<Vec<AppSecretRecord>> {
+        let client = self.pool.get().await.map_err(Failure::from)?;
+        let select = concat!(
+            "SELECT ",
+            app_secret_columns!(),
+            " FROM app_secrets WHERE app_id = $1 AND revoked_at IS NULL ORDER BY created_at, name"
+        );
+        let rows = client.query(select, &[&app_id]).await.map_err(Failure::from)?;
+        rows.iter().map(|row| app_secret_from_row(row)?).collect()
+    }
+
+    async fn revoke_app_secret(&self, app_id: &str, name: &str, now: i64) -> StoreResult<bool> {
+        let client = self.pool.get().await.map_err(Failure::from)?;
+        let revoked = client
+            .execute(
+                "UPDATE app_secrets SET revoked_at = $1 WHERE app_id = $2 AND name = $3 AND revoked_at IS NULL",
+                &[&now, &app_id, &name],
+            )
+            .await
+            .map_err(Failure::from)?;
+        Ok(revoked == 1)
+    }
+
+    async fn app_secret(&self, id: &str) -> StoreResult<Option<AppSecretRecord>> {
+        let client = self.pool.get().await.map_err(Failure::from)?;
+        let select = client
+            .prepare_cached(concat!("SELECT ", app_secret_columns!(), " FROM app_secrets WHERE id = $1"))
+            .await
+            .map_err(Failure::from)?;
+        let row = client.query_opt(&select, &[&id]).await.map_err(Failure::from)?;
+        row.map(|row| app_secret_from_row(&row)?).transpose()
+    }
+
+    async fn touch_app_secret(&self, id: &str, now: i64) -> StoreResult<()> {
+        let client = self.pool.get().await.map_err(Failure::from)?;
+        let touch = client
+            .prepare_cached("UPDATE app_secrets SET last_used_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .await
+            .map_err(Failure::from)?;
+        client.execute(&touch, &[&now, &id]).await.map_err(Failure::from)?;
+        Ok(())
     }
 
     async fn sign_up(&self, new: &NewUser, session: &NewSession) -> StoreResult<SignUpOutcome> {

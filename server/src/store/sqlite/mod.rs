@@ -20,11 +20,12 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use super::{Decision, StoreError, StoreResult};
 
 /// Schema changes, applied in order; `PRAGMA user_version` counts those applied.
-const MIGRATIONS: [&str; 4] = [
+const MIGRATIONS: [&str; 5] = [
     include_str!("../../../migrations/sqlite/0001_init.sql"),
     include_str!("../../../migrations/sqlite/0002_sign_in.sql"),
     include_str!("../../../migrations/sqlite/0003_token_keys.sql"),
     include_str!("../../../migrations/sqlite/0004_one_signing_key_in_use.sql"),
+    include_str!("../../../migrations/sqlite/0005_app_secrets.sql"),
 ];
 
 /// WAL size (in pages) at which a commit checkpoints by itself.

@@ -30,6 +30,18 @@ fn app_from_row(row: &Row<'_>) -> rusqlite::Result<Result<AppRecord, StoreError>
     ))
 }
 
+fn app_secret_from_row(row: &Row<'_>) -> rusqlite::Result<Result<AppSecretRecord, StoreError>> {
+    Ok(AppSecretRecord::from_columns(
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        &row.get::<_, Vec<u8>>(3)?,
+        row.get(4)?,
+        row.get(5)?,
+        row.get(6)?,
+    ))
+}
+
 fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserColumns> {
     Ok(UserColumns {
         id: row.get(0)?,
@@ -144,6 +156,63 @@ impl Store for SqliteStore {
                 let updated =
                     tx.execute("UPDATE apps SET admin_token_hash = ? WHERE id = ?", (token_hash.as_slice(), app_id))?;
                 Ok(Decision::Commit(updated == 1))
+            })
+            .await
+    }
+
+    async fn create_app_secret(&self, secret: &NewAppSecret) -> StoreResult<bool> {
+        self.connections
+            .write(|tx| {
+                let inserted = tx.execute(
+                    "INSERT INTO app_secrets (id, app_id, name, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                    (&secret.id, &secret.app_id, &secret.name, secret.secret_hash.as_slice(), secret.created_at),
+                );
+                Ok(Decision::Commit(unless_duplicate(inserted)?))
+            })
+            .await
+    }
+
+    async fn app_secrets(&self, app_id: &str) -> StoreResult<Vec<AppSecretRecord>> {
+        let rows = self.connections.read(|c| {
+            c.prepare_cached(concat!(
+                "SELECT ",
+                app_secret_columns!(),
+                " FROM app_secrets WHERE app_id = ? AND revoked_at IS NULL ORDER BY created_at, name"
+            ))?
+            .query_map([app_id], app_secret_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        rows.into_iter().collect()
+    }
+
+    async fn revoke_app_secret(&self, app_id: &str, name: &str, now: i64) -> StoreResult<bool> {
+        self.connections
+            .write(|tx| {
+                let revoked = tx.execute(
+                    "UPDATE app_secrets SET revoked_at = ? WHERE app_id = ? AND name = ? AND revoked_at IS NULL",
+                    (now, app_id, name),
+                )?;
+                Ok(Decision::Commit(revoked == 1))
+            })
+            .await
+    }
+
+    async fn app_secret(&self, id: &str) -> StoreResult<Option<AppSecretRecord>> {
+        self.connections
+            .read(|c| {
+                c.prepare_cached(concat!("SELECT ", app_secret_columns!(), " FROM app_secrets WHERE id = ?"))?
+                    .query_row([id], app_secret_from_row)
+                    .optional()
+            })?
+            .transpose()
+    }
+
+    async fn touch_app_secret(&self, id: &str, now: i64) -> StoreResult<()> {
+        self.connections
+            .write(|tx| {
+                tx.prepare_cached("UPDATE app_secrets SET last_used_at = ? WHERE id = ? AND revoked_at IS NULL")?
+                    .execute((now, id))?;
+                Ok(Decision::Commit(()))
             })
             .await
     }
