@@ -21,6 +21,13 @@ struct Database {
     database: String,
 }
 
+impl Database {
+    /// A server on this database, for a command that is not `serve`.
+    async fn open(self) -> anyhow::Result<Server> {
+        Server::open(Config::new(self.database)).await
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the HTTP API.
@@ -181,7 +188,7 @@ async fn main() -> anyhow::Result<()> {
                     token_lifetime_secs,
                 },
         } => {
-            let server = Server::open(Config::new(database.database)).await?;
+            let server = database.open().await?;
             let app = NewApp {
                 name,
                 password_min_length,
@@ -196,32 +203,32 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::App { command: AppCommand::Token { database, app_id } } => {
-            let server = Server::open(Config::new(database.database)).await?;
+            let server = database.open().await?;
             let token = server.new_admin_token(&app_id).await?;
             println!("{}", serde_json::json!({ "appId": app_id, "adminAccessToken": token.as_str() }));
             Ok(())
         }
         Command::App { command: AppCommand::Secret { command } } => match command {
             SecretCommand::Create { database, app_id, name } => {
-                let server = Server::open(Config::new(database.database)).await?;
+                let server = database.open().await?;
                 let created = server.create_app_secret(&app_id, &name).await?;
                 println!("{}", serde_json::to_string_pretty(&created)?);
                 Ok(())
             }
             SecretCommand::List { database, app_id } => {
-                let server = Server::open(Config::new(database.database)).await?;
+                let server = database.open().await?;
                 println!("{}", serde_json::to_string_pretty(&server.app_secrets(&app_id).await?)?);
                 Ok(())
             }
             SecretCommand::Revoke { database, app_id, name } => {
-                let server = Server::open(Config::new(database.database)).await?;
+                let server = database.open().await?;
                 server.revoke_app_secret(&app_id, &name).await?;
                 println!("{}", serde_json::json!({ "appId": app_id, "name": name, "revoked": true }));
                 Ok(())
             }
         },
         Command::Keys { command: KeysCommand::Rotate { database } } => {
-            let server = Server::open(Config::new(database.database)).await?;
+            let server = database.open().await?;
             let kid = server.rotate_signing_key().await?;
             println!("{}", serde_json::json!({ "kid": kid }));
             Ok(())
