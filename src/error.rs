@@ -74,6 +74,9 @@ errors! {
     PasswordTooShort { min_len: usize } = 400, "Password too short. Must be a minimum of {min_len} characters.";
     /// `password` longer than `max_len` characters.
     PasswordTooLong { max_len: usize } = 400, "Password too long. Must be a max of {max_len} characters.";
+    /// `password` follows fewer of the five password practices than the app requires (`met` of
+    /// `required`; see `validate::password_complexity`).
+    PasswordTooWeak { required: u8, met: u8 } = 400, "Password too weak. Must follow {required} of the 5 password practices (at least 8 characters, an upper-case letter, a lower-case letter, a number, one of !@#$%^&*); it follows {met}.";
     /// Too many failed attempts on this account; retry after `delay` seconds.
     PasswordAttemptLimitExceeded { delay: u64 } = 401, "Password attempt limit exceeded. Must wait {delay} seconds to attempt to use password again.";
     /// A password change was asked without `currentPassword`.
@@ -182,7 +185,7 @@ mod tests {
 
     #[test]
     fn names_statuses_and_messages_match_the_reference() {
-        let cases: [(Error, &str, u16, &str); 4] = [
+        let cases: [(Error, &str, u16, &str); 5] = [
             (
                 Error::UsernameTooLong { max_len: 100 },
                 "UsernameTooLong",
@@ -190,6 +193,13 @@ mod tests {
                 "Username too long. Must be a max of 100 characters.",
             ),
             (Error::TrialExceededLimit, "TrialExceededLimit", 402, "Trial exceeded limit of users."),
+            (
+                Error::PasswordTooWeak { required: 4, met: 1 },
+                "PasswordTooWeak",
+                400,
+                "Password too weak. Must follow 4 of the 5 password practices (at least 8 characters, an upper-case \
+                 letter, a lower-case letter, a number, one of !@#$%^&*); it follows 1.",
+            ),
             (Error::AppIdNotValid, "AppIdNotValid", 401, "App ID not valid."),
             (
                 Error::DomainNotWhitelisted { origin: "https://evil.test".into() },

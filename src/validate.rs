@@ -114,6 +114,36 @@ pub fn password_min_len(raw: &str, min_len: usize) -> Result<()> {
     Ok(())
 }
 
+/// The special characters the fifth password practice asks for.
+pub const PASSWORD_SPECIAL_CHARACTERS: &str = "!@#$%^&*";
+/// The most password practices a password can follow, and the highest complexity an app can require.
+pub const PASSWORD_COMPLEXITY_MAX: u8 = 5;
+
+/// How many of the five password practices `raw` follows (0–5), counted on the password as given:
+/// at least 8 characters (Unicode scalar values); an upper-case letter; a lower-case letter (both in
+/// Unicode's sense); a number (a Unicode numeric character); one of `!@#$%^&*`.
+pub fn password_complexity(raw: &str) -> u8 {
+    let practices = [
+        char_len(raw) >= 8,
+        raw.chars().any(char::is_uppercase),
+        raw.chars().any(char::is_lowercase),
+        raw.chars().any(char::is_numeric),
+        raw.chars().any(|c| PASSWORD_SPECIAL_CHARACTERS.contains(c)),
+    ];
+    practices.into_iter().map(u8::from).sum()
+}
+
+/// The app's password policy: its minimum length (`PasswordTooShort`), then its complexity level, the
+/// number of password practices required (`PasswordTooWeak`).
+pub fn password_policy(raw: &str, min_len: usize, complexity: u8) -> Result<()> {
+    password_min_len(raw, min_len)?;
+    let met = password_complexity(raw);
+    if met < complexity {
+        return Err(Error::PasswordTooWeak { required: complexity, met });
+    }
+    Ok(())
+}
+
 /// The exact bytes scrypt sees: the NFKC form as UTF-8, so the same password typed on any platform
 /// derives the same keys.
 pub fn normalize_password(raw: &str) -> Zeroizing<String> {
@@ -277,6 +307,38 @@ pub mod json {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn password_complexity_counts_the_five_practices() {
+        let cases: [(&str, u8); 12] = [
+            ("", 0),
+            ("       ", 0),
+            ("abc", 1),
+            ("ABC", 1),
+            ("123", 1),
+            ("!!!", 1),
+            ("~~~~~~~~", 1),
+            ("abcdefgh", 2),
+            ("Abc1", 3),
+            ("Abcdefg1", 4),
+            ("Abcdef1&", 5),
+            ("Ünïcödé٣", 4),
+        ];
+        for (password, practices) in cases {
+            assert_eq!(password_complexity(password), practices, "{password:?}");
+        }
+        assert_eq!(password_complexity("?+-_()[]"), 1, "only !@#$%^&* are the special characters");
+        assert_eq!(password_complexity("ａｂｃｄｅｆｇｈ"), 2, "counted as given, before NFKC");
+    }
+
+    #[test]
+    fn the_policy_checks_the_length_then_the_practices() {
+        assert_eq!(password_policy("Ab1!", 10, 5), Err(Error::PasswordTooShort { min_len: 10 }));
+        assert_eq!(password_policy("abcdefghij", 10, 3), Err(Error::PasswordTooWeak { required: 3, met: 2 }));
+        assert_eq!(password_policy("abcdefghi1", 10, 3), Ok(()));
+        assert_eq!(password_policy("a", 1, 1), Ok(()));
+        assert_eq!(password_policy(" ", 1, 1), Err(Error::PasswordTooWeak { required: 1, met: 0 }));
+    }
 
     #[test]
     fn usernames_are_nfkc_lower_cased_and_bounded() {

@@ -314,3 +314,35 @@ fn uuid_like(text: &str) -> bool {
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|window| window == needle)
 }
+
+#[tokio::test]
+async fn the_app_password_policy_is_enforced_by_the_sdk_before_any_hashing() {
+    let server = TestServer::with_app(NewApp { password_complexity: 3, ..Default::default() }).await;
+    let weak = "Password too weak. Must follow 3 of the 5 password practices (at least 8 characters, an upper-case \
+                letter, a lower-case letter, a number, one of !@#$%^&*); it follows 2.";
+    let settings: serde_json::Value =
+        reqwest::get(format!("{}/v1/apps/{}/settings", server.url, server.app_id)).await.unwrap().json().await.unwrap();
+    assert_eq!((settings["passwordMinLength"].as_u64(), settings["passwordComplexity"].as_u64()), (Some(8), Some(3)));
+
+    let client = server.client();
+    let error = client.sign_up(sign_up("ada")).await.unwrap_err();
+    assert_error(&error, "PasswordTooWeak", 400, weak);
+    assert_eq!(error, Error::PasswordTooWeak { required: 3, met: 2 });
+    assert_eq!(server.written().await, (0, 0, 0), "refused before the request");
+
+    let strong = "Correct horse battery staple";
+    client.sign_up(SignUp { password: strong.into(), ..sign_up("ada") }).await.unwrap();
+    let change = sealbase::UpdateUser {
+        current_password: Some(strong.into()),
+        new_password: Some(PASSWORD.into()),
+        ..Default::default()
+    };
+    assert_error(&client.update_user(change).await.unwrap_err(), "PasswordTooWeak", 400, weak);
+    let key_before = server.row("SELECT login_public_key FROM users").await.bytes("login_public_key");
+    client.sign_out().await.unwrap();
+    client
+        .sign_in(sealbase::SignIn { username: "ada".into(), password: strong.into(), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(server.row("SELECT login_public_key FROM users").await.bytes("login_public_key"), key_before);
+}

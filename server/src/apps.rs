@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 use crate::auth::hash_secret;
 use crate::clock::now_ms;
 use crate::error::ApiResult;
-use crate::store::{AppRecord, NewAppRecord, Store};
+use crate::store::{AppChange, AppRecord, NewAppRecord, Store};
 
 /// Settings of a new app (`sealbase-server app create`).
 #[derive(Debug, Clone)]
@@ -16,6 +16,8 @@ pub struct NewApp {
     pub name: String,
     /// Minimum password length enforced by clients.
     pub password_min_length: u32,
+    /// How many of the five password practices a password must follow (1–5), enforced by clients.
+    pub password_complexity: u8,
     /// Origins allowed to call the API from a browser; empty allows any.
     pub allowed_origins: Vec<String>,
     /// Most users the app may have; `None` for no limit.
@@ -33,6 +35,7 @@ impl Default for NewApp {
         Self {
             name: "app".into(),
             password_min_length: sealbase::validate::DEFAULT_PASSWORD_MIN_LEN as u32,
+            password_complexity: 1,
             allowed_origins: Vec::new(),
             user_quota: None,
             payments_mode: PaymentsMode::Disabled,
@@ -72,9 +75,9 @@ pub async fn create(store: &dyn Store, app: &NewApp) -> anyhow::Result<CreatedAp
     Ok(CreatedApp { app_id, admin_access_token: token.to_string() })
 }
 
-/// Apps by id, kept for a few seconds: every request names its app, and settings change rarely (no
-/// command changes them after creation today; `app token` replaces only the admin token's hash, which
-/// is never cached), so a short-lived copy saves a query per request at the cost of settings
+/// Apps by id, kept for a few seconds: every request names its app, and settings change rarely (`app
+/// update`, from another process; `app token` replaces only the admin token's hash, which is never
+/// cached), so a short-lived copy saves a query per request at the cost of settings
 /// taking up to [`AppCache::TTL`] to apply.
 #[derive(Debug, Default)]
 pub struct AppCache(std::sync::RwLock<std::collections::HashMap<String, (std::time::Instant, AppRecord)>>);
@@ -116,6 +119,7 @@ impl AppRecord {
         ClientSettings {
             app_id: self.id.clone(),
             password_min_length: self.password_min_length as usize,
+            password_complexity: self.password_complexity,
             payments_mode: self.payments_mode,
             protocol_version: PROTOCOL_VERSION,
             issuer: issuer.to_owned(),
@@ -130,6 +134,38 @@ pub async fn new_admin_token(store: &dyn Store, app_id: &str) -> anyhow::Result<
     let updated = store.replace_admin_token(app_id, &hash_secret(encoded.as_bytes())).await?;
     anyhow::ensure!(updated, "no app with id {app_id}");
     Ok(encoded.to_string())
+}
+
+/// An app's password policy as `app update` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppSettings {
+    /// The app.
+    pub app_id: String,
+    /// Minimum password length.
+    pub password_min_length: u32,
+    /// Password practices required (1–5).
+    pub password_complexity: u8,
+}
+
+/// Changes an app's settings; clients see them within [`AppCache::TTL`] (the settings they cache
+/// after `init` until they start again).
+pub async fn update(store: &dyn Store, app_id: &str, change: &AppChange) -> anyhow::Result<AppSettings> {
+    if let Some(length) = change.password_min_length {
+        anyhow::ensure!((1..=1000).contains(&length), "the minimum password length must be 1 to 1000");
+    }
+    if let Some(complexity) = change.password_complexity {
+        anyhow::ensure!(
+            (1..=sealbase::validate::PASSWORD_COMPLEXITY_MAX).contains(&complexity),
+            "the password complexity must be 1 to 5"
+        );
+    }
+    let app = store.update_app(app_id, change).await?.ok_or_else(|| anyhow::anyhow!("no app with id {app_id}"))?;
+    Ok(AppSettings {
+        app_id: app.id,
+        password_min_length: app.password_min_length,
+        password_complexity: app.password_complexity,
+    })
 }
 
 /// A freshly created app secret (shown once; only its hash is stored).

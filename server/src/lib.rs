@@ -32,11 +32,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use apps::{AppSecretInfo, CreatedApp, CreatedAppSecret, NewApp};
+pub use apps::{AppSecretInfo, AppSettings, CreatedApp, CreatedAppSecret, NewApp};
 use auth::budget::AddressBudget;
 use auth::challenge::ServerSecret;
 use auth::tokens::{self, TokenSigner};
 pub use ipnet::IpNet;
+pub use store::AppChange;
 use store::Store;
 
 /// Server configuration.
@@ -133,6 +134,11 @@ impl Server {
     /// Replaces an app's admin access token (the old one stops working); returns the new one.
     pub async fn new_admin_token(&self, app_id: &str) -> anyhow::Result<String> {
         apps::new_admin_token(self.state.store.as_ref(), app_id).await
+    }
+
+    /// Changes an app's settings (its password policy).
+    pub async fn update_app(&self, app_id: &str, change: &AppChange) -> anyhow::Result<AppSettings> {
+        apps::update(self.state.store.as_ref(), app_id, change).await
     }
 
     /// Creates a named secret for an app's backend (the secret is in the answer, and nowhere else).

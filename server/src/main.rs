@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 
 use clap::{Args, Parser, Subcommand};
 use sealbase::PaymentsMode;
-use sealbase_server::{Config, IpNet, NewApp, Server};
+use sealbase_server::{AppChange, Config, IpNet, NewApp, Server};
 
 #[derive(Parser)]
 #[command(name = "sealbase-server", version, about = "Companion server for sealbase end-to-end-encrypted accounts")]
@@ -83,6 +83,10 @@ enum AppCommand {
         /// Minimum password length.
         #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
         password_min_length: u32,
+        /// How many of the five password practices (8+ characters, upper case, lower case, a number,
+        /// one of !@#$%^&*) a password must follow.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=5))]
+        password_complexity: u8,
         /// Origin allowed to call from a browser (repeatable; none = any).
         #[arg(long = "allowed-origin")]
         allowed_origins: Vec<String>,
@@ -98,6 +102,21 @@ enum AppCommand {
         /// Longest authToken lifetime, in seconds.
         #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u32).range(60..=86400))]
         token_lifetime_secs: u32,
+    },
+    /// Change an app's password policy; prints it as JSON. Clients see it within 5 seconds (or their
+    /// next start, when they cached it).
+    Update {
+        #[command(flatten)]
+        database: Database,
+        /// The app.
+        #[arg(long)]
+        app_id: String,
+        /// New minimum password length.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        password_min_length: Option<u32>,
+        /// New number of password practices required.
+        #[arg(long, value_parser = clap::value_parser!(u8).range(1..=5))]
+        password_complexity: Option<u8>,
     },
     /// Replace an app's admin access token (the old one stops working); prints the new one.
     Token {
@@ -181,6 +200,7 @@ async fn main() -> anyhow::Result<()> {
                     database,
                     name,
                     password_min_length,
+                    password_complexity,
                     allowed_origins,
                     user_quota,
                     payments_mode,
@@ -192,6 +212,7 @@ async fn main() -> anyhow::Result<()> {
             let app = NewApp {
                 name,
                 password_min_length,
+                password_complexity,
                 allowed_origins,
                 user_quota,
                 payments_mode,
@@ -200,6 +221,12 @@ async fn main() -> anyhow::Result<()> {
             };
             let created = server.create_app(&app).await?;
             println!("{}", serde_json::to_string_pretty(&created)?);
+            Ok(())
+        }
+        Command::App { command: AppCommand::Update { database, app_id, password_min_length, password_complexity } } => {
+            let server = database.open().await?;
+            let change = AppChange { password_min_length, password_complexity };
+            println!("{}", serde_json::to_string_pretty(&server.update_app(&app_id, &change).await?)?);
             Ok(())
         }
         Command::App { command: AppCommand::Token { database, app_id } } => {

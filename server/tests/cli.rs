@@ -61,3 +61,28 @@ async fn app_secrets_are_created_once_listed_without_the_secret_and_revoked_by_n
     let random_part = secret.rsplit('.').next().unwrap();
     assert!(!stored.windows(random_part.len()).any(|w| w == random_part.as_bytes()), "secret stored");
 }
+
+#[tokio::test]
+async fn app_update_changes_the_password_policy_clients_are_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db::TestDatabase::create(dir.path()).await;
+    let database = db.url();
+    let app = json(database, &["app", "create", "--name", "shop", "--password-complexity", "4"]);
+    let app_id = app["appId"].as_str().unwrap();
+    let updated = json(database, &["app", "update", "--app-id", app_id, "--password-min-length", "12"]);
+    assert_eq!(updated, serde_json::json!({ "appId": app_id, "passwordMinLength": 12, "passwordComplexity": 4 }));
+    let updated = json(database, &["app", "update", "--app-id", app_id, "--password-complexity", "2"]);
+    assert_eq!((updated["passwordMinLength"].as_u64(), updated["passwordComplexity"].as_u64()), (Some(12), Some(2)));
+    for out_of_range in [["--password-complexity", "6"], ["--password-complexity", "0"], ["--password-min-length", "0"]]
+    {
+        let refused = run(database, &[&["app", "update", "--app-id", app_id][..], &out_of_range].concat());
+        assert_eq!(refused.status.code(), Some(2), "{out_of_range:?}: clap refuses the value");
+    }
+    let unknown = run(database, &["app", "update", "--app-id", "no-such-app", "--password-complexity", "2"]);
+    assert!(!unknown.status.success() && String::from_utf8_lossy(&unknown.stderr).contains("no app with id"));
+
+    // What a server started on the database publishes.
+    let store = sealbase_server::store::open(database).await.unwrap();
+    let published = store.app(app_id).await.unwrap().unwrap().client_settings("sealbase");
+    assert_eq!((published.password_min_length, published.password_complexity), (12, 2));
+}

@@ -58,7 +58,7 @@ impl Client {
         self.require_store(remember_me)?;
 
         let settings = self.client_settings().await?;
-        validate::password_min_len(&password, settings.password_min_length)?;
+        validate::password_policy(&password, settings.password_min_length, settings.password_complexity)?;
 
         let app_id = self.app_id.clone();
         let keys = super::runtime::blocking(move || NewAccountKeys::generate(&password, &app_id)).await??;

@@ -61,7 +61,8 @@ impl Client {
         let password_change = match new_password {
             Some(new_password) => {
                 let current_password = current_password.ok_or(Error::CurrentPasswordMissing)?;
-                validate::password_min_len(&new_password, self.client_settings().await?.password_min_length)?;
+                let settings = self.client_settings().await?;
+                validate::password_policy(&new_password, settings.password_min_length, settings.password_complexity)?;
                 Some(self.password_change(&active, current_password, new_password).await?)
             }
             None => None,

@@ -73,6 +73,10 @@ pub struct ClientSettings {
     pub app_id: String,
     /// Minimum password length, in characters.
     pub password_min_length: usize,
+    /// How many of the five password practices a password must follow (1–5; see
+    /// [`crate::validate::password_complexity`]). Servers before it was published mean 1.
+    #[serde(default = "one")]
+    pub password_complexity: u8,
     /// Payments mode.
     pub payments_mode: PaymentsMode,
     /// Highest protocol version the server speaks.
@@ -81,4 +85,8 @@ pub struct ClientSettings {
     pub issuer: String,
     /// Path of the app's JWK set (authToken verification keys).
     pub jwks_url: String,
+}
+
+fn one() -> u8 {
+    1
 }

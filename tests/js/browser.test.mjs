@@ -227,3 +227,18 @@ test('every reachable error has its name, message, status and extras', async () 
   expectError(limited, 'PasswordAttemptLimitExceeded', 401, `Password attempt limit exceeded. Must wait ${limited.error?.delay} seconds to attempt to use password again.`);
   assert.equal(limited.error.delay, 1);
 });
+
+test('the app password policy is enforced in the browser before any hashing or request', async () => {
+  const app = server.createApp(['--password-complexity', '3']);
+  const page = await openPage();
+  await initPage(page, app);
+  const weak = 'Password too weak. Must follow 3 of the 5 password practices (at least 8 characters, an upper-case letter, a lower-case letter, a number, one of !@#$%^&*); it follows 2.';
+  expectError(await call(page, 'signUp', { username: 'ada', password: PASSWORD }), 'PasswordTooWeak', 400, weak, { required: 3, met: 2 });
+  assert.deepEqual(await storage(page, app.appId), { local: null, session: null });
+  assert.ok((await call(page, 'signUp', { username: 'ada', password: 'Correct horse battery' })).ok, 'three practices');
+  expectError(
+    await call(page, 'updateUser', { currentPassword: 'Correct horse battery', newPassword: PASSWORD }),
+    'PasswordTooWeak', 400, weak, { required: 3, met: 2 },
+  );
+  await page.close();
+});

@@ -65,6 +65,7 @@ export type SealbaseErrorName =
   | 'UsernameMissing' | 'UsernameCannotBeBlank' | 'UsernameMustBeString' | 'UsernameTooLong' | 'UsernameAlreadyExists'
   | 'UsernameOrPasswordMismatch'
   | 'PasswordMissing' | 'PasswordCannotBeBlank' | 'PasswordMustBeString' | 'PasswordTooShort' | 'PasswordTooLong'
+  | 'PasswordTooWeak'
   | 'PasswordAttemptLimitExceeded' | 'CurrentPasswordMissing' | 'CurrentPasswordIncorrect'
   | 'EmailNotValid'
   | 'ProfileMustBeObject' | 'ProfileCannotBeEmpty' | 'ProfileHasTooManyKeys' | 'ProfileKeyTooLong'
@@ -83,6 +84,9 @@ export interface SealbaseError extends Error {
   value?: unknown;
   maxLen?: number;
   minLen?: number;
+  /** `PasswordTooWeak`: the password practices the app requires, and those the password follows. */
+  required?: number;
+  met?: number;
   maxKeys?: number;
   delay?: number;
   username?: string;

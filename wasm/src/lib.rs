@@ -191,16 +191,16 @@ fn password_value(value: Option<Value>) -> Result<Zeroizing<String>, Error> {
     }
 }
 
-/// [`password_value`], then the app's minimum (settings are cached by `init`).
+/// [`password_value`], then the app's password policy (settings are cached by `init`).
 async fn password_field(params: &js_sys::Object, name: &str, sdk: &Sdk) -> Result<Zeroizing<String>, Error> {
     let password = password_value(field(params, name))?;
-    check_min_len(&password, sdk).await?;
+    check_policy(&password, sdk).await?;
     Ok(password)
 }
 
-async fn check_min_len(password: &str, sdk: &Sdk) -> Result<(), Error> {
-    let min_len = sdk.client.client_settings().await?.password_min_length;
-    sealbase::validate::password_min_len(password, min_len)
+async fn check_policy(password: &str, sdk: &Sdk) -> Result<(), Error> {
+    let settings = sdk.client.client_settings().await?;
+    sealbase::validate::password_policy(password, settings.password_min_length, settings.password_complexity)
 }
 
 /// Hands a password on to the SDK (which wipes it after use) without leaving a copy behind.
@@ -283,7 +283,7 @@ async fn run_update_user(params: JsValue) -> Result<JsValue, Error> {
     }
     let (current_password, new_password) = match passwords {
         Some((current, new)) => {
-            check_min_len(&new, &sdk).await?;
+            check_policy(&new, &sdk).await?;
             (Some(hand_over(current)), Some(hand_over(new)))
         }
         None => (None, None),

@@ -79,6 +79,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn app(&self, app_id: &str) -> StoreResult<Option<AppRecord>>;
     /// The app whose admin access token hashes to this.
     async fn app_by_admin_token(&self, token_hash: &SecretHash) -> StoreResult<Option<AppRecord>>;
+    /// Changes an app's settings; the app as it now is, or `None` if there is no such app.
+    async fn update_app(&self, app_id: &str, change: &AppChange) -> StoreResult<Option<AppRecord>>;
     /// Replaces an app's admin token hash; false if there is no such app.
     async fn replace_admin_token(&self, app_id: &str, token_hash: &SecretHash) -> StoreResult<bool>;
 

@@ -32,6 +32,8 @@ pub struct AppRecord {
     pub id: String,
     /// Minimum password length clients enforce.
     pub password_min_length: u32,
+    /// How many of the five password practices a password must follow (1–5).
+    pub password_complexity: u8,
     /// Origins allowed to call from a browser; empty allows any.
     pub allowed_origins: Vec<String>,
     /// Payments mode reported to clients.
@@ -51,6 +53,7 @@ impl AppRecord {
         payments_mode: &str,
         trial_days: Option<i64>,
         token_lifetime_secs: i64,
+        password_complexity: i64,
     ) -> Result<Self, StoreError> {
         let malformed = |what: &str| StoreError::Malformed(format!("{what} of app {id}"));
         Ok(Self {
@@ -59,9 +62,19 @@ impl AppRecord {
             payments_mode: payments_mode.parse().map_err(|_| malformed("payments_mode"))?,
             trial_days: trial_days.map(u32::try_from).transpose().map_err(|_| malformed("trial_days"))?,
             token_lifetime_secs: u32::try_from(token_lifetime_secs).map_err(|_| malformed("token_lifetime_secs"))?,
+            password_complexity: u8::try_from(password_complexity).map_err(|_| malformed("password_complexity"))?,
             id,
         })
     }
+}
+
+/// Settings of an app to change (`None` leaves one as it is).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppChange {
+    /// New minimum password length (1–1000).
+    pub password_min_length: Option<u32>,
+    /// New password complexity (1–5).
+    pub password_complexity: Option<u8>,
 }
 
 /// A user as stored (the identity keys, which no request reads back, left out).

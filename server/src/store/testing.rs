@@ -108,6 +108,9 @@ impl Store for PausingStore {
     async fn app_by_admin_token(&self, token_hash: &SecretHash) -> StoreResult<Option<AppRecord>> {
         self.inner.app_by_admin_token(token_hash).await
     }
+    async fn update_app(&self, app_id: &str, change: &AppChange) -> StoreResult<Option<AppRecord>> {
+        self.inner.update_app(app_id, change).await
+    }
     async fn replace_admin_token(&self, app_id: &str, token_hash: &SecretHash) -> StoreResult<bool> {
         self.inner.replace_admin_token(app_id, token_hash).await
     }

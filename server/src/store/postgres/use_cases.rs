@@ -20,7 +20,7 @@ use super::{retrying, violates, Failure, PostgresStore, PURGE_LOCK};
 use crate::store::*;
 
 const SELECT_APP: &str = "SELECT id, password_min_length, allowed_origins, payments_mode, trial_days, \
-                          token_lifetime_secs FROM apps";
+                          token_lifetime_secs, password_complexity FROM apps";
 
 fn app_from_row(row: &Row) -> Result<Result<AppRecord, StoreError>, Failure> {
     Ok(AppRecord::from_columns(
@@ -30,6 +30,7 @@ fn app_from_row(row: &Row) -> Result<Result<AppRecord, StoreError>, Failure> {
         row.try_get(3)?,
         row.try_get(4)?,
         row.try_get::<_, i32>(5)?.into(),
+        row.try_get::<_, i32>(6)?.into(),
     ))
 }
 
@@ -86,9 +87,9 @@ impl Store for PostgresStore {
             .unwrap_or_else(|_| unreachable!("a list of strings serialises"));
         let client = self.pool.get().await.map_err(Failure::from)?;
         let insert = "INSERT INTO apps (id, name, admin_token_hash, password_min_length, allowed_origins, user_quota,
-                          payments_mode, trial_days, token_lifetime_secs, created_at)
-                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
-        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 10] = [
+                          payments_mode, trial_days, token_lifetime_secs, created_at, password_complexity)
+                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 11] = [
             &app.id,
             &settings.name,
             &app.admin_token_hash.as_slice(),
@@ -99,6 +100,7 @@ impl Store for PostgresStore {
             &settings.trial_days.map(i64::from),
             &i32::try_from(settings.token_lifetime_secs).unwrap_or(i32::MAX),
             &app.created_at,
+            &i32::from(settings.password_complexity),
         ];
         client.execute(insert, &params).await.map_err(Failure::from)?;
         Ok(())
@@ -116,6 +118,19 @@ impl Store for PostgresStore {
         let select =
             client.prepare_cached(&format!("{SELECT_APP} WHERE admin_token_hash = $1")).await.map_err(Failure::from)?;
         let row = client.query_opt(&select, &[&token_hash.as_slice()]).await.map_err(Failure::from)?;
+        row.map(|row| app_from_row(&row)).transpose()?.transpose()
+    }
+
+    async fn update_app(&self, app_id: &str, change: &AppChange) -> StoreResult<Option<AppRecord>> {
+        let client = self.pool.get().await.map_err(Failure::from)?;
+        let update = "UPDATE apps SET password_min_length = COALESCE($1, password_min_length),
+                                      password_complexity = COALESCE($2, password_complexity)
+                      WHERE id = $3
+                      RETURNING id, password_min_length, allowed_origins, payments_mode, trial_days,
+                                token_lifetime_secs, password_complexity";
+        let min_length = change.password_min_length.map(|length| i32::try_from(length).unwrap_or(i32::MAX));
+        let complexity = change.password_complexity.map(i32::from);
+        let row = client.query_opt(update, &[&min_length, &complexity, &app_id]).await.map_err(Failure::from)?;
         row.map(|row| app_from_row(&row)).transpose()?.transpose()
     }
 

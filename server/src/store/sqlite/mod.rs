@@ -20,12 +20,13 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use super::{Decision, StoreError, StoreResult};
 
 /// Schema changes, applied in order; `PRAGMA user_version` counts those applied.
-const MIGRATIONS: [&str; 5] = [
+const MIGRATIONS: [&str; 6] = [
     include_str!("../../../migrations/sqlite/0001_init.sql"),
     include_str!("../../../migrations/sqlite/0002_sign_in.sql"),
     include_str!("../../../migrations/sqlite/0003_token_keys.sql"),
     include_str!("../../../migrations/sqlite/0004_one_signing_key_in_use.sql"),
     include_str!("../../../migrations/sqlite/0005_app_secrets.sql"),
+    include_str!("../../../migrations/sqlite/0006_password_complexity.sql"),
 ];
 
 /// WAL size (in pages) at which a commit checkpoints by itself.

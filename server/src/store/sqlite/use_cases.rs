@@ -12,7 +12,8 @@ use crate::store::*;
 macro_rules! select_app {
     ($where:literal) => {
         concat!(
-            "SELECT id, password_min_length, allowed_origins, payments_mode, trial_days, token_lifetime_secs ",
+            "SELECT id, password_min_length, allowed_origins, payments_mode, trial_days, token_lifetime_secs, ",
+            "password_complexity ",
             "FROM apps WHERE ",
             $where
         )
@@ -27,6 +28,7 @@ fn app_from_row(row: &Row<'_>) -> rusqlite::Result<Result<AppRecord, StoreError>
         &row.get::<_, String>(3)?,
         row.get(4)?,
         row.get(5)?,
+        row.get(6)?,
     ))
 }
 
@@ -112,16 +114,19 @@ impl Store for SqliteStore {
         self.connections
             .write(|tx| {
                 tx.prepare_cached(
-                    "INSERT INTO apps (id, name, admin_token_hash, password_min_length, allowed_origins, user_quota,
-                                       payments_mode, trial_days, token_lifetime_secs, created_at)
-                     VALUES (:id, :name, :admin_token_hash, :password_min_length, :allowed_origins, :user_quota,
-                             :payments_mode, :trial_days, :token_lifetime_secs, :created_at)",
+                    "INSERT INTO apps (id, name, admin_token_hash, password_min_length, password_complexity,
+                                       allowed_origins, user_quota, payments_mode, trial_days, token_lifetime_secs,
+                                       created_at)
+                     VALUES (:id, :name, :admin_token_hash, :password_min_length, :password_complexity,
+                             :allowed_origins, :user_quota, :payments_mode, :trial_days, :token_lifetime_secs,
+                             :created_at)",
                 )?
                 .execute(named_params! {
                     ":id": app.id,
                     ":name": settings.name,
                     ":admin_token_hash": app.admin_token_hash.as_slice(),
                     ":password_min_length": settings.password_min_length,
+                    ":password_complexity": settings.password_complexity,
                     ":allowed_origins": allowed_origins,
                     ":user_quota": settings.user_quota,
                     ":payments_mode": settings.payments_mode.as_str(),
@@ -147,6 +152,21 @@ impl Store for SqliteStore {
                     .query_row([token_hash.as_slice()], app_from_row)
                     .optional()
             })?
+            .transpose()
+    }
+
+    async fn update_app(&self, app_id: &str, change: &AppChange) -> StoreResult<Option<AppRecord>> {
+        self.connections
+            .write(|tx| {
+                tx.execute(
+                    "UPDATE apps SET password_min_length = COALESCE(?, password_min_length),
+                                     password_complexity = COALESCE(?, password_complexity)
+                     WHERE id = ?",
+                    (change.password_min_length, change.password_complexity, app_id),
+                )?;
+                Ok(Decision::Commit(tx.query_row(select_app!("id = ?"), [app_id], app_from_row).optional()?))
+            })
+            .await?
             .transpose()
     }
 
