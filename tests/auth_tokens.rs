@@ -8,6 +8,7 @@ mod common;
 #[path = "../examples/app_server.rs"]
 mod app_server;
 
+use sealbase_server::store::SecretKind;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,7 +32,9 @@ fn now() -> i64 {
 /// The server's current signing key, read from its database, to forge tokens with chosen claims.
 async fn server_key(server: &TestServer) -> (String, EncodingKey) {
     let key = server.row("SELECT kid, private_key FROM signing_keys WHERE retired_at IS NULL").await;
-    (key.text("kid"), EncodingKey::from_ed_der(&key.bytes("private_key")))
+    let kid = key.text("kid");
+    let der = server.kek.open(SecretKind::SigningKey, &kid, &key.bytes("private_key")).expect("sealed with the KEK");
+    (kid, EncodingKey::from_ed_der(&der))
 }
 
 fn sign(kid: &str, key: &EncodingKey, claims: &AuthTokenClaims) -> String {

@@ -5,6 +5,7 @@ mod common;
 use base64::Engine;
 use common::{assert_error, TestServer};
 use sealbase::{Error, PaymentsMode, Profile, RememberMe, SignUp};
+use sealbase_server::store::SecretKind;
 use sealbase_server::NewApp;
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -83,6 +84,10 @@ async fn sign_up_returns_the_user_and_stores_only_public_material() {
     // Nothing password-derived and no secret reaches the database.
     let stored = server.db.everything_stored().await;
     assert!(!contains(&stored, PASSWORD.as_bytes()), "password stored");
+    // Nor the server's own signing key: it is stored sealed under the key-encryption key.
+    let key = server.row("SELECT kid, private_key FROM signing_keys").await;
+    let der = server.kek.open(SecretKind::SigningKey, &key.text("kid"), &key.bytes("private_key")).expect("sealed");
+    assert!(!contains(&stored, &der), "signing key stored plain");
 }
 
 #[tokio::test]

@@ -44,7 +44,14 @@ impl Deployment {
             Some((base, _)) => format!("{base}/{name}?pool_size={POOL_SIZE}"),
             None => anyhow::bail!("not a PostgreSQL URL: {cluster}"),
         };
-        Self::start(bin, &database, replicas, Some(postmaster), tempfile::tempdir()?)
+        let dir = tempfile::tempdir()?;
+        // Servers on PostgreSQL need a key-encryption key; on SQLite they make one beside the database.
+        let kek = dir.path().join("kek");
+        let mut options = std::fs::OpenOptions::new();
+        std::os::unix::fs::OpenOptionsExt::mode(options.write(true).create_new(true), 0o600);
+        let key: [u8; 32] = rand::random();
+        std::io::Write::write_all(&mut options.open(&kek)?, sealbase::protocol::b64::encode(&key).as_bytes())?;
+        Self::start(bin, &database, replicas, Some(postmaster), dir)
     }
 
     fn start(
@@ -70,8 +77,10 @@ impl Deployment {
         };
         for _ in 0..replicas {
             // A per-address budget high enough for a load test coming from one address.
+            let kek = dir_kek(&deployment._dir);
             let mut child = Command::new(bin)
                 .args(["serve", "--database", database, "--bind", "127.0.0.1:0"])
+                .envs(kek.as_ref().map(|file| ("SEALBASE_KEY_ENCRYPTION_KEY_FILE", file)))
                 .args(["--address-budget-per-minute", "1000000000"])
                 .env("RUST_LOG", "warn")
                 .stdout(Stdio::piped())
@@ -132,6 +141,11 @@ impl Drop for Deployment {
             let _ = child.wait();
         }
     }
+}
+
+/// The key-encryption key file a deployment made, if any.
+fn dir_kek(dir: &tempfile::TempDir) -> Option<std::path::PathBuf> {
+    Some(dir.path().join("kek")).filter(|file| file.exists())
 }
 
 /// Fields of /proc/PID/stat after the parenthesised command name.

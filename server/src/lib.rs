@@ -29,12 +29,14 @@ pub mod store;
 mod users;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 pub use apps::{AppSecretInfo, AppSettings, CreatedApp, CreatedAppSecret, NewApp};
 use auth::budget::AddressBudget;
 use auth::challenge::ServerSecret;
+pub use auth::sealing::KeyEncryptionKey;
 use auth::tokens::{self, TokenSigner};
 pub use ipnet::IpNet;
 pub use store::AppChange;
@@ -51,6 +53,45 @@ pub struct Config {
     pub address_budget_per_minute: u32,
     /// Reverse proxies whose `X-Forwarded-For` names the client (empty: the TCP peer is the client).
     pub trusted_proxies: Vec<IpNet>,
+    /// Where the key-encryption key that seals the server's own secrets at rest comes from.
+    pub key_encryption_key: KeySource,
+}
+
+/// Where a server's key-encryption key comes from (docs/protocol.md §5.3).
+#[derive(Debug, Clone, Default)]
+pub enum KeySource {
+    /// A file of 32 random bytes, base64url, readable by its owner only.
+    File(PathBuf),
+    /// A key at hand (an embedding application's, a test's).
+    Key(Arc<KeyEncryptionKey>),
+    /// On SQLite, the file `<database file>.kek` beside the database, created (0600) when missing; on
+    /// PostgreSQL none: a server there refuses to start without a key.
+    #[default]
+    BesideSqliteDatabase,
+}
+
+impl KeySource {
+    /// The key, for a server on `database_url`.
+    fn resolve(&self, database_url: &str) -> anyhow::Result<Arc<KeyEncryptionKey>> {
+        match self {
+            Self::File(path) => Ok(Arc::new(KeyEncryptionKey::read(path)?)),
+            Self::Key(key) => Ok(key.clone()),
+            Self::BesideSqliteDatabase => {
+                let Some(path) = store::sqlite::file_path(database_url) else {
+                    anyhow::bail!(
+                        "a server on PostgreSQL needs a key-encryption key: --key-encryption-key-file \
+                         (or SEALBASE_KEY_ENCRYPTION_KEY_FILE) naming a file of 32 random bytes, base64url"
+                    )
+                };
+                let file = PathBuf::from(format!("{}.kek", path.display()));
+                if file.exists() {
+                    return Ok(Arc::new(KeyEncryptionKey::read(&file)?));
+                }
+                tracing::info!(file = %file.display(), "created a key-encryption key beside the database");
+                Ok(Arc::new(KeyEncryptionKey::create(&file)?))
+            }
+        }
+    }
 }
 
 impl Config {
@@ -61,6 +102,7 @@ impl Config {
             issuer: "sealbase".into(),
             address_budget_per_minute: 300,
             trusted_proxies: Vec::new(),
+            key_encryption_key: KeySource::default(),
         }
     }
 }
@@ -95,20 +137,26 @@ impl AppState {
 #[derive(Debug, Clone)]
 pub struct Server {
     state: AppState,
+    kek: Arc<KeyEncryptionKey>,
 }
 
 impl Server {
-    /// Opens the database named by the configuration (running its migrations), and loads (or creates)
-    /// the token-signing key and the server secret.
+    /// Opens the database named by the configuration (running its migrations), seals what it keeps
+    /// plain of the server's own secrets, and loads (or creates) the token-signing key and the server
+    /// secret.
     pub async fn open(config: Config) -> anyhow::Result<Self> {
+        let kek = config.key_encryption_key.resolve(&config.database_url)?;
         let store = store::open(&config.database_url).await?;
-        Self::with_store(config, store).await
+        Self::with_store(Config { key_encryption_key: KeySource::Key(kek), ..config }, store).await
     }
 
-    /// A server on a store opened beforehand (`config.database_url` is not read).
+    /// A server on a store opened beforehand (`config.database_url` names the database for
+    /// [`KeySource::BesideSqliteDatabase`] only).
     pub async fn with_store(config: Config, store: Arc<dyn Store>) -> anyhow::Result<Self> {
-        let tokens = Arc::new(TokenSigner::load_or_create(store.as_ref(), config.issuer.clone()).await?);
-        let secret = Arc::new(ServerSecret::load_or_create(store.as_ref()).await?);
+        let kek = config.key_encryption_key.resolve(&config.database_url)?;
+        auth::sealing::seal_what_is_plain(store.as_ref(), &kek).await?;
+        let tokens = Arc::new(TokenSigner::load_or_create(store.as_ref(), config.issuer.clone(), kek.clone()).await?);
+        let secret = Arc::new(ServerSecret::load_or_create(store.as_ref(), &kek).await?);
         let state = AppState {
             store,
             tokens,
@@ -118,7 +166,7 @@ impl Server {
             issuer: config.issuer,
             apps: Default::default(),
         };
-        Ok(Self { state })
+        Ok(Self { state, kek })
     }
 
     /// The store.
@@ -159,7 +207,7 @@ impl Server {
     /// Rotates the token-signing key (see [`tokens::rotate`]); this server signs with the new key at once,
     /// other servers on the same database within [`tokens::RELOAD_INTERVAL`].
     pub async fn rotate_signing_key(&self) -> anyhow::Result<String> {
-        let kid = tokens::rotate(self.state.store.as_ref()).await?;
+        let kid = tokens::rotate(self.state.store.as_ref(), &self.kek).await?;
         self.state.tokens.reload(self.state.store.as_ref()).await?;
         Ok(kid)
     }

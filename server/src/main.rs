@@ -1,10 +1,13 @@
 //! `sealbase-server`: serve the API, or administer apps.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 use sealbase::PaymentsMode;
-use sealbase_server::{AppChange, Config, IpNet, NewApp, Server};
+use sealbase_server::store::Store;
+use sealbase_server::{apps, AppChange, Config, IpNet, KeyEncryptionKey, KeySource, NewApp, Server};
 
 #[derive(Parser)]
 #[command(name = "sealbase-server", version, about = "Companion server for sealbase end-to-end-encrypted accounts")]
@@ -22,9 +25,24 @@ struct Database {
 }
 
 impl Database {
-    /// A server on this database, for a command that is not `serve`.
-    async fn open(self) -> anyhow::Result<Server> {
-        Server::open(Config::new(self.database)).await
+    /// The store, for commands that need no server around it (apps and their secrets).
+    async fn store(&self) -> anyhow::Result<Arc<dyn Store>> {
+        sealbase_server::store::open(&self.database).await
+    }
+}
+
+#[derive(Args)]
+struct KeyFile {
+    /// The key-encryption key that seals the server's signing keys and secret at rest: a file of 32
+    /// random bytes, base64url, readable by its owner only. Required on PostgreSQL; on SQLite the
+    /// default is `<database file>.kek` beside the database, created when missing.
+    #[arg(long, env = "SEALBASE_KEY_ENCRYPTION_KEY_FILE")]
+    key_encryption_key_file: Option<PathBuf>,
+}
+
+impl KeyFile {
+    fn source(self) -> KeySource {
+        self.key_encryption_key_file.map_or(KeySource::BesideSqliteDatabase, KeySource::File)
     }
 }
 
@@ -34,6 +52,8 @@ enum Command {
     Serve {
         #[command(flatten)]
         database: Database,
+        #[command(flatten)]
+        key: KeyFile,
         /// Address to listen on.
         #[arg(long, env = "SEALBASE_BIND", default_value = "127.0.0.1:8080")]
         bind: String,
@@ -68,6 +88,27 @@ enum KeysCommand {
     Rotate {
         #[command(flatten)]
         database: Database,
+        #[command(flatten)]
+        key: KeyFile,
+    },
+    /// Write a new key-encryption key file (32 random bytes, base64url, readable by its owner only);
+    /// prints JSON. Every server on one database needs the same one.
+    GenerateKek {
+        /// Where to write it (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Seal the signing keys and the server secret under a new key-encryption key, all at once; prints
+    /// JSON. Then restart every server with the new file: until then they keep what they loaded, but
+    /// cannot open a signing key rotated in after this.
+    RotateKek {
+        #[command(flatten)]
+        database: Database,
+        #[command(flatten)]
+        key: KeyFile,
+        /// The new key-encryption key file (created, readable by its owner only, when missing).
+        #[arg(long)]
+        new_key_encryption_key_file: PathBuf,
     },
 }
 
@@ -185,9 +226,14 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve { database, bind, issuer, address_budget_per_minute, trusted_proxies } => {
-            let config =
-                Config { issuer, address_budget_per_minute, trusted_proxies, ..Config::new(database.database) };
+        Command::Serve { database, key, bind, issuer, address_budget_per_minute, trusted_proxies } => {
+            let config = Config {
+                issuer,
+                address_budget_per_minute,
+                trusted_proxies,
+                key_encryption_key: key.source(),
+                ..Config::new(database.database)
+            };
             let server = Server::open(config).await?;
             let listener = tokio::net::TcpListener::bind(&bind).await?;
             // On stdout, for scripts (port 0 picks a free port).
@@ -208,7 +254,7 @@ async fn main() -> anyhow::Result<()> {
                     token_lifetime_secs,
                 },
         } => {
-            let server = database.open().await?;
+            let store = database.store().await?;
             let app = NewApp {
                 name,
                 password_min_length,
@@ -219,45 +265,71 @@ async fn main() -> anyhow::Result<()> {
                 trial_days,
                 token_lifetime_secs,
             };
-            let created = server.create_app(&app).await?;
+            let created = apps::create(store.as_ref(), &app).await?;
             println!("{}", serde_json::to_string_pretty(&created)?);
             Ok(())
         }
         Command::App { command: AppCommand::Update { database, app_id, password_min_length, password_complexity } } => {
-            let server = database.open().await?;
+            let store = database.store().await?;
             let change = AppChange { password_min_length, password_complexity };
-            println!("{}", serde_json::to_string_pretty(&server.update_app(&app_id, &change).await?)?);
+            println!("{}", serde_json::to_string_pretty(&apps::update(store.as_ref(), &app_id, &change).await?)?);
             Ok(())
         }
         Command::App { command: AppCommand::Token { database, app_id } } => {
-            let server = database.open().await?;
-            let token = server.new_admin_token(&app_id).await?;
+            let store = database.store().await?;
+            let token = apps::new_admin_token(store.as_ref(), &app_id).await?;
             println!("{}", serde_json::json!({ "appId": app_id, "adminAccessToken": token.as_str() }));
             Ok(())
         }
         Command::App { command: AppCommand::Secret { command } } => match command {
             SecretCommand::Create { database, app_id, name } => {
-                let server = database.open().await?;
-                let created = server.create_app_secret(&app_id, &name).await?;
+                let store = database.store().await?;
+                let created = apps::create_secret(store.as_ref(), &app_id, &name).await?;
                 println!("{}", serde_json::to_string_pretty(&created)?);
                 Ok(())
             }
             SecretCommand::List { database, app_id } => {
-                let server = database.open().await?;
-                println!("{}", serde_json::to_string_pretty(&server.app_secrets(&app_id).await?)?);
+                let store = database.store().await?;
+                println!("{}", serde_json::to_string_pretty(&apps::secrets(store.as_ref(), &app_id).await?)?);
                 Ok(())
             }
             SecretCommand::Revoke { database, app_id, name } => {
-                let server = database.open().await?;
-                server.revoke_app_secret(&app_id, &name).await?;
+                let store = database.store().await?;
+                apps::revoke_secret(store.as_ref(), &app_id, &name).await?;
                 println!("{}", serde_json::json!({ "appId": app_id, "name": name, "revoked": true }));
                 Ok(())
             }
         },
-        Command::Keys { command: KeysCommand::Rotate { database } } => {
-            let server = database.open().await?;
+        Command::Keys { command: KeysCommand::Rotate { database, key } } => {
+            let config = Config { key_encryption_key: key.source(), ..Config::new(database.database) };
+            let server = Server::open(config).await?;
             let kid = server.rotate_signing_key().await?;
             println!("{}", serde_json::json!({ "kid": kid }));
+            Ok(())
+        }
+        Command::Keys { command: KeysCommand::GenerateKek { out } } => {
+            KeyEncryptionKey::create(&out)?;
+            println!("{}", serde_json::json!({ "keyEncryptionKeyFile": out.display().to_string() }));
+            Ok(())
+        }
+        Command::Keys { command: KeysCommand::RotateKek { database, key, new_key_encryption_key_file } } => {
+            let old = match key.key_encryption_key_file {
+                Some(file) => KeyEncryptionKey::read(&file)?,
+                None => {
+                    let path = sealbase_server::store::sqlite::file_path(&database.database).ok_or_else(|| {
+                        anyhow::anyhow!("--key-encryption-key-file names the current key-encryption key")
+                    })?;
+                    KeyEncryptionKey::read(&PathBuf::from(format!("{}.kek", path.display())))?
+                }
+            };
+            let new = match new_key_encryption_key_file.exists() {
+                true => KeyEncryptionKey::read(&new_key_encryption_key_file)?,
+                false => KeyEncryptionKey::create(&new_key_encryption_key_file)?,
+            };
+            let store = database.store().await?;
+            let resealed = sealbase_server::auth::sealing::reseal(store.as_ref(), &old, &new).await?;
+            let file = new_key_encryption_key_file.display().to_string();
+            println!("{}", serde_json::json!({ "resealed": resealed, "keyEncryptionKeyFile": file }));
             Ok(())
         }
     }

@@ -86,3 +86,44 @@ async fn app_update_changes_the_password_policy_clients_are_given() {
     let published = store.app(app_id).await.unwrap().unwrap().client_settings("sealbase");
     assert_eq!((published.password_min_length, published.password_complexity), (12, 2));
 }
+
+#[tokio::test]
+async fn keys_rotate_kek_reseals_everything_under_the_new_key_and_the_old_one_opens_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db::TestDatabase::create(dir.path()).await;
+    let database = db.url();
+    let (old, new) = (dir.path().join("old.kek"), dir.path().join("new.kek"));
+    sealbase_server::KeyEncryptionKey::create(&old).unwrap();
+    let with = |kek: &std::path::Path, args: &[&str]| {
+        Command::new(SERVER)
+            .args(args)
+            .args(["--database", database, "--key-encryption-key-file"])
+            .arg(kek)
+            .output()
+            .expect("runs")
+    };
+    let rotated = with(&old, &["keys", "rotate"]);
+    assert!(rotated.status.success(), "{}", String::from_utf8_lossy(&rotated.stderr));
+
+    let resealed = Command::new(SERVER)
+        .args(["keys", "rotate-kek", "--database", database, "--key-encryption-key-file"])
+        .arg(&old)
+        .arg("--new-key-encryption-key-file")
+        .arg(&new)
+        .output()
+        .unwrap();
+    assert!(resealed.status.success(), "{}", String::from_utf8_lossy(&resealed.stderr));
+    let answer: Value = serde_json::from_slice(&resealed.stdout).unwrap();
+    assert_eq!(answer["resealed"], 3, "two signing keys (first start, rotation) and the challenge MAC key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&new).unwrap().permissions().mode() & 0o777, 0o600, "new file for its owner");
+    }
+
+    let refused = with(&old, &["keys", "rotate"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("does not open with this key-encryption key"));
+    let rotated = with(&new, &["keys", "rotate"]);
+    assert!(rotated.status.success(), "{}", String::from_utf8_lossy(&rotated.stderr));
+}

@@ -18,8 +18,14 @@ async fn an_unreachable_database_at_start_is_a_clear_error_and_a_failed_exit() {
     cluster();
     let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let url = format!("postgres://sealbase:hunter2-secret@127.0.0.1:{closed_port}/sealbase");
+    let dir = tempfile::tempdir().unwrap();
+    let kek = key_encryption_key_file(dir.path());
     let started = Instant::now();
-    let output = Command::new(SERVER).args(["serve", "--database", &url, "--bind", "127.0.0.1:0"]).output().unwrap();
+    let output = Command::new(SERVER)
+        .args(["serve", "--database", &url, "--bind", "127.0.0.1:0"])
+        .env("SEALBASE_KEY_ENCRYPTION_KEY_FILE", &kek)
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "{stderr}");
     assert!(stderr.contains("PostgreSQL") && stderr.contains("unavailable"), "{stderr}");
@@ -30,10 +36,37 @@ async fn an_unreachable_database_at_start_is_a_clear_error_and_a_failed_exit() {
 
 #[tokio::test]
 #[ignore = "needs PostgreSQL (SEALBASE_TEST_POSTGRES); cargo xtask test runs it"]
+async fn on_postgresql_a_server_refuses_to_start_without_a_key_encryption_key() {
+    cluster();
+    let deployment = Deployment::new(&[]).await;
+    let output = Command::new(SERVER)
+        .args(["serve", "--database", deployment.db.url(), "--bind", "127.0.0.1:0"])
+        .env_remove("SEALBASE_KEY_ENCRYPTION_KEY_FILE")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && output.stdout.is_empty(), "{stderr}");
+    assert!(stderr.contains("needs a key-encryption key: --key-encryption-key-file"), "{stderr}");
+    assert_eq!(deployment.db.count("SELECT COUNT(*) FROM signing_keys").await, 0, "nothing was made");
+
+    // A key file others may read is refused too, before anything is read from it.
+    let open_file = deployment.kek.with_extension("readable");
+    std::fs::write(&open_file, std::fs::read(&deployment.kek).unwrap()).unwrap();
+    let output = Command::new(SERVER)
+        .args(["serve", "--database", deployment.db.url(), "--bind", "127.0.0.1:0"])
+        .env("SEALBASE_KEY_ENCRYPTION_KEY_FILE", &open_file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && stderr.contains("readable by others"), "{stderr}");
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (SEALBASE_TEST_POSTGRES); cargo xtask test runs it"]
 async fn a_server_with_a_pool_of_one_connection_starts_and_serves() {
     cluster();
     let deployment = Deployment::new(&[]).await;
-    let replica = Replica::start(&format!("{}?pool_size=1", deployment.db.url()));
+    let replica = Replica::start(&format!("{}?pool_size=1", deployment.db.url()), &deployment.kek);
     let key = login_key();
     let (status, _) = post(&replica.app_url(&deployment.app_id, "users"), &sign_up_body("ada", &key)).await;
     assert_eq!(status, 201);
@@ -49,7 +82,7 @@ async fn tls_to_the_database_is_used_and_verified_when_the_url_asks() {
     let deployment = Deployment::new(&[]).await;
     let localhost = deployment.db.url().replace("127.0.0.1", "localhost");
     let verified = format!("{localhost}?sslmode=verify-full&sslrootcert={ca}");
-    let replica = Replica::start(&verified);
+    let replica = Replica::start(&verified, &deployment.kek);
     let (status, _) = post(&replica.app_url(&deployment.app_id, "users"), &sign_up_body("ada", &login_key())).await;
     assert_eq!(status, 201);
     let encrypted = deployment
@@ -64,6 +97,7 @@ async fn tls_to_the_database_is_used_and_verified_when_the_url_asks() {
     // A certificate the server cannot verify (no CA given: only the public roots): refused at start.
     let unverified = Command::new(SERVER)
         .args(["serve", "--database", &format!("{localhost}?sslmode=verify-full"), "--bind", "127.0.0.1:0"])
+        .env("SEALBASE_KEY_ENCRYPTION_KEY_FILE", &deployment.kek)
         .output()
         .unwrap();
     assert!(!unverified.status.success());
@@ -123,7 +157,11 @@ async fn a_database_lost_while_serving_is_503_and_service_resumes_when_it_return
     let relay = Relay::to(upstream).await;
     let mut relayed = database.clone();
     relayed.set_port(Some(relay.port)).unwrap();
-    let server = sealbase_server::Server::open(sealbase_server::Config::new(relayed.as_str())).await.unwrap();
+    let config = sealbase_server::Config {
+        key_encryption_key: sealbase_server::KeySource::File(deployment.kek.clone()),
+        ..sealbase_server::Config::new(relayed.as_str())
+    };
+    let server = sealbase_server::Server::open(config).await.unwrap();
     let address = server.spawn("127.0.0.1:0").await.unwrap();
     let app_url = |route: &str| format!("http://{address}/v1/apps/{}/{route}", deployment.app_id);
     let (status, signed_up) = post(&app_url("users"), &sign_up_body("ada", &login_key())).await;

@@ -127,7 +127,11 @@ async fn after_keys_rotate_every_replica_signs_with_the_new_key_within_the_reloa
     let secret = signed_up["session"]["secret"].as_str().unwrap().to_owned();
     let old_kid = kid(signed_up["user"]["authToken"].as_str().unwrap());
 
-    let rotated = Command::new(SERVER).args(["keys", "rotate", "--database", deployment.db.url()]).output().unwrap();
+    let rotated = Command::new(SERVER)
+        .args(["keys", "rotate", "--database", deployment.db.url()])
+        .env("SEALBASE_KEY_ENCRYPTION_KEY_FILE", &deployment.kek)
+        .output()
+        .unwrap();
     assert!(rotated.status.success(), "{}", String::from_utf8_lossy(&rotated.stderr));
     let rotated_at = Instant::now();
     let new_kid = serde_json::from_slice::<Value>(&rotated.stdout).expect("JSON")["kid"].as_str().unwrap().to_owned();
@@ -217,11 +221,12 @@ async fn servers_starting_together_on_an_empty_database_migrate_it_once_and_agre
     let dir = tempfile::tempdir().unwrap();
     let db = db::TestDatabase::create(dir.path()).await;
     let url = db.url().to_owned();
+    let kek = key_encryption_key_file(dir.path());
     let starting: Vec<_> = (0..4)
         .map(|_| {
             std::thread::spawn({
-                let url = url.clone();
-                move || Replica::start(&url)
+                let (url, kek) = (url.clone(), kek.clone());
+                move || Replica::start(&url, &kek)
             })
         })
         .collect();

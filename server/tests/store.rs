@@ -14,7 +14,6 @@ use sealbase::validate::RememberMe;
 use sealbase_server::clock::now_ms;
 use sealbase_server::store::*;
 use sealbase_server::NewApp;
-use zeroize::Zeroizing;
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -283,7 +282,7 @@ async fn sessions_extend_only_while_live_and_revoke_once() {
 fn signing_key(created_at: i64) -> NewSigningKey {
     NewSigningKey {
         kid: uuid::Uuid::new_v4().simple().to_string(),
-        private_key_der: Zeroizing::new(random::<48>().to_vec()),
+        sealed_private_key: random::<77>().to_vec(),
         public_key: random(),
         created_at,
     }
@@ -309,9 +308,10 @@ async fn one_signing_key_is_in_use_and_a_retired_one_stays_published_for_its_win
     let published = fixture.store.published_keys(after_window).await.unwrap();
     assert_eq!(published.len(), 1, "the retired key leaves after the longest lifetime plus the grace");
 
-    let secret_a = fixture.store.server_secret_or_insert("mac", &[1; 32], now).await.unwrap();
-    let secret_b = fixture.store.server_secret_or_insert("mac", &[2; 32], now).await.unwrap();
-    assert_eq!((*secret_a, *secret_b), ([1; 32], [1; 32]));
+    let secret_a = fixture.store.server_secret_or_insert("mac", &[1; 61], now).await.unwrap();
+    let secret_b = fixture.store.server_secret_or_insert("mac", &[2; 61], now).await.unwrap();
+    assert_eq!((secret_a.value.as_slice(), secret_b.value.as_slice()), (&[1; 61][..], &[1; 61][..]));
+    assert!(secret_a.sealed && secret_b.sealed);
 }
 
 #[tokio::test]
@@ -476,4 +476,47 @@ async fn app_secrets_are_named_once_among_the_live_ones_and_authenticate_only_wh
     assert!(authenticate(store, app, &second.secret, now).await.unwrap().is_some(), "the other still works");
     assert!(store.create_app_secret(&again.record).await.unwrap(), "the name is free again");
     assert_eq!(fixture.count("SELECT COUNT(*) FROM app_secrets").await, 3, "revoked ones are kept");
+}
+
+#[tokio::test]
+async fn secrets_stored_plain_before_sealing_are_sealed_at_start_and_work_as_before() {
+    use ed25519_dalek::pkcs8::EncodePrivateKey;
+    use sealbase_server::{Config, KeyEncryptionKey, KeySource, Server};
+    let fixture = fixture(NewApp::default()).await;
+    // What a server before sealing left: its signing key and challenge MAC key in plain.
+    let key = ed25519_dalek::SigningKey::from_bytes(&random());
+    let der = key.to_pkcs8_der().unwrap().as_bytes().to_vec();
+    let (mac, db) = (random::<32>(), &fixture.db);
+    db.execute(&format!(
+        "INSERT INTO signing_keys (kid, private_key, public_key, created_at) VALUES ('old', {}, {}, 1)",
+        db.bytes_literal(&der),
+        db.bytes_literal(key.verifying_key().as_bytes())
+    ))
+    .await;
+    db.execute(&format!(
+        "INSERT INTO server_secrets (name, secret, created_at) VALUES ('challenge-mac', {}, 1)",
+        db.bytes_literal(&mac)
+    ))
+    .await;
+
+    let kek = std::sync::Arc::new(KeyEncryptionKey::generate().0);
+    let config = Config { key_encryption_key: KeySource::Key(kek.clone()), ..Config::new(db.url()) };
+    let server = Server::with_store(config, fixture.store.clone()).await.expect("starts and seals");
+    assert_eq!(server.signing_kid(), "old", "the same key signs");
+    let stored = db.everything_stored().await;
+    for (what, plain) in [("signing key", der.as_slice()), ("challenge MAC key", mac.as_slice())] {
+        assert!(!stored.windows(plain.len()).any(|w| w == plain), "the {what} is still stored plain");
+    }
+    let sealed = db.rows("SELECT private_key FROM signing_keys WHERE kid = 'old'").await;
+    let opened = kek.open(SecretKind::SigningKey, "old", &sealed[0].bytes("private_key")).expect("sealed");
+    assert_eq!(opened.as_slice(), der.as_slice());
+    assert_eq!(db.count("SELECT COUNT(*) FROM server_secrets WHERE sealed").await, 1);
+
+    // Another key-encryption key opens nothing: a server with it refuses to start.
+    let other = Config {
+        key_encryption_key: KeySource::Key(std::sync::Arc::new(KeyEncryptionKey::generate().0)),
+        ..Config::new(db.url())
+    };
+    let refused = Server::with_store(other, fixture.store.clone()).await.expect_err("another KEK");
+    assert!(refused.to_string().contains("does not open with this key-encryption key"), "{refused}");
 }

@@ -163,6 +163,15 @@ impl TestDatabase {
         }
     }
 
+    /// A SQL literal of these bytes, as this backend writes one.
+    pub fn bytes_literal(&self, bytes: &[u8]) -> String {
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        match self.kind {
+            Kind::Sqlite { .. } => format!("X'{hex}'"),
+            Kind::Postgres { .. } => format!("'\\x{hex}'::bytea"),
+        }
+    }
+
     /// Every byte the database holds for this server: the SQLite files, or every value of every table.
     pub async fn everything_stored(&self) -> Vec<u8> {
         match &self.kind {

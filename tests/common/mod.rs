@@ -8,7 +8,7 @@ pub mod db;
 use std::sync::Arc;
 
 use sealbase_server::store::testing::PausingStore;
-use sealbase_server::{Config, NewApp, Server};
+use sealbase_server::{Config, KeyEncryptionKey, KeySource, NewApp, Server};
 
 pub use db::Row;
 
@@ -22,6 +22,8 @@ pub struct TestServer {
     pub store: Arc<PausingStore>,
     /// The database, for what the tests read and change behind the server's back.
     pub db: db::TestDatabase,
+    /// The key-encryption key the server seals its own secrets with.
+    pub kek: Arc<KeyEncryptionKey>,
 }
 
 impl TestServer {
@@ -42,7 +44,9 @@ impl TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = db::TestDatabase::create(dir.path()).await;
         let store = Arc::new(PausingStore::new(sealbase_server::store::open(db.url()).await.expect("store opens")));
-        let server = Server::with_store(configure(Config::new(db.url())), store.clone()).await.expect("server opens");
+        let kek = Arc::new(KeyEncryptionKey::generate().0);
+        let config = Config { key_encryption_key: KeySource::Key(kek.clone()), ..Config::new(db.url()) };
+        let server = Server::with_store(configure(config), store.clone()).await.expect("server opens");
         let created = server.create_app(&app).await.expect("app created");
         let address = server.clone().spawn("127.0.0.1:0").await.expect("server binds");
         Self {
@@ -53,6 +57,7 @@ impl TestServer {
             dir,
             store,
             db,
+            kek,
         }
     }
 

@@ -2,8 +2,8 @@
 // with SEALBASE_TEST_POSTGRES set to a cluster's superuser URL, a database of its own there), apps
 // created with its CLI, a static server for the package and the test page, headless Chromium.
 import { spawn, execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, extname, resolve } from 'node:path';
@@ -24,13 +24,22 @@ function postgresDatabase(clusterUrl) {
   };
 }
 
+// A key-encryption key file (32 random bytes, base64url, for its owner only), which a server on PostgreSQL
+// needs; on SQLite the server makes one beside the database.
+function keyEncryptionKeyFile(dir) {
+  const file = join(dir, 'kek');
+  writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
+  return file;
+}
+
 export async function startServer() {
   const dir = mkdtempSync(join(tmpdir(), 'sealbase-js-'));
   const postgres = process.env.SEALBASE_TEST_POSTGRES ? postgresDatabase(process.env.SEALBASE_TEST_POSTGRES) : null;
   const database = postgres ? postgres.url : `sqlite://${join(dir, 'sealbase.db')}`;
+  const kek = postgres ? { SEALBASE_KEY_ENCRYPTION_KEY_FILE: keyEncryptionKeyFile(dir) } : {};
   const child = spawn(serverBin, ['serve', '--database', database, '--bind', '127.0.0.1:0', '--address-budget-per-minute', '100000'], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, RUST_LOG: 'warn' },
+    env: { ...process.env, RUST_LOG: 'warn', ...kek },
   });
   const url = await new Promise((resolveUrl, reject) => {
     let out = '';

@@ -40,4 +40,14 @@ for vector in backup["vectors"]:
     assert bytes.fromhex(vector["aad"]) == b"sealbase/v1/seed-backup\0" + vector["appId"].encode()
     checked += 1
 
+sealed = json.loads((HERE / "sealed.json").read_text())
+for vector in sealed["vectors"]:
+    aes_key = hkdf_sha256_32(bytes.fromhex(vector["keyEncryptionKey"]), b"sealbase/v1/key-encryption")
+    assert aes_key.hex() == vector["aesKey"], vector["description"]
+    lp = lambda x: len(x).to_bytes(4, "big") + x
+    aad = lp(b"sealbase/v1/sealed") + lp(vector["kind"].encode()) + lp(vector["name"].encode())
+    assert aad.hex() == vector["aad"], vector["description"]
+    assert vector["sealed"].startswith("01" + vector["nonce"]), vector["description"]
+    checked += 1
+
 print(f"vectors: {checked} passed, 0 failed")

@@ -86,8 +86,9 @@ fn throwaway_postgres() -> Result<(), String> {
     let cluster = postgres::Cluster::start(postgres::Durability::Default)?;
     cluster.psql("postgres", "CREATE DATABASE sealbase")?;
     let url = crate::postgres::with_database(&cluster.admin_url(), "sealbase");
+    let kek = cluster.key_encryption_key_file()?;
     println!("PostgreSQL is running: {url}");
-    println!("  cargo run -p sealbase-server -- serve --database {url}");
+    println!("  cargo run -p sealbase-server -- serve --database {url} --key-encryption-key-file {}", kek.display());
     println!("Press Enter to stop it (its data is deleted).");
     let _ = std::io::stdin().read_line(&mut String::new());
     Ok(())

@@ -72,6 +72,26 @@ impl Cluster {
         self.dir.join("ca.crt")
     }
 
+    /// A key-encryption key file for servers on this cluster, in its directory (deleted with it).
+    pub fn key_encryption_key_file(&self) -> Result<PathBuf, String> {
+        use base64::Engine;
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut key = [0u8; 32];
+        std::fs::File::open("/dev/urandom")
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut key))
+            .map_err(|e| e.to_string())?;
+        let file = self.dir.join("kek");
+        let mut out = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&file)
+            .map_err(|e| e.to_string())?;
+        writeln!(out, "{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key)).map_err(|e| e.to_string())?;
+        Ok(file)
+    }
+
     /// The cluster's `psql`.
     pub fn psql_path(&self) -> PathBuf {
         self.bin.join("psql")

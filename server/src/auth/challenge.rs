@@ -9,8 +9,9 @@ use sealbase::Error;
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
+use super::sealing::{open_at_rest, KeyEncryptionKey};
 use crate::clock::now_ms;
-use crate::store::{Store, StoreResult};
+use crate::store::{SecretKind, Store};
 
 /// The secret's name in the store.
 const SECRET_NAME: &str = "challenge-mac";
@@ -28,11 +29,16 @@ impl std::fmt::Debug for ServerSecret {
 }
 
 impl ServerSecret {
-    /// Loads the secret, creating it on first start (servers starting together agree on one).
-    pub async fn load_or_create(store: &dyn Store) -> StoreResult<Self> {
-        let mut fresh = Zeroizing::new([0u8; 32]);
-        sealbase::crypto::random::fill(fresh.as_mut());
-        Ok(Self(store.server_secret_or_insert(SECRET_NAME, &fresh, now_ms()).await?))
+    /// Loads the secret, creating it on first start (servers starting together agree on one); it is
+    /// kept sealed under `kek`.
+    pub async fn load_or_create(store: &dyn Store, kek: &KeyEncryptionKey) -> anyhow::Result<Self> {
+        let fresh = Zeroizing::new(sealbase::crypto::random::array::<32>());
+        let candidate = kek.seal(SecretKind::ServerSecret, SECRET_NAME, fresh.as_ref());
+        let stored = store.server_secret_or_insert(SECRET_NAME, &candidate, now_ms()).await?;
+        let opened = open_at_rest(kek, SecretKind::ServerSecret, SECRET_NAME, &stored.value, stored.sealed)?;
+        let secret: [u8; 32] =
+            opened.as_slice().try_into().map_err(|_| anyhow::anyhow!("server secret of a wrong size"))?;
+        Ok(Self(Zeroizing::new(secret)))
     }
 
     fn mac(&self, parts: &[&[u8]]) -> Hmac<Sha256> {

@@ -1,10 +1,12 @@
 //! The rules of authentication, with no storage and no HTTP: challenges and fake salts, password
-//! proofs, the throttle's delays, the per-address budget, sessions, authTokens, app secrets.
+//! proofs, the throttle's delays, the per-address budget, sessions, authTokens, app secrets, and the
+//! key-encryption key that seals the server's own secrets at rest.
 
 pub mod app_secret;
 pub mod budget;
 pub mod challenge;
 pub mod proof;
+pub mod sealing;
 pub mod session;
 pub mod throttle;
 pub mod tokens;

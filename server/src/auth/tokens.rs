@@ -12,8 +12,9 @@ use jsonwebtoken::{Algorithm, Header};
 use sealbase::token::{AuthTokenClaims, Jwk, Jwks};
 use zeroize::Zeroizing;
 
+use super::sealing::{open_at_rest, KeyEncryptionKey};
 use crate::clock::now_ms;
-use crate::store::{NewSigningKey, SigningKeyRecord, Store, StoreResult};
+use crate::store::{NewSigningKey, SecretKind, SigningKeyRecord, Store, StoreResult};
 
 /// How often a server checks for a key rotated by another process: a rotation reaches every server on
 /// the database within this time.
@@ -33,8 +34,9 @@ struct ActiveKey {
 }
 
 impl ActiveKey {
-    fn from_record(record: &SigningKeyRecord) -> anyhow::Result<Self> {
-        Self::from_der(record.kid.clone(), &record.private_key_der)
+    fn from_record(record: &SigningKeyRecord, kek: &KeyEncryptionKey) -> anyhow::Result<Self> {
+        let der = open_at_rest(kek, SecretKind::SigningKey, &record.kid, &record.private_key, record.sealed)?;
+        Self::from_der(record.kid.clone(), &der)
     }
 
     fn from_der(kid: String, der: &[u8]) -> anyhow::Result<Self> {
@@ -61,6 +63,8 @@ impl ActiveKey {
 pub struct TokenSigner {
     active: RwLock<Arc<ActiveKey>>,
     issuer: String,
+    /// Opens the keys other servers rotate in.
+    kek: Arc<KeyEncryptionKey>,
 }
 
 impl std::fmt::Debug for TokenSigner {
@@ -72,16 +76,16 @@ impl std::fmt::Debug for TokenSigner {
 impl TokenSigner {
     /// Loads the signing key in use, creating one on first start (servers starting together agree on
     /// one).
-    pub async fn load_or_create(store: &dyn Store, issuer: String) -> anyhow::Result<Self> {
-        let key = store.signing_key_or_insert(&new_key()?).await?;
-        Ok(Self { active: RwLock::new(Arc::new(ActiveKey::from_record(&key)?)), issuer })
+    pub async fn load_or_create(store: &dyn Store, issuer: String, kek: Arc<KeyEncryptionKey>) -> anyhow::Result<Self> {
+        let key = store.signing_key_or_insert(&new_key(&kek)?).await?;
+        Ok(Self { active: RwLock::new(Arc::new(ActiveKey::from_record(&key, &kek)?)), issuer, kek })
     }
 
     /// Picks up a key rotated by another process (`sealbase-server keys rotate`).
     pub async fn reload(&self, store: &dyn Store) -> anyhow::Result<()> {
         if let Some(key) = store.current_signing_key().await? {
             if self.active.read().unwrap_or_else(std::sync::PoisonError::into_inner).kid != key.kid {
-                let rotated = Arc::new(ActiveKey::from_record(&key)?);
+                let rotated = Arc::new(ActiveKey::from_record(&key, &self.kek)?);
                 tracing::info!(kid = key.kid, "now signing with a rotated key");
                 *self.active.write().unwrap_or_else(std::sync::PoisonError::into_inner) = rotated;
             }
@@ -124,12 +128,14 @@ impl TokenSigner {
     }
 }
 
-/// A fresh Ed25519 key, not yet stored.
-fn new_key() -> anyhow::Result<NewSigningKey> {
+/// A fresh Ed25519 key, sealed under `kek`, not yet stored.
+fn new_key(kek: &KeyEncryptionKey) -> anyhow::Result<NewSigningKey> {
     let key = SigningKey::from_bytes(&Zeroizing::new(sealbase::crypto::random::array()));
+    let kid = uuid::Uuid::new_v4().simple().to_string();
+    let der = Zeroizing::new(key.to_pkcs8_der()?.as_bytes().to_vec());
     Ok(NewSigningKey {
-        kid: uuid::Uuid::new_v4().simple().to_string(),
-        private_key_der: Zeroizing::new(key.to_pkcs8_der()?.as_bytes().to_vec()),
+        sealed_private_key: kek.seal(SecretKind::SigningKey, &kid, &der),
+        kid,
         public_key: key.verifying_key().to_bytes(),
         created_at: now_ms(),
     })
@@ -138,8 +144,8 @@ fn new_key() -> anyhow::Result<NewSigningKey> {
 /// Creates a new signing key and retires the one in use, in one transaction; returns the new `kid`.
 /// The retired key stays published for the longest token lifetime of any app (plus the time other
 /// servers take to notice the rotation), which covers every token it signed; then it leaves the JWKS.
-pub async fn rotate(store: &dyn Store) -> anyhow::Result<String> {
-    let key = new_key()?;
+pub async fn rotate(store: &dyn Store, kek: &KeyEncryptionKey) -> anyhow::Result<String> {
+    let key = new_key(kek)?;
     store.rotate_signing_key(&key, RELOAD_GRACE_MS).await?;
     Ok(key.kid)
 }

@@ -14,7 +14,6 @@ pub mod testing;
 use std::sync::Arc;
 
 pub use records::*;
-use zeroize::Zeroizing;
 
 /// A storage failure. Names no driver: the cause is kept for the log only.
 #[derive(Debug, thiserror::Error)]
@@ -146,13 +145,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn rotate_signing_key(&self, new_key: &NewSigningKey, grace_ms: i64) -> StoreResult<()>;
     /// Keys that verify tokens at `now`: the one in use and retired ones within their window.
     async fn published_keys(&self, now: i64) -> StoreResult<Vec<PublishedKey>>;
-    /// The named server secret; if there is none yet, `candidate` becomes it.
-    async fn server_secret_or_insert(
-        &self,
-        name: &str,
-        candidate: &[u8; 32],
-        now: i64,
-    ) -> StoreResult<Zeroizing<[u8; 32]>>;
+    /// The named server secret; if there is none yet, `sealed_candidate` becomes it.
+    async fn server_secret_or_insert(&self, name: &str, sealed_candidate: &[u8], now: i64)
+        -> StoreResult<StoredSecret>;
+    /// Every signing key's private key and every server secret, as stored.
+    async fn secrets_at_rest(&self) -> StoreResult<Vec<SecretAtRest>>;
+    /// Replaces secrets at rest with sealed values, all or none: false (nothing changed) if one no
+    /// longer holds what it held when read.
+    async fn replace_secrets_at_rest(&self, replacements: &[SecretReplacement]) -> StoreResult<bool>;
 
     /// Deletes what has outlived its use (spent challenges past expiry, sessions a week after they ended,
     /// idle failure counts). Runs on one server at a time; false if another was already at it.

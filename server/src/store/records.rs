@@ -323,8 +323,8 @@ pub struct OnlineCheck {
 pub struct NewSigningKey {
     /// The JWT `kid`.
     pub kid: String,
-    /// Ed25519 private key, PKCS#8 DER.
-    pub private_key_der: Zeroizing<Vec<u8>>,
+    /// Ed25519 private key, PKCS#8 DER, sealed under the key-encryption key.
+    pub sealed_private_key: Vec<u8>,
     /// Its public key.
     pub public_key: [u8; 32],
     /// Creation time (Unix ms).
@@ -341,14 +341,57 @@ impl std::fmt::Debug for NewSigningKey {
 pub struct SigningKeyRecord {
     /// The JWT `kid`.
     pub kid: String,
-    /// Ed25519 private key, PKCS#8 DER.
-    pub private_key_der: Zeroizing<Vec<u8>>,
+    /// Ed25519 private key, PKCS#8 DER: sealed, or (written before sealing existed) plain.
+    pub private_key: Zeroizing<Vec<u8>>,
+    /// Whether `private_key` is sealed.
+    pub sealed: bool,
 }
 
 impl std::fmt::Debug for SigningKeyRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SigningKeyRecord").field("kid", &self.kid).finish_non_exhaustive()
     }
+}
+
+/// A server secret as stored.
+pub struct StoredSecret {
+    /// The value: sealed, or (written before sealing existed) plain.
+    pub value: Zeroizing<Vec<u8>>,
+    /// Whether `value` is sealed.
+    pub sealed: bool,
+}
+
+/// The kinds of the server's own secrets kept at rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretKind {
+    /// An authToken signing key's private key, named by its `kid`.
+    SigningKey,
+    /// A server secret, named by its `name`.
+    ServerSecret,
+}
+
+/// One of the server's own secrets as stored.
+pub struct SecretAtRest {
+    /// Which kind.
+    pub kind: SecretKind,
+    /// Its `kid` or name.
+    pub name: String,
+    /// The stored bytes.
+    pub value: Zeroizing<Vec<u8>>,
+    /// Whether they are sealed.
+    pub sealed: bool,
+}
+
+/// A secret at rest to replace with a sealed value, if it still holds `old`.
+pub struct SecretReplacement {
+    /// Which kind.
+    pub kind: SecretKind,
+    /// Its `kid` or name.
+    pub name: String,
+    /// What it must still hold.
+    pub old: Zeroizing<Vec<u8>>,
+    /// The sealed value to hold instead.
+    pub new: Vec<u8>,
 }
 
 /// A key in the JWKS.
@@ -368,16 +411,6 @@ pub(crate) fn published(rows: Vec<(String, Vec<u8>)>) -> Result<Vec<PublishedKey
             Err(_) => Err(StoreError::Malformed(format!("public key of signing key {kid}"))),
         })
         .collect()
-}
-
-/// A stored server secret as its 32 bytes.
-pub(crate) fn secret_bytes(name: &str, stored: &[u8]) -> Result<Zeroizing<[u8; 32]>, StoreError> {
-    let mut secret = Zeroizing::new([0u8; 32]);
-    if stored.len() != secret.len() {
-        return Err(StoreError::Malformed(format!("server secret {name} has the wrong length")));
-    }
-    secret.copy_from_slice(stored);
-    Ok(secret)
 }
 
 /// The columns [`AppSecretRecord::from_columns`] takes, in its order (a macro, for `concat!`).

@@ -14,7 +14,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::oneshot;
-use zeroize::Zeroizing;
 
 use super::*;
 
@@ -191,10 +190,16 @@ impl Store for PausingStore {
     async fn server_secret_or_insert(
         &self,
         name: &str,
-        candidate: &[u8; 32],
+        sealed_candidate: &[u8],
         now: i64,
-    ) -> StoreResult<Zeroizing<[u8; 32]>> {
-        self.inner.server_secret_or_insert(name, candidate, now).await
+    ) -> StoreResult<StoredSecret> {
+        self.inner.server_secret_or_insert(name, sealed_candidate, now).await
+    }
+    async fn secrets_at_rest(&self) -> StoreResult<Vec<SecretAtRest>> {
+        self.inner.secrets_at_rest().await
+    }
+    async fn replace_secrets_at_rest(&self, replacements: &[SecretReplacement]) -> StoreResult<bool> {
+        self.inner.replace_secrets_at_rest(replacements).await
     }
     async fn purge(&self, now: i64) -> StoreResult<bool> {
         self.inner.purge(now).await

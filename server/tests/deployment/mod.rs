@@ -6,6 +6,7 @@
 pub mod db;
 
 use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -31,10 +32,12 @@ pub struct Replica {
 }
 
 impl Replica {
-    pub fn start(database: &str) -> Self {
+    /// A server on `database`, its secrets sealed under the key-encryption key in `kek`.
+    pub fn start(database: &str, kek: &Path) -> Self {
         let mut child = Command::new(SERVER)
             .args(["serve", "--database", database, "--bind", "127.0.0.1:0", "--address-budget-per-minute", "1000000"])
             .env("RUST_LOG", "warn")
+            .env("SEALBASE_KEY_ENCRYPTION_KEY_FILE", kek)
             .stdout(Stdio::piped())
             .spawn()
             .expect("server starts");
@@ -67,6 +70,8 @@ pub struct Deployment {
     pub db: db::TestDatabase,
     pub app_id: String,
     pub admin_access_token: String,
+    /// The key-encryption key file every server of the deployment uses.
+    pub kek: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -80,7 +85,9 @@ impl Deployment {
             .expect("app create runs");
         assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
         let app: Value = serde_json::from_slice(&created.stdout).expect("app create prints JSON");
+        let kek = key_encryption_key_file(dir.path());
         Self {
+            kek,
             app_id: app["appId"].as_str().expect("appId").to_owned(),
             admin_access_token: app["adminAccessToken"].as_str().expect("token").to_owned(),
             db,
@@ -89,8 +96,15 @@ impl Deployment {
     }
 
     pub fn replicas(&self, count: usize) -> Vec<Replica> {
-        (0..count).map(|_| Replica::start(self.db.url())).collect()
+        (0..count).map(|_| Replica::start(self.db.url(), &self.kek)).collect()
     }
+}
+
+/// A new key-encryption key file in `dir`.
+pub fn key_encryption_key_file(dir: &Path) -> PathBuf {
+    let file = dir.join(format!("kek-{}", uuid::Uuid::new_v4().simple()));
+    sealbase_server::KeyEncryptionKey::create(&file).expect("KEK file created");
+    file
 }
 
 /// A login key of the test's own: the server only ever sees its public half, so it need not come

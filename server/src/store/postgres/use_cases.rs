@@ -70,11 +70,15 @@ fn user(rows: Option<Row>) -> StoreResult<Option<UserRecord>> {
     rows.map(|row| user_from_row(&row).map_err(StoreError::from).and_then(UserRecord::try_from)).transpose()
 }
 
-const CURRENT_SIGNING_KEY: &str = "SELECT kid, private_key FROM signing_keys WHERE retired_at IS NULL";
+const CURRENT_SIGNING_KEY: &str = "SELECT kid, private_key, sealed FROM signing_keys WHERE retired_at IS NULL";
 
 fn signing_key(row: Option<Row>) -> StoreResult<Option<SigningKeyRecord>> {
     let key = row.map(|row| {
-        Ok::<_, Failure>(SigningKeyRecord { kid: row.try_get(0)?, private_key_der: Zeroizing::new(row.try_get(1)?) })
+        Ok::<_, Failure>(SigningKeyRecord {
+            kid: row.try_get(0)?,
+            private_key: Zeroizing::new(row.try_get(1)?),
+            sealed: row.try_get(2)?,
+        })
     });
     Ok(key.transpose()?)
 }
@@ -333,12 +337,12 @@ impl Store for PostgresStore {
         // way the read after it finds the one key.
         client
             .execute(
-                "INSERT INTO signing_keys (kid, private_key, public_key, created_at)
-                 SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL)
+                "INSERT INTO signing_keys (kid, private_key, sealed, public_key, created_at)
+                 SELECT $1, $2, true, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL)
                  ON CONFLICT DO NOTHING",
                 &[
                     &candidate.kid,
-                    &candidate.private_key_der.as_slice(),
+                    &candidate.sealed_private_key.as_slice(),
                     &candidate.public_key.as_slice(),
                     &candidate.created_at,
                 ],
@@ -372,8 +376,8 @@ impl Store for PostgresStore {
             )
             .await?;
             tx.execute(
-                "INSERT INTO signing_keys (kid, private_key, public_key, created_at) VALUES ($1, $2, $3, $4)",
-                &[&new_key.kid, &new_key.private_key_der.as_slice(), &new_key.public_key.as_slice(), &now],
+                "INSERT INTO signing_keys (kid, private_key, sealed, public_key, created_at) VALUES ($1, $2, true, $3, $4)",
+                &[&new_key.kid, &new_key.sealed_private_key.as_slice(), &new_key.public_key.as_slice(), &now],
             )
             .await?;
             tx.commit().await?;
@@ -402,23 +406,77 @@ impl Store for PostgresStore {
     async fn server_secret_or_insert(
         &self,
         name: &str,
-        candidate: &[u8; 32],
+        sealed_candidate: &[u8],
         now: i64,
-    ) -> StoreResult<Zeroizing<[u8; 32]>> {
+    ) -> StoreResult<StoredSecret> {
         let client = self.pool.get().await.map_err(Failure::from)?;
         client
             .execute(
-                "INSERT INTO server_secrets (name, secret, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
-                &[&name, &candidate.as_slice(), &now],
+                "INSERT INTO server_secrets (name, secret, sealed, created_at) VALUES ($1, $2, true, $3)
+                 ON CONFLICT (name) DO NOTHING",
+                &[&name, &sealed_candidate, &now],
             )
             .await
             .map_err(Failure::from)?;
         let row = client
-            .query_one("SELECT secret FROM server_secrets WHERE name = $1", &[&name])
+            .query_one("SELECT secret, sealed FROM server_secrets WHERE name = $1", &[&name])
             .await
             .map_err(Failure::from)?;
-        let stored: Zeroizing<Vec<u8>> = Zeroizing::new(row.try_get(0).map_err(Failure::from)?);
-        secret_bytes(name, &stored)
+        Ok(StoredSecret {
+            value: Zeroizing::new(row.try_get(0).map_err(Failure::from)?),
+            sealed: row.try_get(1).map_err(Failure::from)?,
+        })
+    }
+
+    async fn secrets_at_rest(&self) -> StoreResult<Vec<SecretAtRest>> {
+        let client = self.pool.get().await.map_err(Failure::from)?;
+        let mut secrets = Vec::new();
+        for (kind, select) in [
+            (SecretKind::SigningKey, "SELECT kid, private_key, sealed FROM signing_keys ORDER BY created_at, kid"),
+            (SecretKind::ServerSecret, "SELECT name, secret, sealed FROM server_secrets ORDER BY name"),
+        ] {
+            for row in client.query(select, &[]).await.map_err(Failure::from)? {
+                secrets.push(SecretAtRest {
+                    kind,
+                    name: row.try_get(0).map_err(Failure::from)?,
+                    value: Zeroizing::new(row.try_get(1).map_err(Failure::from)?),
+                    sealed: row.try_get(2).map_err(Failure::from)?,
+                });
+            }
+        }
+        Ok(secrets)
+    }
+
+    async fn replace_secrets_at_rest(&self, replacements: &[SecretReplacement]) -> StoreResult<bool> {
+        let replaced = retrying(|| async {
+            let mut client = self.pool.get().await?;
+            let tx = client.transaction().await?;
+            for replacement in replacements {
+                let sql = match replacement.kind {
+                    SecretKind::SigningKey => {
+                        "UPDATE signing_keys SET private_key = $1, sealed = true WHERE kid = $2 AND private_key = $3"
+                    }
+                    SecretKind::ServerSecret => {
+                        "UPDATE server_secrets SET secret = $1, sealed = true WHERE name = $2 AND secret = $3"
+                    }
+                };
+                let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
+                    [&replacement.new.as_slice(), &replacement.name, &replacement.old.as_slice()];
+                if tx.execute(sql, &params).await? != 1 {
+                    return Ok(false);
+                }
+            }
+            tx.commit().await?;
+            Ok(true)
+        })
+        .await?;
+        if replaced {
+            // The replaced row versions would stay in the tables' files until overwritten: rewrite them.
+            // (The write-ahead log, and any backup taken before, still hold them: docs/protocol.md §5.3.)
+            let client = self.pool.get().await.map_err(Failure::from)?;
+            client.batch_execute("VACUUM FULL signing_keys, server_secrets").await.map_err(Failure::from)?;
+        }
+        Ok(replaced)
     }
 
     async fn purge(&self, now: i64) -> StoreResult<bool> {

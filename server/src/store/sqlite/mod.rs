@@ -20,13 +20,14 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use super::{Decision, StoreError, StoreResult};
 
 /// Schema changes, applied in order; `PRAGMA user_version` counts those applied.
-const MIGRATIONS: [&str; 6] = [
+const MIGRATIONS: [&str; 7] = [
     include_str!("../../../migrations/sqlite/0001_init.sql"),
     include_str!("../../../migrations/sqlite/0002_sign_in.sql"),
     include_str!("../../../migrations/sqlite/0003_token_keys.sql"),
     include_str!("../../../migrations/sqlite/0004_one_signing_key_in_use.sql"),
     include_str!("../../../migrations/sqlite/0005_app_secrets.sql"),
     include_str!("../../../migrations/sqlite/0006_password_complexity.sql"),
+    include_str!("../../../migrations/sqlite/0007_sealed_secrets.sql"),
 ];
 
 /// WAL size (in pages) at which a commit checkpoints by itself.
@@ -53,6 +54,16 @@ struct Connections {
     /// closure and put back, and a new one is opened when none is idle, so there are at most as many
     /// as threads reading at once.
     readers: Mutex<Vec<Connection>>,
+}
+
+/// The file a SQLite database URL names (`sqlite://path` or a plain path); `None` for another
+/// database's URL.
+pub fn file_path(url: &str) -> Option<PathBuf> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return None;
+    }
+    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+    Some(PathBuf::from(path))
 }
 
 impl SqliteStore {
@@ -113,6 +124,13 @@ impl Connections {
     async fn write<T>(&self, write: impl FnOnce(&Transaction) -> rusqlite::Result<Decision<T>>) -> StoreResult<T> {
         let mut writer = self.writer.lock().await;
         in_transaction(&mut writer, write)
+    }
+
+    /// Copies the whole WAL into the database file and empties it, waiting for readers to move on (the
+    /// busy timeout); blocking. Old versions of pages leave the files this way.
+    fn truncate_wal(&self) -> StoreResult<()> {
+        let _writer = self.writer.blocking_lock();
+        self.read(|c| c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())))
     }
 
     /// [`Connections::write`] for threads outside the async runtime (`spawn_blocking`), where a long

@@ -88,15 +88,17 @@ pub(super) fn insert_session(tx: &Transaction<'_>, session: &NewSession) -> rusq
 
 /// The signing key in use.
 fn current_signing_key(db: &Connection) -> rusqlite::Result<Option<SigningKeyRecord>> {
-    db.prepare_cached("SELECT kid, private_key FROM signing_keys WHERE retired_at IS NULL")?
-        .query_row([], |row| Ok(SigningKeyRecord { kid: row.get(0)?, private_key_der: Zeroizing::new(row.get(1)?) }))
+    db.prepare_cached("SELECT kid, private_key, sealed FROM signing_keys WHERE retired_at IS NULL")?
+        .query_row([], |row| {
+            Ok(SigningKeyRecord { kid: row.get(0)?, private_key: Zeroizing::new(row.get(1)?), sealed: row.get(2)? })
+        })
         .optional()
 }
 
 fn insert_signing_key(tx: &Transaction<'_>, key: &NewSigningKey) -> rusqlite::Result<()> {
     tx.execute(
-        "INSERT INTO signing_keys (kid, private_key, public_key, created_at) VALUES (?, ?, ?, ?)",
-        (&key.kid, key.private_key_der.as_slice(), key.public_key.as_slice(), key.created_at),
+        "INSERT INTO signing_keys (kid, private_key, sealed, public_key, created_at) VALUES (?, ?, 1, ?, ?)",
+        (&key.kid, key.sealed_private_key.as_slice(), key.public_key.as_slice(), key.created_at),
     )?;
     Ok(())
 }
@@ -414,8 +416,11 @@ impl Store for SqliteStore {
                     return Ok(Decision::Rollback(current));
                 }
                 insert_signing_key(tx, candidate)?;
-                let inserted =
-                    SigningKeyRecord { kid: candidate.kid.clone(), private_key_der: candidate.private_key_der.clone() };
+                let inserted = SigningKeyRecord {
+                    kid: candidate.kid.clone(),
+                    private_key: Zeroizing::new(candidate.sealed_private_key.clone()),
+                    sealed: true,
+                };
                 Ok(Decision::Commit(inserted))
             })
             .await
@@ -458,21 +463,83 @@ impl Store for SqliteStore {
     async fn server_secret_or_insert(
         &self,
         name: &str,
-        candidate: &[u8; 32],
+        sealed_candidate: &[u8],
         now: i64,
-    ) -> StoreResult<Zeroizing<[u8; 32]>> {
-        let stored: Zeroizing<Vec<u8>> = self
-            .connections
+    ) -> StoreResult<StoredSecret> {
+        self.connections
             .write(|tx| {
                 tx.execute(
-                    "INSERT INTO server_secrets (name, secret, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
-                    (name, candidate.as_slice(), now),
+                    "INSERT INTO server_secrets (name, secret, sealed, created_at) VALUES (?, ?, 1, ?)
+                     ON CONFLICT (name) DO NOTHING",
+                    (name, sealed_candidate, now),
                 )?;
-                let stored = tx.query_row("SELECT secret FROM server_secrets WHERE name = ?", [name], |row| row.get(0))?;
-                Ok(Decision::Commit(Zeroizing::new(stored)))
+                let stored =
+                    tx.query_row("SELECT secret, sealed FROM server_secrets WHERE name = ?", [name], |row| {
+                        Ok(StoredSecret { value: Zeroizing::new(row.get(0)?), sealed: row.get(1)? })
+                    })?;
+                Ok(Decision::Commit(stored))
+            })
+            .await
+    }
+
+    async fn secrets_at_rest(&self) -> StoreResult<Vec<SecretAtRest>> {
+        self.connections.read(|c| {
+            let row = |kind: SecretKind| {
+                move |row: &Row<'_>| {
+                    Ok(SecretAtRest {
+                        kind,
+                        name: row.get(0)?,
+                        value: Zeroizing::new(row.get(1)?),
+                        sealed: row.get(2)?,
+                    })
+                }
+            };
+            let mut secrets: Vec<SecretAtRest> = c
+                .prepare("SELECT kid, private_key, sealed FROM signing_keys ORDER BY created_at, kid")?
+                .query_map([], row(SecretKind::SigningKey))?
+                .collect::<rusqlite::Result<_>>()?;
+            let server_secrets = c
+                .prepare("SELECT name, secret, sealed FROM server_secrets ORDER BY name")?
+                .query_map([], row(SecretKind::ServerSecret))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            secrets.extend(server_secrets);
+            Ok(secrets)
+        })
+    }
+
+    async fn replace_secrets_at_rest(&self, replacements: &[SecretReplacement]) -> StoreResult<bool> {
+        // What is replaced must not stay in the file: the freed space is zeroed (secure_delete), and
+        // the WAL, which still holds the pages as they were, is copied back and emptied.
+        let replaced = self
+            .connections
+            .write(|tx| {
+                tx.pragma_update(None, "secure_delete", true)?;
+                for replacement in replacements {
+                    let sql = match replacement.kind {
+                        SecretKind::SigningKey => {
+                            "UPDATE signing_keys SET private_key = ?, sealed = 1 WHERE kid = ? AND private_key = ?"
+                        }
+                        SecretKind::ServerSecret => {
+                            "UPDATE server_secrets SET secret = ?, sealed = 1 WHERE name = ? AND secret = ?"
+                        }
+                    };
+                    let params = (replacement.new.as_slice(), &replacement.name, replacement.old.as_slice());
+                    if tx.execute(sql, params)? != 1 {
+                        tx.pragma_update(None, "secure_delete", false)?;
+                        return Ok(Decision::Rollback(false));
+                    }
+                }
+                tx.pragma_update(None, "secure_delete", false)?;
+                Ok(Decision::Commit(true))
             })
             .await?;
-        secret_bytes(name, &stored)
+        if replaced {
+            let connections = self.connections.clone();
+            tokio::task::spawn_blocking(move || connections.truncate_wal())
+                .await
+                .map_err(StoreError::unavailable)??;
+        }
+        Ok(replaced)
     }
 
     async fn purge(&self, now: i64) -> StoreResult<bool> {
