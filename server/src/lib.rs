@@ -71,6 +71,13 @@ pub enum KeySource {
 }
 
 impl KeySource {
+    fn missing_on_postgres() -> anyhow::Error {
+        anyhow::anyhow!(
+            "a server on PostgreSQL needs a key-encryption key: --key-encryption-key-file (or \
+             SEALBASE_KEY_ENCRYPTION_KEY_FILE) naming a file of 32 random bytes, base64url"
+        )
+    }
+
     /// The key, for a server on `database_url`.
     fn resolve(&self, database_url: &str) -> anyhow::Result<Arc<KeyEncryptionKey>> {
         match self {
@@ -78,10 +85,7 @@ impl KeySource {
             Self::Key(key) => Ok(key.clone()),
             Self::BesideSqliteDatabase => {
                 let Some(path) = store::sqlite::file_path(database_url) else {
-                    anyhow::bail!(
-                        "a server on PostgreSQL needs a key-encryption key: --key-encryption-key-file \
-                         (or SEALBASE_KEY_ENCRYPTION_KEY_FILE) naming a file of 32 random bytes, base64url"
-                    )
+                    return Err(Self::missing_on_postgres());
                 };
                 let file = PathBuf::from(format!("{}.kek", path.display()));
                 if file.exists() {
@@ -145,8 +149,12 @@ impl Server {
     /// plain of the server's own secrets, and loads (or creates) the token-signing key and the server
     /// secret.
     pub async fn open(config: Config) -> anyhow::Result<Self> {
-        let kek = config.key_encryption_key.resolve(&config.database_url)?;
+        // The store first (it checks the URL), but a server that cannot have a key does not touch it.
+        if matches!(config.key_encryption_key, KeySource::BesideSqliteDatabase) {
+            store::sqlite::file_path(&config.database_url).ok_or_else(|| KeySource::missing_on_postgres())?;
+        }
         let store = store::open(&config.database_url).await?;
+        let kek = config.key_encryption_key.resolve(&config.database_url)?;
         Self::with_store(Config { key_encryption_key: KeySource::Key(kek), ..config }, store).await
     }
 
