@@ -124,6 +124,11 @@ errors! {
     EndpointNotValid = 400, "Endpoint not valid. Must be an http or https URL.";
     /// Key-derivation parameters outside the accepted range (scrypt, log2 N 14–20, r 1–16, p 1–4).
     KdfParamsNotValid = 400, "Key derivation parameters not valid. Must be scrypt with log2 N from 14 to 20, r from 1 to 16 and p from 1 to 4.";
+    /// A pending account's legacy hash parameters are not a supported algorithm within the bounds a
+    /// client computes (docs/protocol.md §3.13).
+    LegacyParamsNotValid = 400, "Legacy password hash parameters not valid. Must be bcrypt (cost 4 to 16), Argon2 (at most 1 GiB, 10 passes, 16 lanes) or PBKDF2 (at most 5000000 iterations).";
+    /// Another user of this app has this email address.
+    EmailAlreadyExists = 409, "Email already exists.";
     /// A key, nonce or ciphertext field is missing, not base64url, or of the wrong size.
     KeyMaterialNotValid { key: String } = 400, "Key material not valid: '{key}' must be unpadded base64url of the exact size.";
     /// The request body is not JSON.

@@ -41,6 +41,7 @@ impl From<Refusal> for Error {
         match refusal {
             Refusal::SessionNotLive => Error::SessionNotValid,
             Refusal::UsernameTaken => Error::UsernameAlreadyExists,
+            Refusal::EmailTaken => Error::EmailAlreadyExists,
             Refusal::UserNotFound => Error::UserNotFound,
         }
     }

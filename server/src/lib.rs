@@ -151,7 +151,7 @@ impl Server {
     pub async fn open(config: Config) -> anyhow::Result<Self> {
         // The store first (it checks the URL), but a server that cannot have a key does not touch it.
         if matches!(config.key_encryption_key, KeySource::BesideSqliteDatabase) {
-            store::sqlite::file_path(&config.database_url).ok_or_else(|| KeySource::missing_on_postgres())?;
+            store::sqlite::file_path(&config.database_url).ok_or_else(KeySource::missing_on_postgres)?;
         }
         let store = store::open(&config.database_url).await?;
         let kek = config.key_encryption_key.resolve(&config.database_url)?;

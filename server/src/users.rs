@@ -17,6 +17,7 @@ impl UserRecord {
             profile: self.profile.clone(),
             payments_mode: app.payments_mode,
             trial_expiration_date: self.trial_expires_at.map(iso),
+            password_seen_by_server: self.password_seen_by_server,
         }
     }
 }

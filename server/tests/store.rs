@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use sealbase::crypto::{IdentityPublicKeys, KdfParams, SeedBackup};
 use sealbase::protocol::b64::Bytes;
+use sealbase::protocol::AccountKeys;
 use sealbase::validate::RememberMe;
 use sealbase_server::clock::now_ms;
 use sealbase_server::store::*;
@@ -38,20 +39,23 @@ fn random<const N: usize>() -> [u8; N] {
     sealbase::crypto::random::array()
 }
 
-fn new_user(app_id: &str, username: &str) -> NewUser {
-    let record = UserRecord {
+fn new_user(app_id: &str, username: &str) -> UserRecord {
+    UserRecord {
         id: uuid::Uuid::new_v4().to_string(),
         app_id: app_id.into(),
         username: username.into(),
         email: None,
         profile: None,
-        kdf: KdfParams::generate(),
-        login_public_key: random(),
-        seed_backup: SeedBackup { nonce: Bytes(random()), ciphertext: Bytes(random()) },
+        login: Login::Keys(AccountKeys {
+            kdf: KdfParams::generate(),
+            login_public_key: Bytes(random()),
+            seed_backup: SeedBackup { nonce: Bytes(random()), ciphertext: Bytes(random()) },
+            identity: IdentityPublicKeys { signing: Bytes(random()), exchange: Bytes(random()) },
+        }),
         created_at: now_ms(),
         trial_expires_at: None,
-    };
-    NewUser { record, identity: IdentityPublicKeys { signing: Bytes(random()), exchange: Bytes(random()) } }
+        password_seen_by_server: false,
+    }
 }
 
 fn new_session(user_id: &str) -> NewSession {
@@ -71,9 +75,9 @@ impl Fixture {
     /// A user with a live session.
     async fn user(&self, username: &str) -> (UserRecord, NewSession) {
         let user = new_user(&self.app_id, username);
-        let session = new_session(&user.record.id);
+        let session = new_session(&user.id);
         assert_eq!(self.store.sign_up(&user, &session).await.unwrap(), SignUpOutcome::Created);
-        (self.store.user_by_id(&user.record.id).await.unwrap().expect("stored"), session)
+        (self.store.user_by_id(&user.id).await.unwrap().expect("stored"), session)
     }
 
     async fn count(&self, sql: &str) -> i64 {
@@ -98,16 +102,10 @@ async fn sign_up_stores_user_and_session_and_refuses_duplicates_and_the_quota_wh
     assert_eq!((found.user_id.as_str(), found.app_id.as_str()), (ada.id.as_str(), fixture.app_id.as_str()));
 
     let again = new_user(&fixture.app_id, "ada");
-    assert_eq!(
-        fixture.store.sign_up(&again, &new_session(&again.record.id)).await.unwrap(),
-        SignUpOutcome::UsernameTaken
-    );
+    assert_eq!(fixture.store.sign_up(&again, &new_session(&again.id)).await.unwrap(), SignUpOutcome::UsernameTaken);
     fixture.user("bob").await;
     let third = new_user(&fixture.app_id, "carol");
-    assert_eq!(
-        fixture.store.sign_up(&third, &new_session(&third.record.id)).await.unwrap(),
-        SignUpOutcome::QuotaExceeded
-    );
+    assert_eq!(fixture.store.sign_up(&third, &new_session(&third.id)).await.unwrap(), SignUpOutcome::QuotaExceeded);
     assert_eq!(
         (
             fixture.count("SELECT COUNT(*) FROM users").await,
@@ -237,7 +235,8 @@ async fn updates_apply_whole_on_a_live_session_or_not_at_all() {
     else {
         panic!("the change is accepted")
     };
-    assert_eq!((changed.login_public_key, &changed.kdf), (credentials.login_public_key, &credentials.kdf));
+    let keys = changed.keys().expect("keys");
+    assert_eq!((keys.login_public_key.0, &keys.kdf), (credentials.login_public_key, &credentials.kdf));
     assert!(fixture.store.session_by_secret_hash(&phone.secret_hash, now_ms()).await.unwrap().is_none(), "revoked");
     assert!(fixture.store.session_by_secret_hash(&laptop.secret_hash, now_ms()).await.unwrap().is_some(), "kept");
 
@@ -351,7 +350,7 @@ async fn concurrent_calls_keep_every_invariant() {
             let fixture = fixture.clone();
             tokio::spawn(async move {
                 let user = new_user(&fixture.app_id, "ada");
-                fixture.store.sign_up(&user, &new_session(&user.record.id)).await.unwrap()
+                fixture.store.sign_up(&user, &new_session(&user.id)).await.unwrap()
             })
         })
         .collect();
@@ -368,7 +367,7 @@ async fn concurrent_calls_keep_every_invariant() {
             let fixture = fixture.clone();
             tokio::spawn(async move {
                 let user = new_user(&fixture.app_id, &format!("user{i}"));
-                fixture.store.sign_up(&user, &new_session(&user.record.id)).await.unwrap()
+                fixture.store.sign_up(&user, &new_session(&user.id)).await.unwrap()
             })
         })
         .collect();

@@ -261,13 +261,17 @@ impl Client {
         outcome
     }
 
-    /// Pre-login for `username`: its KDF parameters (checked against the client's bounds) and a
-    /// fresh challenge.
+    /// Pre-login for `username`: its KDF parameters, or a pending account's legacy parameters (either
+    /// checked against the client's bounds), and a fresh challenge.
     pub(crate) async fn pre_login(&self, username: &str) -> Result<PreLoginResponse> {
         let request = PreLoginRequest { username: username.to_owned() };
         let response: PreLoginResponse =
             self.send(self.request(Method::Post, routes::PRE_LOGIN)?.json(&request)).await?;
-        response.kdf.check()?;
+        match (&response.kdf, &response.legacy) {
+            (Some(kdf), None) => kdf.check()?,
+            (None, Some(legacy)) => legacy.check()?,
+            _ => return Err(Error::ServiceUnavailable),
+        }
         Ok(response)
     }
 
@@ -280,7 +284,8 @@ impl Client {
         pre_login: &PreLoginResponse,
         purpose: ChallengePurpose,
     ) -> Result<(PasswordKey, crate::protocol::b64::Bytes<64>)> {
-        let kdf = pre_login.kdf.clone();
+        // A pending account has no password key yet (see `sign_in`'s first sign-in).
+        let kdf = pre_login.kdf.clone().ok_or(Error::ServiceUnavailable)?;
         let message = challenge_message(purpose, &self.app_id, username, &pre_login.challenge.0, &pre_login.audience);
         runtime::blocking(move || {
             let key = PasswordKey::derive(normalize_password(&password).as_bytes(), &kdf)?;

@@ -3,9 +3,14 @@
 use zeroize::Zeroizing;
 
 use super::{ActiveSession, Client};
-use crate::crypto::Seed;
-use crate::error::Result;
-use crate::protocol::{routes, ChallengePurpose, SignInRequest, SignInResponse, User};
+use crate::crypto::legacy::LegacyParams;
+use crate::crypto::{NewAccountKeys, Seed};
+use crate::error::{Error, Result};
+use crate::protocol::b64::Bytes;
+use crate::protocol::{
+    challenge_message, routes, ChallengePurpose, FirstSignInRequest, PreLoginResponse, SignInRequest, SignInResponse,
+    User,
+};
 use crate::validate::{self, RememberMe, DEFAULT_SESSION_LENGTH_HOURS};
 
 /// Parameters of [`Client::sign_in`].
@@ -45,6 +50,9 @@ impl Client {
         self.require_store(remember_me)?;
 
         let pre_login = self.pre_login(&username).await?;
+        if let Some(legacy) = pre_login.legacy.clone() {
+            return self.first_sign_in(password, username, legacy, &pre_login, remember_me, session_length).await;
+        }
         let (password_key, signature) =
             self.prove_password(password, &username, &pre_login, ChallengePurpose::SignIn).await?;
         let request =
@@ -63,6 +71,43 @@ impl Client {
         };
         let user = response.user.clone();
         self.activate_new(ActiveSession::new(response.user, response.session, seed, remember_me)).await?;
+        Ok(user)
+    }
+
+    /// A pending account's first sign-in (docs/protocol.md §3.13): the legacy hash of the password as
+    /// typed proves it, and the keys of an ordinary account, seed included, are made here and registered
+    /// in the same request. From then on the account signs in like any other.
+    async fn first_sign_in(
+        &self,
+        password: Zeroizing<String>,
+        username: String,
+        legacy: LegacyParams,
+        pre_login: &PreLoginResponse,
+        remember_me: RememberMe,
+        session_length: f64,
+    ) -> Result<User> {
+        let app_id = self.app_id.clone();
+        let (challenge, audience) = (pre_login.challenge, pre_login.audience.clone());
+        let signer = username.clone();
+        let (keys, signature) = super::runtime::blocking(move || {
+            let legacy_key = legacy.login_key(password.as_bytes())?;
+            let keys = NewAccountKeys::generate(&password, &app_id)?;
+            let purpose = ChallengePurpose::FirstSignIn { binding: keys.registered().binding() };
+            let message = challenge_message(purpose, &app_id, &signer, &challenge.0, &audience);
+            Ok::<_, Error>((keys, Bytes(legacy_key.sign(&message).to_bytes())))
+        })
+        .await??;
+        let request =
+            FirstSignInRequest { username, challenge, signature, remember_me, session_length, keys: keys.registered() };
+        let response: SignInResponse =
+            self.send(self.request(super::http::Method::Post, routes::FIRST_SIGN_IN)?.json(&request)).await?;
+        if response.seed_backup != keys.seed_backup {
+            // The server must hand back the backup just registered; anything else is not this account.
+            self.end_session_quietly(&response.session.secret).await;
+            return Err(Error::SeedBackupNotValid);
+        }
+        let user = response.user.clone();
+        self.activate_new(ActiveSession::new(response.user, response.session, keys.seed, remember_me)).await?;
         Ok(user)
     }
 }

@@ -62,17 +62,7 @@ impl Client {
 
         let app_id = self.app_id.clone();
         let keys = super::runtime::blocking(move || NewAccountKeys::generate(&password, &app_id)).await??;
-        let request = SignUpRequest {
-            username,
-            email,
-            profile,
-            remember_me,
-            session_length,
-            kdf: keys.kdf,
-            login_public_key: keys.login_public_key,
-            seed_backup: keys.seed_backup,
-            identity: keys.identity,
-        };
+        let request = SignUpRequest { username, email, profile, remember_me, session_length, keys: keys.registered() };
         let response: SignUpResponse =
             self.send(self.request(super::http::Method::Post, routes::SIGN_UP)?.json(&request)).await?;
         let user = response.user.clone();

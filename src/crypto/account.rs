@@ -3,6 +3,7 @@
 use super::{IdentityPublicKeys, KdfParams, PasswordKey, Seed, SeedBackup};
 use crate::error::Result;
 use crate::protocol::b64::Bytes;
+use crate::protocol::AccountKeys;
 use crate::validate::normalize_password;
 
 /// What sign-up registers, plus the seed the client keeps.
@@ -25,6 +26,16 @@ impl NewAccountKeys {
     /// async executor.
     pub fn generate(password: &str, app_id: &str) -> Result<Self> {
         Self::derive(password, app_id, KdfParams::generate(), Seed::random())
+    }
+
+    /// What the server registers (everything but the seed).
+    pub fn registered(&self) -> AccountKeys {
+        AccountKeys {
+            kdf: self.kdf.clone(),
+            login_public_key: self.login_public_key,
+            seed_backup: self.seed_backup.clone(),
+            identity: self.identity.clone(),
+        }
     }
 
     /// Deterministic core of [`NewAccountKeys::generate`] (the seed-backup nonce stays random).

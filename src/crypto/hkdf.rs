@@ -11,6 +11,8 @@ pub mod info {
     pub const LOGIN_KEY: &[u8] = b"sealbase/v1/login-key/ed25519";
     /// Password key → AES-256-GCM key that wraps the seed.
     pub const SEED_BACKUP_KEY: &[u8] = b"sealbase/v1/seed-backup-key/aes-256-gcm";
+    /// Legacy hash of a pending account's password → Ed25519 legacy login key seed.
+    pub const LEGACY_LOGIN_KEY: &[u8] = b"sealbase/v1/legacy-login-key/ed25519";
     /// Seed → AES-256-GCM key for the user's data.
     pub const DATA_ENCRYPTION_KEY: &[u8] = b"sealbase/v1/data-encryption-key/aes-256-gcm";
     /// Seed → HMAC-SHA256 key.

@@ -9,6 +9,7 @@
 
 pub mod account;
 pub mod hkdf;
+pub mod legacy;
 pub mod password;
 pub mod random;
 pub(crate) mod secret;

@@ -56,6 +56,42 @@ pub fn encode(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// Bytes of a length the value itself says (salts of imported password hashes), serialised as unpadded
+/// base64url. Bounds are checked by whoever uses the value.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct VarBytes(pub Vec<u8>);
+
+impl VarBytes {
+    /// Decodes unpadded base64url of at most `max_len` bytes.
+    pub fn decode(text: &str, max_len: usize) -> Option<Self> {
+        if text.len() > encoded_len(max_len) {
+            return None;
+        }
+        URL_SAFE_NO_PAD.decode(text).ok().map(Self)
+    }
+}
+
+impl core::fmt::Debug for VarBytes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&encode(&self.0))
+    }
+}
+
+impl Serialize for VarBytes {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for VarBytes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        /// Far above any salt: bounds the work a hostile value can cause before its own check.
+        const MAX_LEN: usize = 1024;
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Self::decode(&text, MAX_LEN).ok_or_else(|| serde::de::Error::custom("expected unpadded base64url"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,8 +10,8 @@ mod user;
 
 pub use account::{AuthTokenResponse, ResumeRequest, ResumeResponse, UpdateUserRequest, UpdateUserResponse};
 pub use sign_in::{
-    challenge_message, ChallengePurpose, PasswordChange, PreLoginRequest, PreLoginResponse, SignInRequest,
-    SignInResponse, CHALLENGE_LEN,
+    challenge_message, AccountKeys, ChallengePurpose, FirstSignInRequest, PasswordChange, PreLoginRequest,
+    PreLoginResponse, SignInRequest, SignInResponse, CHALLENGE_LEN,
 };
 pub use sign_up::{SessionGrant, SessionSecret, SignUpRequest, SignUpResponse};
 pub use user::{ClientSettings, PaymentsMode, User};
@@ -34,6 +34,8 @@ pub mod routes {
     pub const PRE_LOGIN: &str = "/v1/apps/{app_id}/pre-login";
     /// `POST` a [`super::SignInRequest`].
     pub const SIGN_IN: &str = "/v1/apps/{app_id}/sign-in";
+    /// `POST` a [`super::FirstSignInRequest`]: a pending account's first sign-in, registering its keys.
+    pub const FIRST_SIGN_IN: &str = "/v1/apps/{app_id}/first-sign-in";
     /// The caller's session: `POST` resumes it ([`super::ResumeRequest`]), `DELETE` signs out.
     pub const SESSION: &str = "/v1/apps/{app_id}/session";
     /// The caller's user: `PATCH` updates it ([`super::UpdateUserRequest`]), `DELETE` deletes it.

@@ -9,7 +9,8 @@ use super::b64::Bytes;
 use super::sign_up::SessionGrant;
 use super::user::User;
 use super::PROTOCOL_VERSION;
-use crate::crypto::{KdfParams, SeedBackup};
+use crate::crypto::legacy::LegacyParams;
+use crate::crypto::{IdentityPublicKeys, KdfParams, SeedBackup};
 use crate::error::{Error, Result};
 use crate::validate::{self, RememberMe};
 
@@ -28,6 +29,12 @@ pub enum ChallengePurpose {
         /// SHA-256 over the new KDF parameters, login key and seed backup.
         binding: [u8; 32],
     },
+    /// A pending account's first sign-in, signed with the legacy login key and bound to the keys it
+    /// registers ([`AccountKeys::binding`]).
+    FirstSignIn {
+        /// SHA-256 over the registered keys.
+        binding: [u8; 32],
+    },
 }
 
 impl ChallengePurpose {
@@ -35,13 +42,14 @@ impl ChallengePurpose {
         match self {
             Self::SignIn => "sign-in",
             Self::ChangePassword { .. } => "change-password",
+            Self::FirstSignIn { .. } => "first-sign-in",
         }
     }
 
     fn binding(&self) -> &[u8] {
         match self {
             Self::SignIn => &[],
-            Self::ChangePassword { binding } => binding,
+            Self::ChangePassword { binding } | Self::FirstSignIn { binding } => binding,
         }
     }
 }
@@ -90,12 +98,18 @@ impl PreLoginRequest {
     }
 }
 
-/// Answer to pre-login: the same shape whether or not the user exists.
+/// Answer to pre-login: the same shape whether or not the user exists, except for pending accounts
+/// (made by an app's backend), which answer their legacy hash's parameters instead of `kdf`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PreLoginResponse {
-    /// The user's KDF parameters (deterministic fake ones for unknown users).
-    pub kdf: KdfParams,
+    /// The user's KDF parameters (deterministic fake ones for unknown users); absent for a pending
+    /// account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kdf: Option<KdfParams>,
+    /// A pending account's legacy hash parameters: sign in with [`FirstSignInRequest`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legacy: Option<LegacyParams>,
     /// Single-use challenge, valid about two minutes.
     pub challenge: Bytes<CHALLENGE_LEN>,
     /// The server's audience string, bound into the signed message.
@@ -198,5 +212,94 @@ impl PasswordChange {
             login_public_key: super::fields::bytes(fields, "loginPublicKey", "passwordChange.loginPublicKey")?,
             seed_backup: super::fields::seed_backup(fields.get("seedBackup"), "passwordChange.seedBackup")?,
         })
+    }
+}
+
+/// The keys an account registers, all made on the device: at sign-up, and at a pending account's first
+/// sign-in.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountKeys {
+    /// The user's scrypt parameters and (fresh) salt.
+    pub kdf: KdfParams,
+    /// Ed25519 public key derived from the password.
+    pub login_public_key: Bytes<32>,
+    /// The seed, encrypted under the password-derived seed-backup key.
+    pub seed_backup: SeedBackup,
+    /// Public identity keys derived from the seed.
+    pub identity: IdentityPublicKeys,
+}
+
+impl AccountKeys {
+    /// SHA-256 over every registered key (length-prefixed fields), which a first sign-in's proof signs:
+    /// nobody who sees the proof can pair it with keys of their own.
+    pub fn binding(&self) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        let fields: [&[u8]; 9] = [
+            b"sealbase/v1/first-sign-in",
+            &[self.kdf.log_n],
+            &self.kdf.r.to_be_bytes(),
+            &self.kdf.p.to_be_bytes(),
+            &self.kdf.salt.0,
+            &self.login_public_key.0,
+            &[self.seed_backup.nonce.0.as_slice(), self.seed_backup.ciphertext.0.as_slice()].concat(),
+            &self.identity.signing.0,
+            &self.identity.exchange.0,
+        ];
+        for field in fields {
+            hash.update((field.len() as u32).to_be_bytes());
+            hash.update(field);
+        }
+        hash.finalize().into()
+    }
+
+    pub(crate) fn from_fields(fields: &serde_json::Map<String, Value>) -> Result<Self> {
+        Ok(Self {
+            kdf: super::fields::kdf_params(fields.get("kdf"), "kdf")?,
+            login_public_key: super::fields::bytes(fields, "loginPublicKey", "loginPublicKey")?,
+            seed_backup: super::fields::seed_backup(fields.get("seedBackup"), "seedBackup")?,
+            identity: super::fields::identity(fields.get("identity"), "identity")?,
+        })
+    }
+}
+
+/// `POST …/first-sign-in`: a pending account's first sign-in from a client, which proves the password
+/// with the legacy login key and registers keys made on the device, in one step.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FirstSignInRequest {
+    /// NFKC, lower-cased username.
+    pub username: String,
+    /// The challenge from pre-login.
+    pub challenge: Bytes<CHALLENGE_LEN>,
+    /// Ed25519 signature of [`challenge_message`] with purpose `FirstSignIn`, by the legacy login key.
+    pub signature: Bytes<64>,
+    /// How the client keeps the session.
+    pub remember_me: RememberMe,
+    /// Session length in hours.
+    pub session_length: f64,
+    /// The keys the account registers.
+    #[serde(flatten)]
+    pub keys: AccountKeys,
+}
+
+impl FirstSignInRequest {
+    /// Parses and re-validates an untrusted body.
+    pub fn from_json(body: &Value) -> Result<Self> {
+        let fields = body.as_object().ok_or(Error::ParamsMustBeObject)?;
+        Ok(Self {
+            username: validate::json::username(fields.get("username"))?,
+            remember_me: validate::json::remember_me(fields.get("rememberMe"))?,
+            session_length: validate::json::session_length(fields.get("sessionLength"))?,
+            challenge: super::fields::bytes(fields, "challenge", "challenge")?,
+            signature: super::fields::bytes(fields, "signature", "signature")?,
+            keys: AccountKeys::from_fields(fields)?,
+        })
+    }
+
+    /// The purpose this request's proof signs.
+    pub fn purpose(&self) -> ChallengePurpose {
+        ChallengePurpose::FirstSignIn { binding: self.keys.binding() }
     }
 }

@@ -3,11 +3,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::b64::Bytes;
-use super::fields;
+use super::sign_in::AccountKeys;
 use super::user::User;
 use crate::crypto::secret::secret_bytes;
-use crate::crypto::{IdentityPublicKeys, KdfParams, SeedBackup};
 use crate::error::{Error, Result};
 use crate::validate::{self, Profile, RememberMe};
 
@@ -27,14 +25,9 @@ pub struct SignUpRequest {
     pub remember_me: RememberMe,
     /// Session length in hours.
     pub session_length: f64,
-    /// The user's scrypt parameters and salt.
-    pub kdf: KdfParams,
-    /// Ed25519 public key derived from the password; sign-in proves possession of its private half.
-    pub login_public_key: Bytes<32>,
-    /// The seed, encrypted under the password-derived seed-backup key.
-    pub seed_backup: SeedBackup,
-    /// Public identity keys derived from the seed.
-    pub identity: IdentityPublicKeys,
+    /// The account's keys, made on the device.
+    #[serde(flatten)]
+    pub keys: AccountKeys,
 }
 
 impl SignUpRequest {
@@ -48,10 +41,7 @@ impl SignUpRequest {
             session_length: validate::json::session_length(fields.get("sessionLength"))?,
             profile: validate::json::profile(fields.get("profile"))?,
             email: validate::json::email(fields.get("email"))?,
-            kdf: fields::kdf_params(fields.get("kdf"), "kdf")?,
-            login_public_key: fields::bytes(fields, "loginPublicKey", "loginPublicKey")?,
-            seed_backup: fields::seed_backup(fields.get("seedBackup"), "seedBackup")?,
-            identity: fields::identity(fields.get("identity"), "identity")?,
+            keys: AccountKeys::from_fields(fields)?,
         })
     }
 }

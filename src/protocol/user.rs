@@ -63,6 +63,10 @@ pub struct User {
     /// ISO-8601 end of the user's trial, when the app has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trial_expiration_date: Option<String>,
+    /// The server once received this account's password in plaintext (its app's backend created the
+    /// account with one): an app may suggest a new password. A password change clears it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub password_seen_by_server: bool,
 }
 
 /// What any client may learn about an app before signing in.

@@ -146,7 +146,8 @@ pub mod raw {
     /// The signature a client with `password` would send for this pre-login answer.
     pub fn sign(server: &super::TestServer, username: &str, password: &str, pre_login: &Value) -> String {
         let pre_login: PreLoginResponse = serde_json::from_value(pre_login.clone()).expect("pre-login shape");
-        let key = PasswordKey::derive(normalize_password(password).as_bytes(), &pre_login.kdf).expect("kdf");
+        let kdf = pre_login.kdf.expect("an account with keys");
+        let key = PasswordKey::derive(normalize_password(password).as_bytes(), &kdf).expect("kdf");
         let message = challenge_message(
             ChallengePurpose::SignIn,
             &server.app_id,

@@ -13,7 +13,7 @@ use sealbase::Error;
 use super::challenge::ServerSecret;
 use super::throttle;
 use crate::error::ApiResult;
-use crate::store::{ProofAttempt, ProofOutcome, Store, UserRecord};
+use crate::store::{Login, ProofAttempt, ProofOutcome, Store, UserRecord};
 
 /// A proof checked as far as it can be without spending it.
 #[derive(Debug)]
@@ -49,8 +49,17 @@ pub async fn check(
     let (nonce, challenge_expires_at) = secret.check_challenge(proof.challenge, proof.app_id, proof.username)?;
     let message = challenge_message(proof.purpose, proof.app_id, proof.username, &proof.challenge.0, audience);
     let stored = store.user_by_username(proof.app_id, proof.username).await?;
-    let signature_valid = match &stored {
-        Some(user) => login_signature_valid(&user.login_public_key, &message, proof.signature),
+    // A sign-in or password change is proved with the login key, a pending account's first sign-in with
+    // its verifier: a proof of the other kind verifies nothing.
+    let key = match (&stored.as_ref().map(|user| &user.login), proof.purpose) {
+        (Some(Login::Keys(keys)), ChallengePurpose::SignIn | ChallengePurpose::ChangePassword { .. }) => {
+            Some(&keys.login_public_key.0)
+        }
+        (Some(Login::Pending(verifier)), ChallengePurpose::FirstSignIn { .. }) => Some(&verifier.public_key.0),
+        _ => None,
+    };
+    let signature_valid = match key {
+        Some(key) => login_signature_valid(key, &message, proof.signature),
         None => decoy_signature_check(&message, proof.signature),
     };
     Ok(CheckedProof { nonce, challenge_expires_at, verified: stored.filter(|_| signature_valid) })

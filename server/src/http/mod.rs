@@ -3,6 +3,7 @@
 
 mod admin;
 mod authenticated;
+mod backend;
 mod jwks;
 mod session;
 mod settings;
@@ -55,11 +56,14 @@ pub fn router(state: AppState) -> Router {
         .route(routes::SIGN_UP, post(sign_up::sign_up))
         .route(routes::PRE_LOGIN, post(sign_in::pre_login))
         .route(routes::SIGN_IN, post(sign_in::sign_in))
+        .route(routes::FIRST_SIGN_IN, post(sign_in::first_sign_in))
         .route(routes::SESSION, post(session::resume).delete(session::sign_out))
         .route(routes::USER, patch(user::update_user).delete(user::delete_user))
         .route(routes::AUTH_TOKEN, post(session::auth_token))
         .route(routes::JWKS, get(jwks::jwks))
         .route(&format!("{}{{auth_token}}", routes::ADMIN_AUTH_TOKEN), get(admin::check_auth_token))
+        .route(sealbase::admin::routes::CREATE_USER, post(backend::create_user))
+        .route(sealbase::admin::routes::USERS, post(backend::create_account))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(trace)
         .layer(PropagateRequestIdLayer::x_request_id())

@@ -5,7 +5,10 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
-use sealbase::protocol::{ChallengePurpose, PreLoginRequest, PreLoginResponse, SignInRequest, SignInResponse};
+use sealbase::protocol::{
+    ChallengePurpose, FirstSignInRequest, PreLoginRequest, PreLoginResponse, SessionGrant, SignInRequest,
+    SignInResponse,
+};
 use sealbase::Error;
 
 use super::{json_body, origin, AppIdPath, ClientAddress};
@@ -13,7 +16,7 @@ use crate::auth::proof::{self, Proof};
 use crate::auth::session::IssuedSession;
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult};
-use crate::store::ProofEffect;
+use crate::store::{AppRecord, Login, ProofEffect, StoreError, UserRecord};
 use crate::AppState;
 
 /// KDF parameters and a challenge; the same shape and status whether or not the user exists.
@@ -28,10 +31,15 @@ pub(super) async fn pre_login(
     let request = PreLoginRequest::from_json(&json_body(body)?)?;
     let app = state.app(&app_id).await?;
     app.check_origin(origin(&headers))?;
-    let stored = state.store.user_by_username(&app.id, &request.username).await?.map(|user| user.kdf);
-    let kdf = stored.unwrap_or_else(|| state.secret.fake_kdf_params(&app.id, &request.username));
+    // A pending account answers its legacy parameters (so it can be told from others: docs/protocol.md
+    // §3.13); an unknown username answers fake KDF parameters, the same for every request.
+    let (kdf, legacy) = match state.store.user_by_username(&app.id, &request.username).await?.map(|user| user.login) {
+        Some(Login::Keys(keys)) => (Some(keys.kdf), None),
+        Some(Login::Pending(verifier)) => (None, Some(verifier.params)),
+        None => (Some(state.secret.fake_kdf_params(&app.id, &request.username)), None),
+    };
     let challenge = state.secret.issue_challenge(&app.id, &request.username);
-    Ok(Json(PreLoginResponse { kdf, challenge, audience: state.issuer.clone() }))
+    Ok(Json(PreLoginResponse { kdf, legacy, challenge, audience: state.issuer.clone() }))
 }
 
 /// Verifies the signed challenge and opens a session, in the one transaction that spends the proof.
@@ -72,6 +80,58 @@ pub(super) async fn sign_in(
         .issue(&app.id, app.token_lifetime_secs.into(), &user.id, &session.session_id, expires_at)
         .map_err(ApiError::Internal)?;
     tracing::info!(user_id = %user.id, "user signed in");
-    let seed_backup = user.seed_backup.clone();
-    Ok(Json(SignInResponse { user: user.to_user(&app, auth_token), session, seed_backup }))
+    respond(&app, user, session, auth_token)
+}
+
+/// The answer to a sign-in: the user, the session, and the seed backup only the password opens.
+fn respond(
+    app: &AppRecord,
+    user: UserRecord,
+    session: SessionGrant,
+    auth_token: String,
+) -> ApiResult<Json<SignInResponse>> {
+    let seed_backup = user
+        .keys()
+        .map(|keys| keys.seed_backup.clone())
+        .ok_or_else(|| ApiError::Store(StoreError::Malformed(format!("user {} signed in without keys", user.id))))?;
+    Ok(Json(SignInResponse { user: user.to_user(app, auth_token), session, seed_backup }))
+}
+
+/// A pending account's first sign-in: the proof is a signature by the legacy login key, bound to the
+/// keys it registers; in the one transaction that spends it, the keys replace the verifier and the
+/// session opens (docs/protocol.md §3.13).
+pub(super) async fn first_sign_in(
+    State(state): State<AppState>,
+    AppIdPath(app_id): AppIdPath,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<SignInResponse>> {
+    state.address_budget.spend(address)?;
+    let request = FirstSignInRequest::from_json(&json_body(body)?)?;
+    let app = state.app(&app_id).await?;
+    app.check_origin(origin(&headers))?;
+
+    let proof = Proof {
+        app_id: &app.id,
+        username: &request.username,
+        purpose: request.purpose(),
+        challenge: &request.challenge,
+        signature: &request.signature,
+    };
+    let checked = proof::check(&proof, &state.secret, &state.issuer, state.store.as_ref()).await?;
+    let now = now_ms();
+    let user_id = checked.verified.as_ref().map_or("", |user| &user.id);
+    let session = IssuedSession::new(user_id, request.remember_me, request.session_length, now);
+    let effect = ProofEffect::CompleteKeys { keys: &request.keys, session: &session.record };
+    let outcome = state.store.spend_proof(&checked.attempt(&app.id, &request.username, now), effect).await?;
+    let user = proof::accepted(outcome, now, Error::UsernameOrPasswordMismatch)?;
+    let expires_at = session.record.expires_at;
+    let session = session.grant();
+    let auth_token = state
+        .tokens
+        .issue(&app.id, app.token_lifetime_secs.into(), &user.id, &session.session_id, expires_at)
+        .map_err(ApiError::Internal)?;
+    tracing::info!(user_id = %user.id, "pending account signed in for the first time and registered its keys");
+    respond(&app, user, session, auth_token)
 }

@@ -12,7 +12,7 @@ use super::{json_body, origin, AppIdPath, ClientAddress};
 use crate::auth::session::IssuedSession;
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult};
-use crate::store::{NewUser, SignUpOutcome, UserRecord};
+use crate::store::{Login, SignUpOutcome, UserRecord};
 use crate::AppState;
 
 const DAY_MS: i64 = 24 * 3_600_000;
@@ -42,26 +42,24 @@ pub(super) async fn sign_up(
         username: request.username,
         email: request.email,
         profile: request.profile,
-        kdf: request.kdf,
-        login_public_key: request.login_public_key.0,
-        seed_backup: request.seed_backup,
+        login: Login::Keys(request.keys),
         created_at: now,
         trial_expires_at,
+        password_seen_by_server: false,
     };
     let session = IssuedSession::new(&user.id, request.remember_me, request.session_length, now);
-    let user = NewUser { record: user, identity: request.identity };
     match state.store.sign_up(&user, &session.record).await? {
         SignUpOutcome::Created => {}
         SignUpOutcome::UsernameTaken => return Err(Error::UsernameAlreadyExists.into()),
+        SignUpOutcome::EmailTaken => return Err(Error::EmailAlreadyExists.into()),
         SignUpOutcome::QuotaExceeded => return Err(Error::TrialExceededLimit.into()),
     }
     let expires_at = session.record.expires_at;
     let session = session.grant();
     let auth_token = state
         .tokens
-        .issue(&app.id, app.token_lifetime_secs.into(), &user.record.id, &session.session_id, expires_at)
+        .issue(&app.id, app.token_lifetime_secs.into(), &user.id, &session.session_id, expires_at)
         .map_err(ApiError::Internal)?;
-    let user = user.record;
     tracing::info!(user_id = user.id, "user signed up");
     Ok((StatusCode::CREATED, Json(SignUpResponse { user: user.to_user(&app, auth_token), session })))
 }

@@ -95,9 +95,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Records a successful use of a live app secret.
     async fn touch_app_secret(&self, id: &str, now: i64) -> StoreResult<()>;
 
-    /// Creates a user and their first session. The username's uniqueness and the app's user quota are
-    /// enforced by the database, across every server on it.
-    async fn sign_up(&self, user: &NewUser, session: &NewSession) -> StoreResult<SignUpOutcome>;
+    /// Creates a user (with [`Login::Keys`]) and their first session. The username's and the email's
+    /// uniqueness and the app's user quota are enforced by the database, across every server on it.
+    async fn sign_up(&self, user: &UserRecord, session: &NewSession) -> StoreResult<SignUpOutcome>;
+    /// Creates a pending account (with [`Login::Pending`]) and its record for an app's backend, with
+    /// the same uniqueness and quota rules as a sign-up, and an identity's (provider, id) unique in the
+    /// app.
+    async fn create_user(&self, account: &NewAccount) -> StoreResult<CreateUserOutcome>;
+    /// The user with seed 001's record.
+    async fn admin_user(&self, app_id: &str, user_id: &str) -> StoreResult<Option<AdminUserRecord>>;
     /// The user with this id.
     async fn user_by_id(&self, user_id: &str) -> StoreResult<Option<UserRecord>>;
     /// The user with this (stored-form) username in the app.
@@ -110,6 +116,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ///   against; if not, or if nothing verified, one failure is counted and committed → `Failed`;
     /// - otherwise an elapsed failure count is cleared and `effect` applied → `Accepted`; an effect
     ///   that is refused rolls everything back → `Refused`.
+    ///
+    /// "The key the signature was checked against" is the login key for a session or an update, and a
+    /// pending account's verifier for [`ProofEffect::CompleteKeys`]: once a first sign-in has stored
+    /// keys, a second proof of the old verifier fails.
     ///
     /// Proofs for one (app, username) are serialised, so parallel guesses cannot all pass one throttle
     /// check before a failure is counted.

@@ -1,7 +1,11 @@
 //! The plain values that cross the storage seam, and the outcomes of its use cases.
 
+use sealbase::admin::record::Identity;
+use sealbase::admin::AccountDetails;
+use sealbase::crypto::legacy::PendingVerifier;
 use sealbase::crypto::{IdentityPublicKeys, KdfAlgorithm, KdfParams, SeedBackup};
 use sealbase::protocol::b64::Bytes;
+use sealbase::protocol::AccountKeys;
 use sealbase::validate::{Profile, RememberMe};
 use sealbase::PaymentsMode;
 use zeroize::Zeroizing;
@@ -77,7 +81,17 @@ pub struct AppChange {
     pub password_complexity: Option<u8>,
 }
 
-/// A user as stored (the identity keys, which no request reads back, left out).
+/// How a user proves their password.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Login {
+    /// An ordinary account: the keys its client registered.
+    Keys(AccountKeys),
+    /// A pending account, made by its app's backend: the verifier its first sign-in proves the password
+    /// against (docs/protocol.md §3.13).
+    Pending(PendingVerifier),
+}
+
+/// A user as stored (seed 001's record aside: [`AdminUserRecord`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserRecord {
     /// The public userId.
@@ -90,69 +104,140 @@ pub struct UserRecord {
     pub email: Option<String>,
     /// Profile.
     pub profile: Option<Profile>,
-    /// KDF parameters and salt.
-    pub kdf: KdfParams,
-    /// Ed25519 login public key.
-    pub login_public_key: [u8; 32],
-    /// The seed, encrypted under the password.
-    pub seed_backup: SeedBackup,
+    /// Keys, or a pending account's verifier.
+    pub login: Login,
     /// Creation time (Unix ms).
     pub created_at: i64,
     /// End of the trial (Unix ms).
     pub trial_expires_at: Option<i64>,
+    /// The server once received the password in plaintext.
+    pub password_seen_by_server: bool,
 }
 
-/// A `users` row's columns as both backends read them, before they are checked into a [`UserRecord`].
+impl UserRecord {
+    /// An ordinary account's keys; `None` for a pending account.
+    pub fn keys(&self) -> Option<&AccountKeys> {
+        match &self.login {
+            Login::Keys(keys) => Some(keys),
+            Login::Pending(_) => None,
+        }
+    }
+}
+
+/// A user with seed 001's record, as the server-side API reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdminUserRecord {
+    /// The user.
+    pub user: UserRecord,
+    /// The record.
+    pub details: AccountDetails,
+}
+
+/// A user an app's backend creates: a pending account and its record.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    /// The user (its login a [`Login::Pending`]).
+    pub user: UserRecord,
+    /// Seed 001's record.
+    pub details: AccountDetails,
+}
+
+/// What [`super::Store::create_user`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreateUserOutcome {
+    /// User, verifier, record and identities stored.
+    Created,
+    /// The app already has a user of that name; nothing stored.
+    UsernameTaken,
+    /// The app already has a user with that email; nothing stored.
+    EmailTaken,
+    /// Another user of the app has the identity at this position of the list; nothing stored.
+    IdentityTaken(usize),
+    /// The app has as many users as its quota allows; nothing stored.
+    QuotaExceeded,
+}
+
+/// A `users` row's columns (with its pending login's) as both backends read them, before they are
+/// checked into a [`UserRecord`].
 pub(crate) struct UserColumns {
     pub id: String,
     pub app_id: String,
     pub username: String,
     pub email: Option<String>,
     pub profile: Option<String>,
-    pub kdf_log_n: i64,
-    pub kdf_r: i64,
-    pub kdf_p: i64,
-    pub kdf_salt: Vec<u8>,
-    pub login_public_key: Vec<u8>,
-    pub seed_backup_nonce: Vec<u8>,
-    pub seed_backup_ciphertext: Vec<u8>,
+    pub kdf_log_n: Option<i64>,
+    pub kdf_r: Option<i64>,
+    pub kdf_p: Option<i64>,
+    pub kdf_salt: Option<Vec<u8>>,
+    pub login_public_key: Option<Vec<u8>>,
+    pub seed_backup_nonce: Option<Vec<u8>>,
+    pub seed_backup_ciphertext: Option<Vec<u8>>,
+    pub identity_signing_public_key: Option<Vec<u8>>,
+    pub identity_exchange_public_key: Option<Vec<u8>>,
     pub created_at: i64,
     pub trial_expires_at: Option<i64>,
+    pub password_seen_by_server: bool,
+    pub pending_params: Option<String>,
+    pub pending_public_key: Option<Vec<u8>>,
 }
 
-/// The columns a [`UserColumns`] is read from, in its order (a macro, for `concat!`).
-macro_rules! user_columns {
-    () => {
-        "id, app_id, username, email, profile, kdf_log_n, kdf_r, kdf_p, kdf_salt, login_public_key, \
-         seed_backup_nonce, seed_backup_ciphertext, created_at, trial_expires_at"
+/// `SELECT` of the columns a [`UserColumns`] is read from, in its order, with a `WHERE` clause over
+/// `users u` (a macro, for `concat!`).
+macro_rules! select_user {
+    ($where:literal) => {
+        concat!(
+            "SELECT u.id, u.app_id, u.username, u.email, u.profile, u.kdf_log_n, u.kdf_r, u.kdf_p, u.kdf_salt, \
+             u.login_public_key, u.seed_backup_nonce, u.seed_backup_ciphertext, u.identity_signing_public_key, \
+             u.identity_exchange_public_key, u.created_at, u.trial_expires_at, u.password_seen_by_server, \
+             p.params, p.public_key \
+             FROM users u LEFT JOIN pending_logins p ON p.user_id = u.id WHERE ",
+            $where
+        )
     };
 }
-pub(crate) use user_columns;
+pub(crate) use select_user;
+
+fn array<const N: usize>(bytes: Option<Vec<u8>>, what: &str, id: &str) -> Result<Bytes<N>, StoreError> {
+    bytes
+        .and_then(|bytes| <[u8; N]>::try_from(bytes.as_slice()).ok())
+        .map(Bytes)
+        .ok_or_else(|| StoreError::Malformed(format!("{what} of user {id}")))
+}
 
 impl TryFrom<UserColumns> for UserRecord {
     type Error = StoreError;
 
     fn try_from(c: UserColumns) -> Result<Self, StoreError> {
         let malformed = |what: &str| StoreError::Malformed(format!("{what} of user {}", c.id));
-        let kdf = KdfParams {
-            algorithm: KdfAlgorithm::Scrypt,
-            log_n: u8::try_from(c.kdf_log_n).map_err(|_| malformed("kdf_log_n"))?,
-            r: u32::try_from(c.kdf_r).map_err(|_| malformed("kdf_r"))?,
-            p: u32::try_from(c.kdf_p).map_err(|_| malformed("kdf_p"))?,
-            salt: Bytes(c.kdf_salt.as_slice().try_into().map_err(|_| malformed("kdf_salt"))?),
-        };
-        let seed_backup = SeedBackup {
-            nonce: Bytes(c.seed_backup_nonce.as_slice().try_into().map_err(|_| malformed("seed_backup_nonce"))?),
-            ciphertext: Bytes(
-                c.seed_backup_ciphertext.as_slice().try_into().map_err(|_| malformed("seed_backup_ciphertext"))?,
-            ),
+        let login = match (c.kdf_log_n, c.pending_params) {
+            (Some(log_n), _) => Login::Keys(AccountKeys {
+                kdf: KdfParams {
+                    algorithm: KdfAlgorithm::Scrypt,
+                    log_n: u8::try_from(log_n).map_err(|_| malformed("kdf_log_n"))?,
+                    r: c.kdf_r.and_then(|r| u32::try_from(r).ok()).ok_or_else(|| malformed("kdf_r"))?,
+                    p: c.kdf_p.and_then(|p| u32::try_from(p).ok()).ok_or_else(|| malformed("kdf_p"))?,
+                    salt: array(c.kdf_salt, "kdf_salt", &c.id)?,
+                },
+                login_public_key: array(c.login_public_key, "login_public_key", &c.id)?,
+                seed_backup: SeedBackup {
+                    nonce: array(c.seed_backup_nonce, "seed_backup_nonce", &c.id)?,
+                    ciphertext: array(c.seed_backup_ciphertext, "seed_backup_ciphertext", &c.id)?,
+                },
+                identity: IdentityPublicKeys {
+                    signing: array(c.identity_signing_public_key, "identity_signing_public_key", &c.id)?,
+                    exchange: array(c.identity_exchange_public_key, "identity_exchange_public_key", &c.id)?,
+                },
+            }),
+            (None, Some(params)) => Login::Pending(PendingVerifier {
+                params: serde_json::from_str(&params).map_err(|_| malformed("pending login params"))?,
+                public_key: array(c.pending_public_key, "pending login public_key", &c.id)?,
+            }),
+            (None, None) => return Err(malformed("keys (neither keys nor a pending login)")),
         };
         let profile =
             c.profile.as_deref().map(serde_json::from_str::<Profile>).transpose().map_err(|_| malformed("profile"))?;
         Ok(Self {
-            login_public_key: c.login_public_key.as_slice().try_into().map_err(|_| malformed("login_public_key"))?,
-            kdf,
-            seed_backup,
+            login,
             profile,
             id: c.id,
             app_id: c.app_id,
@@ -160,6 +245,7 @@ impl TryFrom<UserColumns> for UserRecord {
             email: c.email,
             created_at: c.created_at,
             trial_expires_at: c.trial_expires_at,
+            password_seen_by_server: c.password_seen_by_server,
         })
     }
 }
@@ -169,13 +255,75 @@ pub(crate) fn profile_json(profile: Option<&Profile>) -> Option<String> {
     profile.map(|profile| serde_json::to_string(profile).unwrap_or_else(|_| unreachable!("a string map serialises")))
 }
 
-/// A user about to be created: the record, and the public identity keys (stored, never read back).
-#[derive(Debug, Clone)]
-pub struct NewUser {
-    /// The user as it will be stored.
-    pub record: UserRecord,
-    /// Public identity keys.
-    pub identity: IdentityPublicKeys,
+/// A value the server made, as stored JSON.
+pub(crate) fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| unreachable!("records serialise"))
+}
+
+/// The columns of seed 001's record as both backends read them (`SELECT_DETAILS`'s order).
+pub(crate) struct DetailsColumns {
+    pub name: Option<String>,
+    pub picture: Option<String>,
+    pub phone_number: Option<String>,
+    pub phone_number_verified: bool,
+    pub email_verified: bool,
+    pub verify_email: bool,
+    pub blocked: bool,
+    pub login_attempts: i64,
+    pub claims: Option<String>,
+    pub metadata: Option<String>,
+}
+
+/// Seed 001's record of the user `u.id = ?` (one parameter).
+pub(crate) const SELECT_DETAILS: &str = "SELECT name, picture, phone_number, phone_number_verified, email_verified, \
+     verify_email, blocked, login_attempts, claims, metadata FROM users WHERE id = ";
+
+/// A user's identities, in their order (one parameter, the user id).
+pub(crate) const SELECT_IDENTITIES: &str =
+    "SELECT connection, provider, type, external_id, details FROM identities WHERE user_id = ";
+
+/// An `identities` row's columns.
+pub(crate) type IdentityColumns = (String, String, String, Option<String>, String);
+
+impl DetailsColumns {
+    /// The record, with the user's identities.
+    pub(crate) fn into_details(
+        self,
+        user_id: &str,
+        identities: Vec<IdentityColumns>,
+    ) -> Result<AccountDetails, StoreError> {
+        let malformed = |what: &str| StoreError::Malformed(format!("{what} of user {user_id}"));
+        let identities = identities
+            .into_iter()
+            .map(|(connection, provider, kind, id, details)| {
+                Ok(Identity {
+                    connection,
+                    provider,
+                    kind,
+                    id,
+                    details: serde_json::from_str(&details).map_err(|_| malformed("identity details"))?,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(AccountDetails {
+            name: self.name,
+            picture: self.picture,
+            phone_number: self.phone_number,
+            phone_number_verified: self.phone_number_verified,
+            email_verified: self.email_verified,
+            verify_email: self.verify_email,
+            blocked: self.blocked,
+            login_attempts: u32::try_from(self.login_attempts).map_err(|_| malformed("login_attempts"))?,
+            metadata: self
+                .metadata
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|_| malformed("metadata"))?,
+            identities,
+            profile: self.claims.as_deref().map(serde_json::from_str).transpose().map_err(|_| malformed("claims"))?,
+        })
+    }
 }
 
 /// What [`super::Store::sign_up`] did.
@@ -185,6 +333,8 @@ pub enum SignUpOutcome {
     Created,
     /// The app already has a user of that name; nothing stored.
     UsernameTaken,
+    /// The app already has a user with that email; nothing stored.
+    EmailTaken,
     /// The app has as many users as its quota allows; nothing stored.
     QuotaExceeded,
 }
@@ -248,6 +398,14 @@ pub enum ProofEffect<'a> {
     OpenSession(&'a NewSession),
     /// A password change (with whatever else the update carries).
     UpdateUser(&'a UserUpdate),
+    /// A pending account's first sign-in: store its keys in place of its verifier, and open this
+    /// session.
+    CompleteKeys {
+        /// The keys the client made.
+        keys: &'a AccountKeys,
+        /// The session to open.
+        session: &'a NewSession,
+    },
 }
 
 /// What [`super::Store::spend_proof`] did.
@@ -276,6 +434,8 @@ pub enum Refusal {
     SessionNotLive,
     /// The new username belongs to another user of the app.
     UsernameTaken,
+    /// The new email belongs to another user of the app.
+    EmailTaken,
     /// The user row is gone under a live session (defensive).
     UserNotFound,
 }

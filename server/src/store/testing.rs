@@ -22,6 +22,8 @@ use super::*;
 pub enum Operation {
     /// [`Store::sign_up`].
     SignUp,
+    /// [`Store::create_user`].
+    CreateUser,
     /// [`Store::spend_proof`].
     SpendProof,
     /// [`Store::update_user`].
@@ -128,9 +130,16 @@ impl Store for PausingStore {
     async fn touch_app_secret(&self, id: &str, now: i64) -> StoreResult<()> {
         self.inner.touch_app_secret(id, now).await
     }
-    async fn sign_up(&self, user: &NewUser, session: &NewSession) -> StoreResult<SignUpOutcome> {
+    async fn sign_up(&self, user: &UserRecord, session: &NewSession) -> StoreResult<SignUpOutcome> {
         self.gate(Operation::SignUp).await;
         self.inner.sign_up(user, session).await
+    }
+    async fn create_user(&self, account: &NewAccount) -> StoreResult<CreateUserOutcome> {
+        self.gate(Operation::CreateUser).await;
+        self.inner.create_user(account).await
+    }
+    async fn admin_user(&self, app_id: &str, user_id: &str) -> StoreResult<Option<AdminUserRecord>> {
+        self.inner.admin_user(app_id, user_id).await
     }
     async fn user_by_id(&self, user_id: &str) -> StoreResult<Option<UserRecord>> {
         self.inner.user_by_id(user_id).await

@@ -2,6 +2,7 @@
 //! session's authority (see `use_cases.rs` for the locking rules they follow).
 
 use deadpool_postgres::Transaction;
+use sealbase::protocol::AccountKeys;
 
 use super::use_cases::user_from_row;
 use super::{proof_lock_key, retrying, violates, Failure, PostgresStore};
@@ -37,8 +38,11 @@ pub(super) async fn apply_update(
         };
     }
     if let Some(email) = &update.email {
-        let set = tx.prepare_cached("UPDATE users SET email = $1 WHERE id = $2").await?;
-        tx.execute(&set, &[email, id]).await?;
+        let set = tx.prepare_cached("UPDATE users SET email = $1, email_key = $1 WHERE id = $2").await?;
+        match tx.execute(&set, &[email, id]).await {
+            Err(error) if violates(&error, "users_email_unique") => return Ok(Err(Refusal::EmailTaken)),
+            other => other?,
+        };
     }
     if let Some(profile) = &update.profile {
         let set = tx.prepare_cached("UPDATE users SET profile = $1 WHERE id = $2").await?;
@@ -48,7 +52,8 @@ pub(super) async fn apply_update(
         let set = tx
             .prepare_cached(
                 "UPDATE users SET kdf_log_n = $1, kdf_r = $2, kdf_p = $3, kdf_salt = $4, login_public_key = $5,
-                     seed_backup_nonce = $6, seed_backup_ciphertext = $7 WHERE id = $8",
+                     seed_backup_nonce = $6, seed_backup_ciphertext = $7, password_seen_by_server = false
+                 WHERE id = $8",
             )
             .await?;
         let (log_n, r, p) = (i32::from(new.kdf.log_n), new.kdf.r as i32, new.kdf.p as i32);
@@ -63,11 +68,62 @@ pub(super) async fn apply_update(
             .await?;
         tx.execute(&revoke, &[&update.now, id, &update.session_id]).await?;
     }
-    let read = tx.prepare_cached(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1")).await?;
+    let read = tx.prepare_cached(select_user!("u.id = $1")).await?;
     match tx.query_opt(&read, &[id]).await? {
         Some(row) => Ok(Ok(user_from_row(&row)?)),
         None => Ok(Err(Refusal::UserNotFound)),
     }
+}
+
+/// Stores a pending account's keys in place of its verifier, opens the session, and reads the user back.
+async fn complete_keys(
+    tx: &Transaction<'_>,
+    user_id: &str,
+    keys: &AccountKeys,
+    session: &NewSession,
+) -> Result<UserColumns, Failure> {
+    let store = tx
+        .prepare_cached(
+            "UPDATE users SET kdf_algorithm = 'scrypt', kdf_log_n = $1, kdf_r = $2, kdf_p = $3, kdf_salt = $4,
+                 login_public_key = $5, seed_backup_nonce = $6, seed_backup_ciphertext = $7,
+                 identity_signing_public_key = $8, identity_exchange_public_key = $9
+             WHERE id = $10",
+        )
+        .await?;
+    let (log_n, r, p) = (i32::from(keys.kdf.log_n), keys.kdf.r as i32, keys.kdf.p as i32);
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 10] = [
+        &log_n,
+        &r,
+        &p,
+        &keys.kdf.salt.0.as_slice(),
+        &keys.login_public_key.0.as_slice(),
+        &keys.seed_backup.nonce.0.as_slice(),
+        &keys.seed_backup.ciphertext.0.as_slice(),
+        &keys.identity.signing.0.as_slice(),
+        &keys.identity.exchange.0.as_slice(),
+        &user_id,
+    ];
+    tx.execute(&store, &params).await?;
+    let forget = tx.prepare_cached("DELETE FROM pending_logins WHERE user_id = $1").await?;
+    tx.execute(&forget, &[&user_id]).await?;
+    let open = tx
+        .prepare_cached(
+            "INSERT INTO sessions (id, user_id, secret_hash, remember_me, session_length_hours, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .await?;
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
+        &session.id,
+        &user_id,
+        &session.secret_hash.as_slice(),
+        &session.remember_me.as_str(),
+        &session.length_hours,
+        &session.created_at,
+        &session.expires_at,
+    ];
+    tx.execute(&open, &params).await?;
+    let read = tx.prepare_cached(select_user!("u.id = $1")).await?;
+    user_from_row(&tx.query_one(&read, &[&user_id]).await?)
 }
 
 /// What a spent proof came to, its user's columns not yet checked.
@@ -80,10 +136,10 @@ impl PostgresStore {
     /// Sign-up as one statement (see [`Store::sign_up`]).
     pub(super) async fn sign_up_one_statement(
         &self,
-        new: &NewUser,
+        user: &UserRecord,
         session: &NewSession,
     ) -> StoreResult<SignUpOutcome> {
-        let (user, identity) = (&new.record, &new.identity);
+        let Some(keys) = user.keys() else { return Err(StoreError::Malformed("a sign-up without keys".into())) };
         // One statement, so one round trip and atomic on its own: the quota's count goes first (the app
         // row is locked before any user row, as in a deletion), then the user, then the session.
         let profile = profile_json(user.profile.as_ref());
@@ -95,10 +151,10 @@ impl PostgresStore {
                      WHERE id = $2 AND (user_quota IS NULL OR user_count < user_quota)
                      RETURNING id
                  ), created AS (
-                     INSERT INTO users (id, app_id, username, email, profile, kdf_algorithm, kdf_log_n, kdf_r,
-                         kdf_p, kdf_salt, login_public_key, seed_backup_nonce, seed_backup_ciphertext,
+                     INSERT INTO users (id, app_id, username, email, email_key, profile, kdf_algorithm, kdf_log_n,
+                         kdf_r, kdf_p, kdf_salt, login_public_key, seed_backup_nonce, seed_backup_ciphertext,
                          identity_signing_public_key, identity_exchange_public_key, created_at, trial_expires_at)
-                     SELECT $1::text, id, $3::text, $4::text, $5::text, 'scrypt', $6::integer, $7::integer,
+                     SELECT $1::text, id, $3::text, $4::text, $4::text, $5::text, 'scrypt', $6::integer, $7::integer,
                          $8::integer, $9::bytea, $10::bytea, $11::bytea, $12::bytea, $13::bytea, $14::bytea,
                          $15::bigint, $16::bigint
                      FROM counted
@@ -117,15 +173,15 @@ impl PostgresStore {
             &user.username,
             &user.email,
             &profile,
-            &i32::from(user.kdf.log_n),
-            &(user.kdf.r as i32),
-            &(user.kdf.p as i32),
-            &user.kdf.salt.0.as_slice(),
-            &user.login_public_key.as_slice(),
-            &user.seed_backup.nonce.0.as_slice(),
-            &user.seed_backup.ciphertext.0.as_slice(),
-            &identity.signing.0.as_slice(),
-            &identity.exchange.0.as_slice(),
+            &i32::from(keys.kdf.log_n),
+            &(keys.kdf.r as i32),
+            &(keys.kdf.p as i32),
+            &keys.kdf.salt.0.as_slice(),
+            &keys.login_public_key.0.as_slice(),
+            &keys.seed_backup.nonce.0.as_slice(),
+            &keys.seed_backup.ciphertext.0.as_slice(),
+            &keys.identity.signing.0.as_slice(),
+            &keys.identity.exchange.0.as_slice(),
             &user.created_at,
             &user.trial_expires_at,
             &session.id,
@@ -140,6 +196,7 @@ impl PostgresStore {
                 Ok(1) => Ok(SignUpOutcome::Created),
                 Ok(_) => Ok(SignUpOutcome::QuotaExceeded),
                 Err(error) if violates(&error, "users_username_unique") => Ok(SignUpOutcome::UsernameTaken),
+                Err(error) if violates(&error, "users_email_unique") => Ok(SignUpOutcome::EmailTaken),
                 Err(error) => Err(error.into()),
             }
         })
@@ -196,7 +253,7 @@ impl PostgresStore {
             &attempt.challenge_expires_at,
             &attempt.now,
             &verified.map(|user| user.id.as_str()),
-            &verified.map(|user| user.login_public_key.as_slice()),
+            &verified.and_then(UserRecord::keys).map(|keys| keys.login_public_key.0.as_slice()),
             &session.id,
             &session.secret_hash.as_slice(),
             &session.remember_me.as_str(),
@@ -215,11 +272,12 @@ impl PostgresStore {
         })
     }
 
-    /// A password change's proof, with the update it authorises, in one transaction.
-    pub(super) async fn spend_for_update(
+    /// A password change's proof with the update it authorises, or a first sign-in's with the keys it
+    /// stores and the session it opens, in one transaction.
+    pub(super) async fn spend_in_transaction(
         &self,
         attempt: &ProofAttempt<'_>,
-        update: &UserUpdate,
+        effect: ProofEffect<'_>,
     ) -> Result<Spent, Failure> {
         let ProofAttempt { app_id, username, nonce, challenge_expires_at, now, verified } = *attempt;
         let mut client = self.pool.get().await?;
@@ -231,21 +289,30 @@ impl PostgresStore {
         let throttle = tx
             .prepare_cached("SELECT failures, locked_until FROM sign_in_failures WHERE app_id = $1 AND username = $2")
             .await?;
-        let recheck = tx
-            .prepare_cached(
+        // The key the proof was checked against: the login key for an update, the verifier for a first
+        // sign-in (which a committed first sign-in has deleted).
+        let (recheck, proof_key) = match (effect, verified.map(|user| &user.login)) {
+            (ProofEffect::CompleteKeys { .. }, Some(Login::Pending(verifier))) => (
+                "SELECT 1 FROM users u JOIN pending_logins p ON p.user_id = u.id
+                 WHERE u.id = $1 AND u.username = $2 AND p.public_key = $3 FOR NO KEY UPDATE OF u",
+                Some(verifier.public_key.0.as_slice()),
+            ),
+            (ProofEffect::UpdateUser(_) | ProofEffect::OpenSession(_), Some(Login::Keys(keys))) => (
                 "SELECT 1 FROM users WHERE id = $1 AND username = $2 AND login_public_key = $3 FOR NO KEY UPDATE",
-            )
-            .await?;
+                Some(keys.login_public_key.0.as_slice()),
+            ),
+            _ => ("SELECT 1 WHERE false", None),
+        };
+        let recheck = tx.prepare_cached(recheck).await?;
         // One round trip: the lock first, so what the statements after it read is what every earlier
         // proof of this username committed.
         let unchanged = async {
-            match verified {
-                Some(user) => {
-                    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
-                        [&user.id, &user.username, &user.login_public_key.as_slice()];
+            match (verified, proof_key) {
+                (Some(user), Some(key)) => {
+                    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&user.id, &user.username, &key];
                     Ok(tx.query_opt(&recheck, &params).await?.is_some())
                 }
-                None => Ok::<_, tokio_postgres::Error>(false),
+                _ => Ok::<_, tokio_postgres::Error>(false),
             }
         };
         let lock_key = proof_lock_key(app_id, username);
@@ -291,12 +358,114 @@ impl PostgresStore {
             let clear = tx.prepare_cached("DELETE FROM sign_in_failures WHERE app_id = $1 AND username = $2").await?;
             tx.execute(&clear, &[&app_id, &username]).await?;
         }
-        let updated = match apply_update(&tx, update).await? {
-            Ok(updated) => updated,
-            Err(refusal) => return Ok(Spent::Outcome(ProofOutcome::Refused(refusal))),
+        let updated = match effect {
+            ProofEffect::UpdateUser(update) => match apply_update(&tx, update).await? {
+                Ok(updated) => updated,
+                Err(refusal) => return Ok(Spent::Outcome(ProofOutcome::Refused(refusal))),
+            },
+            ProofEffect::CompleteKeys { keys, session } => {
+                let Some(user) = verified else { return Ok(Spent::Outcome(ProofOutcome::Failed)) };
+                complete_keys(&tx, &user.id, keys, session).await?
+            }
+            ProofEffect::OpenSession(_) => {
+                return Err(Failure::Unexpected("a sign-in's proof outside sealbase_spend_sign_in".into()));
+            }
         };
         tx.commit().await?;
         Ok(Spent::Updated(updated))
+    }
+
+    /// One attempt at [`Store::create_user`].
+    pub(super) async fn create_user_once(&self, account: &NewAccount) -> Result<CreateUserOutcome, Failure> {
+        let (user, details) = (&account.user, &account.details);
+        let Login::Pending(verifier) = &user.login else {
+            return Err(Failure::Unexpected("an app backend's user with keys".into()));
+        };
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        // The app row first, as a sign-up takes it.
+        let count = tx
+            .prepare_cached(
+                "UPDATE apps SET user_count = user_count + 1
+                 WHERE id = $1 AND (user_quota IS NULL OR user_count < user_quota)",
+            )
+            .await?;
+        if tx.execute(&count, &[&user.app_id]).await? == 0 {
+            return Ok(CreateUserOutcome::QuotaExceeded);
+        }
+        let insert = tx
+            .prepare_cached(
+                "INSERT INTO users (id, app_id, username, email, email_key, profile, created_at, trial_expires_at,
+                     password_seen_by_server, name, picture, phone_number, phone_number_verified, email_verified,
+                     verify_email, blocked, login_attempts, claims, metadata)
+                 VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+            )
+            .await?;
+        let profile = profile_json(user.profile.as_ref());
+        let claims = details.profile.as_ref().map(json);
+        let metadata = details.metadata.as_ref().map(json);
+        let login_attempts = i32::try_from(details.login_attempts).unwrap_or(i32::MAX);
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 18] = [
+            &user.id,
+            &user.app_id,
+            &user.username,
+            &user.email,
+            &profile,
+            &user.created_at,
+            &user.trial_expires_at,
+            &user.password_seen_by_server,
+            &details.name,
+            &details.picture,
+            &details.phone_number,
+            &details.phone_number_verified,
+            &details.email_verified,
+            &details.verify_email,
+            &details.blocked,
+            &login_attempts,
+            &claims,
+            &metadata,
+        ];
+        match tx.execute(&insert, &params).await {
+            Err(error) if violates(&error, "users_username_unique") => return Ok(CreateUserOutcome::UsernameTaken),
+            Err(error) if violates(&error, "users_email_unique") => return Ok(CreateUserOutcome::EmailTaken),
+            other => other?,
+        };
+        let pending = tx
+            .prepare_cached(
+                "INSERT INTO pending_logins (user_id, params, public_key, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .await?;
+        let verifier_params = json(&verifier.params);
+        tx.execute(&pending, &[&user.id, &verifier_params, &verifier.public_key.0.as_slice(), &user.created_at])
+            .await?;
+        let link = tx
+            .prepare_cached(
+                "INSERT INTO identities (user_id, position, app_id, connection, provider, type, external_id, details)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .await?;
+        for (position, identity) in details.identities.iter().enumerate() {
+            let index = position as i32;
+            let identity_details = json(&identity.details);
+            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 8] = [
+                &user.id,
+                &index,
+                &user.app_id,
+                &identity.connection,
+                &identity.provider,
+                &identity.kind,
+                &identity.id,
+                &identity_details,
+            ];
+            match tx.execute(&link, &params).await {
+                Err(error) if violates(&error, "identities_unique") => {
+                    return Ok(CreateUserOutcome::IdentityTaken(position));
+                }
+                other => other?,
+            };
+        }
+        tx.commit().await?;
+        Ok(CreateUserOutcome::Created)
     }
 }
 

@@ -24,12 +24,13 @@ use tokio_postgres::error::SqlState;
 use super::{StoreError, StoreResult};
 
 /// Schema changes, applied in order; the table `schema_migrations` records those applied.
-const MIGRATIONS: [&str; 5] = [
+const MIGRATIONS: [&str; 6] = [
     include_str!("../../../migrations/postgres/0001_init.sql"),
     include_str!("../../../migrations/postgres/0002_spend_sign_in.sql"),
     include_str!("../../../migrations/postgres/0003_app_secrets.sql"),
     include_str!("../../../migrations/postgres/0004_password_complexity.sql"),
     include_str!("../../../migrations/postgres/0005_sealed_secrets.sql"),
+    include_str!("../../../migrations/postgres/0006_pending_accounts.sql"),
 ];
 
 /// Advisory lock keys (one namespace per database). [`proof_lock_key`] could in principle yield one of

@@ -47,21 +47,27 @@ fn app_secret_from_row(row: &Row) -> Result<Result<AppSecretRecord, StoreError>,
 }
 
 pub(super) fn user_from_row(row: &Row) -> Result<UserColumns, Failure> {
+    let small = |index| Ok::<_, Failure>(row.try_get::<_, Option<i32>>(index)?.map(i64::from));
     Ok(UserColumns {
         id: row.try_get(0)?,
         app_id: row.try_get(1)?,
         username: row.try_get(2)?,
         email: row.try_get(3)?,
         profile: row.try_get(4)?,
-        kdf_log_n: row.try_get::<_, i32>(5)?.into(),
-        kdf_r: row.try_get::<_, i32>(6)?.into(),
-        kdf_p: row.try_get::<_, i32>(7)?.into(),
+        kdf_log_n: small(5)?,
+        kdf_r: small(6)?,
+        kdf_p: small(7)?,
         kdf_salt: row.try_get(8)?,
         login_public_key: row.try_get(9)?,
         seed_backup_nonce: row.try_get(10)?,
         seed_backup_ciphertext: row.try_get(11)?,
-        created_at: row.try_get(12)?,
-        trial_expires_at: row.try_get(13)?,
+        identity_signing_public_key: row.try_get(12)?,
+        identity_exchange_public_key: row.try_get(13)?,
+        created_at: row.try_get(14)?,
+        trial_expires_at: row.try_get(15)?,
+        password_seen_by_server: row.try_get(16)?,
+        pending_params: row.try_get(17)?,
+        pending_public_key: row.try_get(18)?,
     })
 }
 
@@ -202,32 +208,73 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    async fn sign_up(&self, new: &NewUser, session: &NewSession) -> StoreResult<SignUpOutcome> {
-        self.sign_up_one_statement(new, session).await
+    async fn sign_up(&self, user: &UserRecord, session: &NewSession) -> StoreResult<SignUpOutcome> {
+        self.sign_up_one_statement(user, session).await
+    }
+
+    async fn create_user(&self, account: &NewAccount) -> StoreResult<CreateUserOutcome> {
+        retrying(|| self.create_user_once(account)).await
+    }
+
+    async fn admin_user(&self, app_id: &str, user_id: &str) -> StoreResult<Option<AdminUserRecord>> {
+        let client = self.pool.get().await.map_err(Failure::from)?;
+        // One snapshot for the three reads, so the record is the user's at one moment.
+        let read = async {
+            let mut client = client;
+            let tx = client
+                .build_transaction()
+                .read_only(true)
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .start()
+                .await?;
+            let user = tx.prepare_cached(select_user!("u.id = $1 AND u.app_id = $2")).await?;
+            let Some(user) = tx.query_opt(&user, &[&user_id, &app_id]).await? else { return Ok(None) };
+            let details = tx.prepare_cached(&format!("{SELECT_DETAILS}$1")).await?;
+            let row = tx.query_one(&details, &[&user_id]).await?;
+            let details = DetailsColumns {
+                name: row.try_get(0)?,
+                picture: row.try_get(1)?,
+                phone_number: row.try_get(2)?,
+                phone_number_verified: row.try_get(3)?,
+                email_verified: row.try_get(4)?,
+                verify_email: row.try_get(5)?,
+                blocked: row.try_get(6)?,
+                login_attempts: row.try_get::<_, i32>(7)?.into(),
+                claims: row.try_get(8)?,
+                metadata: row.try_get(9)?,
+            };
+            let identities = tx.prepare_cached(&format!("{SELECT_IDENTITIES}$1 ORDER BY position")).await?;
+            let identities = tx
+                .query(&identities, &[&user_id])
+                .await?
+                .iter()
+                .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?, row.try_get(4)?)))
+                .collect::<Result<Vec<IdentityColumns>, Failure>>()?;
+            tx.commit().await?;
+            Ok::<_, Failure>(Some((user_from_row(&user)?, details, identities)))
+        };
+        let Some((user, details, identities)) = read.await? else { return Ok(None) };
+        let details = details.into_details(user_id, identities)?;
+        Ok(Some(AdminUserRecord { user: user.try_into()?, details }))
     }
 
     async fn user_by_id(&self, user_id: &str) -> StoreResult<Option<UserRecord>> {
         let client = self.pool.get().await.map_err(Failure::from)?;
-        let select = client
-            .prepare_cached(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1"))
-            .await
-            .map_err(Failure::from)?;
+        let select = client.prepare_cached(select_user!("u.id = $1")).await.map_err(Failure::from)?;
         user(client.query_opt(&select, &[&user_id]).await.map_err(Failure::from)?)
     }
 
     async fn user_by_username(&self, app_id: &str, username: &str) -> StoreResult<Option<UserRecord>> {
         let client = self.pool.get().await.map_err(Failure::from)?;
-        let select = client
-            .prepare_cached(concat!("SELECT ", user_columns!(), " FROM users WHERE app_id = $1 AND username = $2"))
-            .await
-            .map_err(Failure::from)?;
+        let select =
+            client.prepare_cached(select_user!("u.app_id = $1 AND u.username = $2")).await.map_err(Failure::from)?;
         user(client.query_opt(&select, &[&app_id, &username]).await.map_err(Failure::from)?)
     }
 
     async fn spend_proof(&self, attempt: &ProofAttempt<'_>, effect: ProofEffect<'_>) -> StoreResult<ProofOutcome> {
         match effect {
             ProofEffect::OpenSession(session) => retrying(|| self.spend_sign_in(attempt, session)).await,
-            ProofEffect::UpdateUser(update) => match retrying(|| self.spend_for_update(attempt, update)).await? {
+            effect => match retrying(|| self.spend_in_transaction(attempt, effect)).await? {
                 Spent::Outcome(outcome) => Ok(outcome),
                 Spent::Updated(columns) => Ok(ProofOutcome::Accepted(columns.try_into()?)),
             },

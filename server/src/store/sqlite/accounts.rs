@@ -2,6 +2,7 @@
 //! session's authority, each inside one write transaction of the single writer.
 
 use rusqlite::{OptionalExtension, Transaction};
+use sealbase::protocol::AccountKeys;
 
 use super::use_cases::{insert_session, user_by_id};
 use super::{unless_duplicate, Decision};
@@ -34,15 +35,21 @@ pub(super) fn spend(
     if let Some(locked_until) = locked_until.filter(|until| *until > now) {
         return Ok(Decision::Rollback(Spent::Outcome(ProofOutcome::Throttled { locked_until })));
     }
-    // The account was read before the write lock: a password change (or rename, or deletion)
-    // committed meanwhile makes this a proof for a key the account no longer has.
-    let unchanged = match verified {
-        Some(user) => tx
+    // The account was read before the write lock: a password change (or rename, or deletion, or a
+    // first sign-in) committed meanwhile makes this a proof for a key the account no longer has.
+    let unchanged = match (verified.map(|user| (user, &user.login)), &effect) {
+        (Some((user, Login::Keys(keys))), ProofEffect::OpenSession(_) | ProofEffect::UpdateUser(_)) => tx
             .prepare_cached(
                 "SELECT EXISTS (SELECT 1 FROM users WHERE id = ? AND username = ? AND login_public_key = ?)",
             )?
-            .query_row((&user.id, &user.username, user.login_public_key.as_slice()), |row| row.get(0))?,
-        None => false,
+            .query_row((&user.id, &user.username, keys.login_public_key.0.as_slice()), |row| row.get(0))?,
+        (Some((user, Login::Pending(verifier))), ProofEffect::CompleteKeys { .. }) => tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM users u JOIN pending_logins p ON p.user_id = u.id
+                                WHERE u.id = ? AND u.username = ? AND p.public_key = ?)",
+            )?
+            .query_row((&user.id, &user.username, verifier.public_key.0.as_slice()), |row| row.get(0))?,
+        _ => false,
     };
     let Some(user) = verified.filter(|_| unchanged) else {
         let failures: i64 = tx
@@ -74,7 +81,39 @@ pub(super) fn spend(
             Ok(updated) => Decision::Commit(Spent::Updated(updated)),
             Err(refusal) => Decision::Rollback(Spent::Outcome(ProofOutcome::Refused(refusal))),
         },
+        ProofEffect::CompleteKeys { keys, session } => {
+            complete_keys(tx, &user.id, keys)?;
+            insert_session(tx, session)?;
+            match user_by_id(tx, &user.id)? {
+                Some(completed) => Decision::Commit(Spent::Updated(completed)),
+                None => Decision::Rollback(Spent::Outcome(ProofOutcome::Refused(Refusal::UserNotFound))),
+            }
+        }
     })
+}
+
+/// Stores a pending account's keys and deletes its verifier: from now on it is an ordinary account.
+fn complete_keys(tx: &Transaction<'_>, user_id: &str, keys: &AccountKeys) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "UPDATE users SET kdf_algorithm = 'scrypt', kdf_log_n = ?, kdf_r = ?, kdf_p = ?, kdf_salt = ?,
+             login_public_key = ?, seed_backup_nonce = ?, seed_backup_ciphertext = ?,
+             identity_signing_public_key = ?, identity_exchange_public_key = ?
+         WHERE id = ?",
+    )?
+    .execute((
+        keys.kdf.log_n,
+        keys.kdf.r,
+        keys.kdf.p,
+        keys.kdf.salt.0.as_slice(),
+        keys.login_public_key.0.as_slice(),
+        keys.seed_backup.nonce.0.as_slice(),
+        keys.seed_backup.ciphertext.0.as_slice(),
+        keys.identity.signing.0.as_slice(),
+        keys.identity.exchange.0.as_slice(),
+        user_id,
+    ))?;
+    tx.prepare_cached("DELETE FROM pending_logins WHERE user_id = ?")?.execute([user_id])?;
+    Ok(())
 }
 
 /// Whether the session is unrevoked and unexpired (a deleted user took their sessions along).
@@ -100,7 +139,11 @@ pub(super) fn apply_update(
         }
     }
     if let Some(email) = &update.email {
-        tx.prepare_cached("UPDATE users SET email = ? WHERE id = ?")?.execute((email, id))?;
+        let changed =
+            tx.prepare_cached("UPDATE users SET email = ?1, email_key = ?1 WHERE id = ?2")?.execute((email, id));
+        if !unless_duplicate(changed)? {
+            return Ok(Err(Refusal::EmailTaken));
+        }
     }
     if let Some(profile) = &update.profile {
         tx.prepare_cached("UPDATE users SET profile = ? WHERE id = ?")?
@@ -109,7 +152,7 @@ pub(super) fn apply_update(
     if let Some(new) = &update.credentials {
         tx.prepare_cached(
             "UPDATE users SET kdf_log_n = ?, kdf_r = ?, kdf_p = ?, kdf_salt = ?, login_public_key = ?,
-                 seed_backup_nonce = ?, seed_backup_ciphertext = ? WHERE id = ?",
+                 seed_backup_nonce = ?, seed_backup_ciphertext = ?, password_seen_by_server = 0 WHERE id = ?",
         )?
         .execute((
             new.kdf.log_n,

@@ -15,12 +15,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 
 use super::{Decision, StoreError, StoreResult};
 
 /// Schema changes, applied in order; `PRAGMA user_version` counts those applied.
-const MIGRATIONS: [&str; 7] = [
+const MIGRATIONS: [&str; 8] = [
     include_str!("../../../migrations/sqlite/0001_init.sql"),
     include_str!("../../../migrations/sqlite/0002_sign_in.sql"),
     include_str!("../../../migrations/sqlite/0003_token_keys.sql"),
@@ -28,6 +28,7 @@ const MIGRATIONS: [&str; 7] = [
     include_str!("../../../migrations/sqlite/0005_app_secrets.sql"),
     include_str!("../../../migrations/sqlite/0006_password_complexity.sql"),
     include_str!("../../../migrations/sqlite/0007_sealed_secrets.sql"),
+    include_str!("../../../migrations/sqlite/0008_pending_accounts.sql"),
 ];
 
 /// WAL size (in pages) at which a commit checkpoints by itself.
@@ -172,16 +173,26 @@ fn connect(path: &Path) -> rusqlite::Result<Connection> {
 
 /// Applies the migrations not yet applied, in one transaction (two processes starting together apply
 /// them once: the second waits for the write lock, then finds them applied).
+///
+/// Foreign keys are off meanwhile (a migration may rebuild a table others refer to, SQLite's way of
+/// changing a column) and checked before the commit.
 fn migrate(connection: &mut Connection) -> anyhow::Result<()> {
-    let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let applied: usize = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-    anyhow::ensure!(applied <= MIGRATIONS.len(), "the database is newer than this server (schema {applied})");
-    for migration in &MIGRATIONS[applied..] {
-        tx.execute_batch(migration)?;
-    }
-    tx.pragma_update(None, "user_version", MIGRATIONS.len())?;
-    tx.commit()?;
-    Ok(())
+    connection.pragma_update(None, "foreign_keys", false)?;
+    let migrated = (|| {
+        let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let applied: usize = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        anyhow::ensure!(applied <= MIGRATIONS.len(), "the database is newer than this server (schema {applied})");
+        for migration in &MIGRATIONS[applied..] {
+            tx.execute_batch(migration)?;
+        }
+        let dangling: Option<String> = tx.query_row("PRAGMA foreign_key_check", [], |row| row.get(0)).optional()?;
+        anyhow::ensure!(dangling.is_none(), "a migration left rows of {dangling:?} without their parent row");
+        tx.pragma_update(None, "user_version", MIGRATIONS.len())?;
+        tx.commit()?;
+        Ok(())
+    })();
+    connection.pragma_update(None, "foreign_keys", true)?;
+    migrated
 }
 
 /// Whether `error` is a UNIQUE or PRIMARY KEY violation: how the database reports a duplicate.
@@ -243,6 +254,60 @@ mod tests {
         db.write(|tx| tx.execute(insert, []).map(Decision::Commit)).await.expect("writes");
         let (frames, copied) = store.checkpoint().expect("checkpoints");
         assert!(frames > 0 && copied == frames, "{copied} of {frames} WAL frames copied");
+    }
+
+    #[test]
+    fn the_users_rebuild_keeps_every_user_and_session_and_gives_a_shared_email_to_the_oldest() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("v7.db");
+        {
+            // A database as the server before pending accounts left it, with two users sharing an email.
+            let mut c = connect(&path).expect("connects");
+            let tx = c.transaction().expect("tx");
+            for migration in &MIGRATIONS[..7] {
+                tx.execute_batch(migration).expect("old migration");
+            }
+            tx.pragma_update(None, "user_version", 7).expect("version");
+            tx.execute_batch(
+                "INSERT INTO apps (id, name, admin_token_hash, created_at) VALUES ('app', 'app', zeroblob(32), 0);
+                 INSERT INTO users (id, app_id, username, email, kdf_algorithm, kdf_log_n, kdf_r, kdf_p, kdf_salt,
+                     login_public_key, seed_backup_nonce, seed_backup_ciphertext, identity_signing_public_key,
+                     identity_exchange_public_key, created_at)
+                 VALUES ('u1', 'app', 'ada', 'shared@example.com', 'scrypt', 15, 8, 1, zeroblob(16), zeroblob(32),
+                         zeroblob(12), zeroblob(48), zeroblob(32), zeroblob(32), 2),
+                        ('u2', 'app', 'bob', 'shared@example.com', 'scrypt', 15, 8, 1, zeroblob(16), zeroblob(32),
+                         zeroblob(12), zeroblob(48), zeroblob(32), zeroblob(32), 1);
+                 INSERT INTO sessions (id, user_id, secret_hash, remember_me, session_length_hours, created_at,
+                     expires_at)
+                 VALUES ('s1', 'u1', randomblob(32), 'local', 24, 0, 1);",
+            )
+            .expect("old rows");
+            tx.commit().expect("commit");
+        }
+        let store = SqliteStore::open(&format!("sqlite://{}", path.display())).expect("migrates");
+        let rows: Vec<(String, Option<String>, Option<String>)> = store
+            .connections
+            .read(|c| {
+                c.prepare("SELECT id, email, email_key FROM users ORDER BY id")?
+                    .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+                    .collect()
+            })
+            .expect("users");
+        let shared = Some("shared@example.com".to_owned());
+        assert_eq!(rows, [("u1".into(), shared.clone(), None), ("u2".into(), shared.clone(), shared)]);
+        // The session still belongs to its user, and deleting the user still takes it along.
+        store
+            .connections
+            .write_blocking(|tx| {
+                let owner: String =
+                    tx.query_row("SELECT user_id FROM sessions WHERE id = 's1'", [], |row| row.get(0))?;
+                assert_eq!(owner, "u1");
+                tx.execute("DELETE FROM users WHERE id = 'u1'", [])?;
+                let left: i64 = tx.query_row("SELECT COUNT(*) FROM sessions", [], |row| row.get(0))?;
+                assert_eq!(left, 0, "ON DELETE CASCADE survived the rebuild");
+                Ok(Decision::Rollback(()))
+            })
+            .expect("checked");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use rusqlite::{named_params, Connection, OptionalExtension, Row, Transaction};
 use zeroize::Zeroizing;
 
 use super::accounts::{self, apply_update, session_live};
-use super::{unless_duplicate, Decision, SqliteStore};
+use super::{is_unique_violation, unless_duplicate, Decision, SqliteStore};
 use crate::store::*;
 
 /// `SELECT` of the columns [`AppRecord::from_columns`] takes, in its order, with a `WHERE` clause.
@@ -58,15 +58,32 @@ fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserColumns> {
         login_public_key: row.get(9)?,
         seed_backup_nonce: row.get(10)?,
         seed_backup_ciphertext: row.get(11)?,
-        created_at: row.get(12)?,
-        trial_expires_at: row.get(13)?,
+        identity_signing_public_key: row.get(12)?,
+        identity_exchange_public_key: row.get(13)?,
+        created_at: row.get(14)?,
+        trial_expires_at: row.get(15)?,
+        password_seen_by_server: row.get(16)?,
+        pending_params: row.get(17)?,
+        pending_public_key: row.get(18)?,
     })
 }
 
 pub(super) fn user_by_id(db: &Connection, user_id: &str) -> rusqlite::Result<Option<UserColumns>> {
-    db.prepare_cached(concat!("SELECT ", user_columns!(), " FROM users WHERE id = ?"))?
-        .query_row([user_id], user_from_row)
-        .optional()
+    db.prepare_cached(select_user!("u.id = ?"))?.query_row([user_id], user_from_row).optional()
+}
+
+/// Which uniqueness rule of `users` a failed insert or update broke, if one did.
+pub(super) fn users_duplicate(error: &rusqlite::Error) -> Option<Duplicate> {
+    if !is_unique_violation(error) {
+        return None;
+    }
+    Some(if error.to_string().contains("email_key") { Duplicate::Email } else { Duplicate::Username })
+}
+
+/// A broken uniqueness rule of `users`.
+pub(super) enum Duplicate {
+    Username,
+    Email,
 }
 
 pub(super) fn insert_session(tx: &Transaction<'_>, session: &NewSession) -> rusqlite::Result<()> {
@@ -101,6 +118,16 @@ fn insert_signing_key(tx: &Transaction<'_>, key: &NewSigningKey) -> rusqlite::Re
         (&key.kid, key.sealed_private_key.as_slice(), key.public_key.as_slice(), key.created_at),
     )?;
     Ok(())
+}
+
+/// Counts a new user of the app against its quota; false (nothing changed) when the quota is used up.
+fn count_user(tx: &Transaction<'_>, app_id: &str) -> rusqlite::Result<bool> {
+    let counted = tx
+        .prepare_cached(
+            "UPDATE apps SET user_count = user_count + 1 WHERE id = ? AND (user_quota IS NULL OR user_count < user_quota)",
+        )?
+        .execute([app_id])?;
+    Ok(counted == 1)
 }
 
 fn checked(user: Option<UserColumns>) -> StoreResult<Option<UserRecord>> {
@@ -239,28 +266,22 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn sign_up(&self, new: &NewUser, session: &NewSession) -> StoreResult<SignUpOutcome> {
-        let (user, identity) = (&new.record, &new.identity);
+    async fn sign_up(&self, user: &UserRecord, session: &NewSession) -> StoreResult<SignUpOutcome> {
+        let Some(keys) = user.keys() else { return Err(StoreError::Malformed("a sign-up without keys".into())) };
         let profile = profile_json(user.profile.as_ref());
         self.connections
             .write(|tx| {
                 // Counting first takes the quota check and the insert under one write lock: sign-ups
                 // cannot race past the quota.
-                let counted = tx
-                    .prepare_cached(
-                        "UPDATE apps SET user_count = user_count + 1
-                         WHERE id = ? AND (user_quota IS NULL OR user_count < user_quota)",
-                    )?
-                    .execute([&user.app_id])?;
-                if counted == 0 {
+                if !count_user(tx, &user.app_id)? {
                     return Ok(Decision::Rollback(SignUpOutcome::QuotaExceeded));
                 }
                 let inserted = tx
                     .prepare_cached(
-                        "INSERT INTO users (id, app_id, username, email, profile, kdf_algorithm, kdf_log_n, kdf_r,
-                             kdf_p, kdf_salt, login_public_key, seed_backup_nonce, seed_backup_ciphertext,
+                        "INSERT INTO users (id, app_id, username, email, email_key, profile, kdf_algorithm, kdf_log_n,
+                             kdf_r, kdf_p, kdf_salt, login_public_key, seed_backup_nonce, seed_backup_ciphertext,
                              identity_signing_public_key, identity_exchange_public_key, created_at, trial_expires_at)
-                         VALUES (:id, :app_id, :username, :email, :profile, 'scrypt', :log_n, :r, :p, :salt,
+                         VALUES (:id, :app_id, :username, :email, :email, :profile, 'scrypt', :log_n, :r, :p, :salt,
                              :login_key, :nonce, :ciphertext, :signing_key, :exchange_key, :created_at,
                              :trial_expires_at)",
                     )?
@@ -270,25 +291,133 @@ impl Store for SqliteStore {
                         ":username": user.username,
                         ":email": user.email,
                         ":profile": profile,
-                        ":log_n": user.kdf.log_n,
-                        ":r": user.kdf.r,
-                        ":p": user.kdf.p,
-                        ":salt": user.kdf.salt.0.as_slice(),
-                        ":login_key": user.login_public_key.as_slice(),
-                        ":nonce": user.seed_backup.nonce.0.as_slice(),
-                        ":ciphertext": user.seed_backup.ciphertext.0.as_slice(),
-                        ":signing_key": identity.signing.0.as_slice(),
-                        ":exchange_key": identity.exchange.0.as_slice(),
+                        ":log_n": keys.kdf.log_n,
+                        ":r": keys.kdf.r,
+                        ":p": keys.kdf.p,
+                        ":salt": keys.kdf.salt.0.as_slice(),
+                        ":login_key": keys.login_public_key.0.as_slice(),
+                        ":nonce": keys.seed_backup.nonce.0.as_slice(),
+                        ":ciphertext": keys.seed_backup.ciphertext.0.as_slice(),
+                        ":signing_key": keys.identity.signing.0.as_slice(),
+                        ":exchange_key": keys.identity.exchange.0.as_slice(),
                         ":created_at": user.created_at,
                         ":trial_expires_at": user.trial_expires_at,
                     });
-                if !unless_duplicate(inserted)? {
-                    return Ok(Decision::Rollback(SignUpOutcome::UsernameTaken));
-                }
+                match inserted.as_ref().err().and_then(users_duplicate) {
+                    Some(Duplicate::Username) => return Ok(Decision::Rollback(SignUpOutcome::UsernameTaken)),
+                    Some(Duplicate::Email) => return Ok(Decision::Rollback(SignUpOutcome::EmailTaken)),
+                    None => inserted?,
+                };
                 insert_session(tx, session)?;
                 Ok(Decision::Commit(SignUpOutcome::Created))
             })
             .await
+    }
+
+    async fn create_user(&self, account: &NewAccount) -> StoreResult<CreateUserOutcome> {
+        let (user, details) = (&account.user, &account.details);
+        let Login::Pending(verifier) = &user.login else {
+            return Err(StoreError::Malformed("an app backend's user with keys".into()));
+        };
+        let params = json(&verifier.params);
+        let claims = details.profile.as_ref().map(json);
+        let metadata = details.metadata.as_ref().map(json);
+        self.connections
+            .write(|tx| {
+                if !count_user(tx, &user.app_id)? {
+                    return Ok(Decision::Rollback(CreateUserOutcome::QuotaExceeded));
+                }
+                let inserted = tx
+                    .prepare_cached(
+                        "INSERT INTO users (id, app_id, username, email, email_key, profile, created_at,
+                             trial_expires_at, password_seen_by_server, name, picture, phone_number,
+                             phone_number_verified, email_verified, verify_email, blocked, login_attempts, claims,
+                             metadata)
+                         VALUES (:id, :app_id, :username, :email, :email, :profile, :created_at, :trial_expires_at,
+                             :password_seen_by_server, :name, :picture, :phone_number, :phone_number_verified,
+                             :email_verified, :verify_email, :blocked, :login_attempts, :claims, :metadata)",
+                    )?
+                    .execute(named_params! {
+                        ":id": user.id,
+                        ":app_id": user.app_id,
+                        ":username": user.username,
+                        ":email": user.email,
+                        ":profile": profile_json(user.profile.as_ref()),
+                        ":created_at": user.created_at,
+                        ":trial_expires_at": user.trial_expires_at,
+                        ":password_seen_by_server": user.password_seen_by_server,
+                        ":name": details.name,
+                        ":picture": details.picture,
+                        ":phone_number": details.phone_number,
+                        ":phone_number_verified": details.phone_number_verified,
+                        ":email_verified": details.email_verified,
+                        ":verify_email": details.verify_email,
+                        ":blocked": details.blocked,
+                        ":login_attempts": details.login_attempts,
+                        ":claims": claims,
+                        ":metadata": metadata,
+                    });
+                match inserted.as_ref().err().and_then(users_duplicate) {
+                    Some(Duplicate::Username) => return Ok(Decision::Rollback(CreateUserOutcome::UsernameTaken)),
+                    Some(Duplicate::Email) => return Ok(Decision::Rollback(CreateUserOutcome::EmailTaken)),
+                    None => inserted?,
+                };
+                tx.prepare_cached(
+                    "INSERT INTO pending_logins (user_id, params, public_key, created_at) VALUES (?, ?, ?, ?)",
+                )?
+                .execute((&user.id, &params, verifier.public_key.0.as_slice(), user.created_at))?;
+                for (position, identity) in details.identities.iter().enumerate() {
+                    let linked = tx
+                        .prepare_cached(
+                            "INSERT INTO identities (user_id, position, app_id, connection, provider, type,
+                                 external_id, details)
+                             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        )?
+                        .execute((
+                            &user.id,
+                            position as i64,
+                            &user.app_id,
+                            &identity.connection,
+                            &identity.provider,
+                            &identity.kind,
+                            &identity.id,
+                            json(&identity.details),
+                        ));
+                    if !unless_duplicate(linked)? {
+                        return Ok(Decision::Rollback(CreateUserOutcome::IdentityTaken(position)));
+                    }
+                }
+                Ok(Decision::Commit(CreateUserOutcome::Created))
+            })
+            .await
+    }
+
+    async fn admin_user(&self, app_id: &str, user_id: &str) -> StoreResult<Option<AdminUserRecord>> {
+        let read = self.connections.read(|c| {
+            let Some(user) = user_by_id(c, user_id)?.filter(|user| user.app_id == app_id) else { return Ok(None) };
+            let details = c.prepare_cached(&format!("{SELECT_DETAILS}?"))?.query_row([user_id], |row| {
+                Ok(DetailsColumns {
+                    name: row.get(0)?,
+                    picture: row.get(1)?,
+                    phone_number: row.get(2)?,
+                    phone_number_verified: row.get(3)?,
+                    email_verified: row.get(4)?,
+                    verify_email: row.get(5)?,
+                    blocked: row.get(6)?,
+                    login_attempts: row.get(7)?,
+                    claims: row.get(8)?,
+                    metadata: row.get(9)?,
+                })
+            })?;
+            let identities: Vec<IdentityColumns> = c
+                .prepare_cached(&format!("{SELECT_IDENTITIES}? ORDER BY position"))?
+                .query_map([user_id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(Some((user, details, identities)))
+        })?;
+        let Some((user, details, identities)) = read else { return Ok(None) };
+        let details = details.into_details(user_id, identities)?;
+        Ok(Some(AdminUserRecord { user: user.try_into()?, details }))
     }
 
     async fn user_by_id(&self, user_id: &str) -> StoreResult<Option<UserRecord>> {
@@ -297,7 +426,7 @@ impl Store for SqliteStore {
 
     async fn user_by_username(&self, app_id: &str, username: &str) -> StoreResult<Option<UserRecord>> {
         checked(self.connections.read(|c| {
-            c.prepare_cached(concat!("SELECT ", user_columns!(), " FROM users WHERE app_id = ? AND username = ?"))?
+            c.prepare_cached(select_user!("u.app_id = ? AND u.username = ?"))?
                 .query_row([app_id, username], user_from_row)
                 .optional()
         })?)
