@@ -4,20 +4,20 @@
 //! same value travels unchanged from the server (`{ "error": name, "message": …, …extras }`), through the
 //! Rust SDK, to JavaScript (`Error.name`). [`Error::status`] is the HTTP status the server answers with.
 
-use serde::{Deserialize, Serialize};
-
 /// Declares the error enum once, with each variant's HTTP status, so name, status and message cannot drift.
 macro_rules! errors {
     ($( $(#[$doc:meta])* $name:ident $({ $($(#[$fattr:meta])* $field:ident : $ty:ty),* $(,)? })? = $status:literal, $msg:literal; )*) => {
         /// Every failure sealbase reports. The variant name is the public error name.
-        #[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
-        #[serde(tag = "error", rename_all_fields = "camelCase")]
+        #[derive(Debug, Clone, PartialEq, thiserror::Error)]
         #[non_exhaustive]
         pub enum Error {
             $( $(#[$doc])* #[error($msg)] $name $({ $($(#[$fattr])* #[doc = concat!("The `", stringify!($field), "` detail.")] $field: $ty),* })?, )*
         }
 
         impl Error {
+            /// Every public error name, in the table's order.
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($name)),*];
+
             /// The public error name (`Error.name` in JavaScript, `error` on the wire).
             pub fn name(&self) -> &'static str {
                 match self { $( Self::$name { .. } => stringify!($name), )* }
@@ -26,6 +26,24 @@ macro_rules! errors {
             /// The HTTP status that goes with this error.
             pub fn status(&self) -> u16 {
                 match self { $( Self::$name { .. } => $status, )* }
+            }
+
+            /// The error named `name` with its details from `body`; `None` for an unknown name or a
+            /// missing or mistyped detail.
+            fn from_parts(name: &str, body: &serde_json::Map<String, serde_json::Value>) -> Option<Self> {
+                match name {
+                    $( stringify!($name) => Some(Self::$name $({ $(
+                        $field: serde_json::from_value(body.get(&camel_case(stringify!($field)))?.clone()).ok()?
+                    ),* })?), )*
+                    _ => None,
+                }
+            }
+
+            /// The error's details, each by its wire name (camelCase), in declaration order.
+            pub fn details(&self) -> Vec<(String, serde_json::Value)> {
+                match self {
+                    $( Self::$name $({ $($field),* })? => vec![$($( (camel_case(stringify!($field)), serde_json::Value::from($field.clone())) ),*)?], )*
+                }
             }
         }
     };
@@ -126,7 +144,7 @@ errors! {
     KdfParamsNotValid = 400, "Key derivation parameters not valid. Must be scrypt with log2 N from 14 to 20, r from 1 to 16 and p from 1 to 4.";
     /// A pending account's legacy hash parameters are not a supported algorithm within the bounds a
     /// client computes (docs/protocol.md §3.13).
-    LegacyParamsNotValid = 400, "Legacy password hash parameters not valid. Must be bcrypt (cost 4 to 16), Argon2 (at most 1 GiB, 10 passes, 16 lanes) or PBKDF2 (at most 5000000 iterations).";
+    LegacyParamsNotValid = 400, "Legacy password hash parameters not valid.";
     /// Another user of this app has this email address.
     EmailAlreadyExists = 409, "Email already exists.";
     /// A key, nonce or ciphertext field is missing, not base64url, or of the wrong size.
@@ -153,18 +171,37 @@ errors! {
 impl Error {
     /// The wire form: `{ "error": name, "message": …, …extras }` (extras in camelCase).
     pub fn to_body(&self) -> serde_json::Value {
-        let mut body = serde_json::to_value(self).unwrap_or_else(|_| serde_json::json!({ "error": self.name() }));
-        if let serde_json::Value::Object(map) = &mut body {
-            map.insert("message".into(), self.to_string().into());
-        }
-        body
+        // Built from `details` rather than a derived `Serialize`: the browser bundle is kilobytes smaller.
+        let mut body = serde_json::Map::new();
+        body.insert("error".into(), self.name().into());
+        body.extend(self.details());
+        body.insert("message".into(), self.to_string().into());
+        serde_json::Value::Object(body)
     }
 
     /// Reads an error body sent by the server. Anything unrecognised is `ServiceUnavailable`, so a
     /// misbehaving server can never make the SDK report an error it did not define.
     pub fn from_body(body: &[u8]) -> Error {
-        serde_json::from_slice::<Error>(body).unwrap_or(Error::ServiceUnavailable)
+        // By hand rather than a derived `Deserialize` of a tagged enum: the browser bundle is kilobytes
+        // smaller without the buffering serde needs for that.
+        let Ok(serde_json::Value::Object(body)) = serde_json::from_slice::<serde_json::Value>(body) else {
+            return Error::ServiceUnavailable;
+        };
+        let name = body.get("error").and_then(serde_json::Value::as_str).unwrap_or_default();
+        Self::from_parts(name, &body).unwrap_or(Error::ServiceUnavailable)
     }
+}
+
+/// `max_len` → `maxLen`: the wire name of a detail.
+fn camel_case(snake: &str) -> String {
+    let mut parts = snake.split('_');
+    let mut camel = parts.next().unwrap_or_default().to_owned();
+    for part in parts {
+        let mut chars = part.chars();
+        camel.extend(chars.next().map(|c| c.to_ascii_uppercase()));
+        camel.push_str(chars.as_str());
+    }
+    camel
 }
 
 /// Short alias used throughout the crate.

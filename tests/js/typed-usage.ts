@@ -16,6 +16,7 @@ async function main(): Promise<void> {
     sessionLength: 48,
   });
   const again: User = await signIn({ username: user.username, password: 'correct horse battery', rememberMe: 'session' });
+  if (again.passwordSeenByServer === true) console.log('suggest a new password');
   await sealbase.updateUser({ email: null, profile: null, currentPassword: 'a', newPassword: 'b' });
   const token: string = await sealbase.getAuthToken();
   console.log(again.paymentsMode, token.length, user.trialExpirationDate ?? 'no trial');
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
 main().catch((error: SealbaseError) => {
   const name: SealbaseError['name'] = error.name;
   if (name === 'UsernameAlreadyExists' && error.status === 409) console.log('taken');
+  if (name === 'EmailAlreadyExists' || name === 'LegacyParamsNotValid') console.log(error.message);
 });
 
 // @ts-expect-error rememberMe is one of 'local' | 'session' | 'none'

@@ -15,6 +15,11 @@ export interface User {
   paymentsMode: PaymentsMode;
   /** ISO-8601. */
   trialExpirationDate?: string;
+  /**
+   * `true` when the server once received this account's password in plaintext (the app's backend created
+   * the account with one): the app may suggest a new password. Absent otherwise; a password change clears it.
+   */
+  passwordSeenByServer?: boolean;
 }
 
 export interface InitParams {
@@ -67,12 +72,12 @@ export type SealbaseErrorName =
   | 'PasswordMissing' | 'PasswordCannotBeBlank' | 'PasswordMustBeString' | 'PasswordTooShort' | 'PasswordTooLong'
   | 'PasswordTooWeak'
   | 'PasswordAttemptLimitExceeded' | 'CurrentPasswordMissing' | 'CurrentPasswordIncorrect'
-  | 'EmailNotValid'
+  | 'EmailNotValid' | 'EmailAlreadyExists'
   | 'ProfileMustBeObject' | 'ProfileCannotBeEmpty' | 'ProfileHasTooManyKeys' | 'ProfileKeyTooLong'
   | 'ProfileValueMustBeString' | 'ProfileValueCannotBeBlank' | 'ProfileValueTooLong'
   | 'RememberMeValueNotValid' | 'SessionLengthMustBeNumber' | 'SessionLengthTooShort' | 'SessionLengthTooLong'
   | 'TrialExceededLimit' | 'UserAlreadySignedIn' | 'UserNotSignedIn' | 'UserNotFound' | 'ServiceUnavailable'
-  | 'EndpointNotValid' | 'KdfParamsNotValid' | 'KeyMaterialNotValid' | 'RequestBodyNotValid' | 'RequestBodyTooLarge'
+  | 'EndpointNotValid' | 'KdfParamsNotValid' | 'LegacyParamsNotValid' | 'KeyMaterialNotValid' | 'RequestBodyNotValid' | 'RequestBodyTooLarge'
   | 'ChallengeNotValid' | 'SessionNotValid' | 'TooManyRequests' | 'SeedBackupNotValid'
   | 'SessionStoreNotValid' | 'SessionStoreNotWritable';
 
