@@ -237,6 +237,9 @@ async fn an_email_belongs_to_one_user_whatever_its_case_and_whichever_call_made_
     assert_error(&taken, "UsernameAlreadyExists", 409, "Username already exists.");
     let taken = client.sign_up(sign_up("johnny", "Johnny@example.COM")).await.unwrap_err();
     assert_error(&taken, "EmailAlreadyExists", 409, "Email already exists.");
+    // Both taken: the username's answer, on every backend.
+    let taken = client.sign_up(sign_up("johnny@example.com", "johnny@example.com")).await.unwrap_err();
+    assert_error(&taken, "UsernameAlreadyExists", 409, "Username already exists.");
     assert_eq!(stored(&server).await, before);
 
     // And an update to a taken email.
@@ -394,4 +397,77 @@ async fn the_user_quota_counts_accounts_made_by_a_backend() {
     let (status, error) = raw::post(&create_user_url(&server), &body).await;
     assert_eq!((status, error["error"].as_str()), (402, Some("USER_QUOTA_EXCEEDED")));
     assert_eq!(stored(&server).await, (1, 1, 0, 1));
+}
+
+#[tokio::test]
+async fn the_admin_client_creates_and_imports_users_without_sending_a_password_or_a_hash() {
+    use sealbase::admin::client::{AdminClient, CreateUser};
+    use sealbase::admin::{AdminError, NewUserRequest, PasswordSource};
+    let server = TestServer::with_app(NewApp { password_complexity: 3, ..NewApp::default() }).await;
+    let secret = app_secret(&server).await;
+    let admin = AdminClient::new(&server.app_id, &server.url, &secret).expect("client");
+    let create = |password: &str| CreateUser {
+        email: "Johnny@Example.com".into(),
+        first_name: "Johnny".into(),
+        last_name: "Lingo".into(),
+        password: password.into(),
+    };
+    // The app's policy, checked by the client before anything is sent.
+    assert_eq!(
+        admin.create_user(create("all lower case")).await.unwrap_err(),
+        AdminError::PasswordTooWeak { required: 3, met: 2 }
+    );
+    assert_eq!(admin.create_user(create("Sh0rt")).await.unwrap_err(), AdminError::PasswordTooShort { min_length: 8 });
+    let too_long = CreateUser { first_name: "J".repeat(26), ..create(SEED_PASSWORD) };
+    assert_eq!(
+        admin.create_user(too_long).await.unwrap_err(),
+        AdminError::FieldTooLong { field: "firstName".into(), max_length: 25 }
+    );
+    assert_eq!(server.count("SELECT COUNT(*) FROM users").await, 0);
+
+    let user = admin.create_user(create(SEED_PASSWORD)).await.expect("created");
+    assert_eq!((user.username.as_str(), user.email.as_deref()), ("johnny@example.com", Some("johnny@example.com")));
+    assert_eq!(user.details.name.as_deref(), Some("Johnny Lingo"));
+    assert!(user.pending_keys);
+    assert!(!user.password_seen_by_server, "the server got a verifier, never the password");
+    assert_eq!(
+        admin.create_user(create(SEED_PASSWORD)).await.unwrap_err(),
+        AdminError::UserAlreadyExists { field: "email".into() }
+    );
+
+    // An imported hash becomes a verifier in the client too.
+    let fixture: Value = serde_json::from_str::<Vec<Value>>(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/imported_hashes.json")).unwrap(),
+    )
+    .unwrap()
+    .remove(0);
+    let mut body = json!({"username": "imported", "hash_fn": fixture["hash_fn"], "password": fixture["hash"]});
+    let request = NewUserRequest::from_json(&body).expect("a valid body");
+    assert!(matches!(request.password, PasswordSource::Imported { .. }));
+    let imported = admin.import_user(request).await.expect("imported");
+    assert!(imported.pending_keys && !imported.password_seen_by_server);
+    assert!(!contains(&server.db.everything_stored().await, fixture["hash"].as_str().unwrap().as_bytes()));
+    body["username"] = "refused".into();
+    body["login_attempts"] = 20_001.into();
+    assert!(matches!(NewUserRequest::from_json(&body), Err(AdminError::FieldNotValid { .. })));
+
+    // Both sign in through the SDK, with the password as typed.
+    let client = server.client();
+    let sign_in =
+        SignIn { username: "johnny@example.com".into(), password: SEED_PASSWORD.into(), ..Default::default() };
+    assert!(!client.sign_in(sign_in).await.expect("first sign-in").password_seen_by_server);
+    client.sign_out().await.unwrap();
+    let sign_in = SignIn {
+        username: "imported".into(),
+        password: fixture["password"].as_str().unwrap().into(),
+        ..Default::default()
+    };
+    client.sign_in(sign_in).await.expect("imported user signs in");
+
+    // A wrong or revoked secret is refused by the server.
+    let wrong = AdminClient::new(&server.app_id, &server.url, format!("{secret}x")).expect("client");
+    assert_eq!(
+        wrong.create_user(CreateUser { email: "x@example.com".into(), ..create(SEED_PASSWORD) }).await.unwrap_err(),
+        AdminError::Unauthorized
+    );
 }

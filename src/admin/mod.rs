@@ -2,6 +2,8 @@
 //! createUser and seed 001's sign-up body, their checks, the record they store and the errors they
 //! answer. Shared by the server and the app-backend client, so both read a body the same way.
 
+#[cfg(all(feature = "client", not(target_arch = "wasm32")))]
+pub mod client;
 pub mod create_user;
 mod error;
 mod fields;

@@ -69,18 +69,9 @@ async fn authenticate(state: &AppState, app_id: &str, presented: &str) -> Result
     app.ok_or_else(|| AdminError::Unauthorized.into())
 }
 
-/// Which call creates the user: it decides what a taken username is called.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Caller {
-    /// Seed 000, whose username is the email.
-    CreateUser,
-    /// Seed 001.
-    Users,
-}
-
 /// Checks a plaintext password against the app's policy, makes the pending verifier (off the async
 /// workers: a plaintext costs one Argon2id), stores the account, and reads it back.
-async fn create(state: &AppState, app: &AppRecord, request: NewUserRequest, caller: Caller) -> Result<AdminUserRecord> {
+async fn create(state: &AppState, app: &AppRecord, request: NewUserRequest) -> Result<AdminUserRecord> {
     let password_seen_by_server = matches!(request.password, PasswordSource::Plaintext(_));
     if let PasswordSource::Plaintext(password) = &request.password {
         let min_length = app.password_min_length as usize;
@@ -95,6 +86,9 @@ async fn create(state: &AppState, app: &AppRecord, request: NewUserRequest, call
     let source = request.password.clone();
     let verifier =
         tokio::task::spawn_blocking(move || source.verifier()).await.map_err(|_| AdminError::ServiceUnavailable)??;
+    // A username made from the email (seed 000's always is) is reported as the email: whichever of the
+    // two unique indexes a backend checks first, the answer is the same.
+    let username_is_email = request.email.as_deref() == Some(request.username.as_str());
     let now = now_ms();
     let trial_expires_at = match (app.payments_mode, app.trial_days) {
         (sealbase::PaymentsMode::Disabled, _) | (_, None) => None,
@@ -115,7 +109,7 @@ async fn create(state: &AppState, app: &AppRecord, request: NewUserRequest, call
     let taken = |field: &str| BackendError(AdminError::UserAlreadyExists { field: field.into() });
     match state.store.create_user(&account).await? {
         CreateUserOutcome::Created => {}
-        CreateUserOutcome::UsernameTaken if caller == Caller::CreateUser => return Err(taken("email")),
+        CreateUserOutcome::UsernameTaken if username_is_email => return Err(taken("email")),
         CreateUserOutcome::UsernameTaken => return Err(taken("username")),
         CreateUserOutcome::EmailTaken => return Err(taken("email")),
         CreateUserOutcome::IdentityTaken(index) => {
@@ -137,7 +131,7 @@ pub(super) async fn create_user(
     let credentials = CallerCredentials::from_json(&body)?;
     let app = authenticate(&state, &credentials.app_id, &credentials.app_secret).await?;
     let request = create_user::new_user(&body)?;
-    let stored = create(&state, &app, request, Caller::CreateUser).await?;
+    let stored = create(&state, &app, request).await?;
     let profile = stored.details.profile.unwrap_or_default();
     Ok(Json(CreateUserResponse {
         user: CreatedUser {
@@ -165,7 +159,7 @@ pub(super) async fn create_account(
         .ok_or(AdminError::Unauthorized)?;
     let app = authenticate(&state, &app_id, presented.trim()).await?;
     let request = NewUserRequest::from_json(&json_body(body)?)?;
-    let stored = create(&state, &app, request, Caller::Users).await?;
+    let stored = create(&state, &app, request).await?;
     Ok((StatusCode::CREATED, Json(stored.to_admin_user())))
 }
 

@@ -51,7 +51,14 @@ pub(super) async fn sign_up(
     match state.store.sign_up(&user, &session.record).await? {
         SignUpOutcome::Created => {}
         SignUpOutcome::UsernameTaken => return Err(Error::UsernameAlreadyExists.into()),
-        SignUpOutcome::EmailTaken => return Err(Error::EmailAlreadyExists.into()),
+        SignUpOutcome::EmailTaken => {
+            // When both are taken, backends differ in which index they report; the username's answer
+            // is userbase-js's contract, so it comes first.
+            if state.store.user_by_username(&app.id, &user.username).await?.is_some() {
+                return Err(Error::UsernameAlreadyExists.into());
+            }
+            return Err(Error::EmailAlreadyExists.into());
+        }
         SignUpOutcome::QuotaExceeded => return Err(Error::TrialExceededLimit.into()),
     }
     let expires_at = session.record.expires_at;
