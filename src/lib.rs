@@ -40,6 +40,8 @@ pub use error::{Error, Result};
 pub use protocol::{PaymentsMode, User};
 pub use validate::{Profile, RememberMe};
 
+#[cfg(all(feature = "client", target_arch = "wasm32"))]
+pub use client::legacy::{LegacyHashFuture, LegacyHasher};
 #[cfg(feature = "client")]
 pub use client::{
     init::{Init, InitResult},

@@ -147,3 +147,93 @@ fn secrets_never_print() {
     assert_eq!(format!("{:?}", SeedBackupKey::from_bytes([9; 32])), "SeedBackupKey(<redacted>)");
     assert!(!format!("{:?}", seed.user_keys()).contains("0909"));
 }
+
+fn legacy_vector(description: &str, password: &str, params: sealbase::crypto::legacy::LegacyParams) -> Value {
+    use sealbase::crypto::legacy::LegacyLoginKey;
+    let legacy_hash = params.hash(password.as_bytes()).unwrap();
+    let key = LegacyLoginKey::from_legacy_hash(&legacy_hash);
+    let mut seed = [0u8; 32];
+    hkdf::Hkdf::<sha2::Sha256>::new(None, &legacy_hash).expand(info::LEGACY_LOGIN_KEY, &mut seed).unwrap();
+    json!({
+        "description": description,
+        "password": password,
+        "passwordUtf8Hex": hex::encode(password.as_bytes()),
+        "params": serde_json::to_value(&params).unwrap(),
+        "legacyHash": hex::encode(&*legacy_hash),
+        "legacyLoginKeySeed": hex::encode(seed),
+        "verifierPublicKey": hex::encode(key.public_key().as_bytes()),
+    })
+}
+
+#[test]
+fn legacy_hashes_and_the_first_sign_in() {
+    use sealbase::crypto::legacy::{Argon2Params, LegacyLoginKey, LegacyParams, Pbkdf2Params};
+    use sealbase::crypto::{IdentityPublicKeys, SeedBackup};
+    use sealbase::protocol::b64::VarBytes;
+    use sealbase::protocol::{challenge_message, AccountKeys, ChallengePurpose};
+    let salt16: [u8; 16] = core::array::from_fn(|i| 0x10 + i as u8);
+    let argon2 = |version, m, t, p| Argon2Params { version, m, t, p, salt: VarBytes(salt16.to_vec()), length: 32 };
+    let pbkdf2 = |iterations, length| Pbkdf2Params { iterations, salt: VarBytes(b"NaCl-and-pepper".to_vec()), length };
+    let password = "correct horse battery staple";
+    let nfkc_sensitive = "Ｐａｓｓ①ｗｏｒｄ ﬁ";
+    let vectors = vec![
+        legacy_vector("bcrypt cost 4", password, LegacyParams::Bcrypt { cost: 4, salt: Bytes(salt16) }),
+        legacy_vector(
+            "bcrypt: the bytes as typed, not NFKC",
+            nfkc_sensitive,
+            LegacyParams::Bcrypt { cost: 5, salt: Bytes(salt16) },
+        ),
+        legacy_vector(
+            "bcrypt: only the first 72 bytes count",
+            &"a".repeat(80),
+            LegacyParams::Bcrypt { cost: 4, salt: Bytes(salt16) },
+        ),
+        legacy_vector("argon2id v19", password, LegacyParams::Argon2id(argon2(19, 1024, 2, 1))),
+        legacy_vector(
+            "argon2id as sealbase makes verifiers (19 MiB, 2 passes)",
+            nfkc_sensitive,
+            LegacyParams::Argon2id(argon2(19, 19 * 1024, 2, 1)),
+        ),
+        legacy_vector("argon2i v16, two lanes", password, LegacyParams::Argon2i(argon2(16, 256, 3, 2))),
+        legacy_vector("argon2d v19", password, LegacyParams::Argon2d(argon2(19, 64, 1, 1))),
+        legacy_vector("pbkdf2-sha1", password, LegacyParams::Pbkdf2Sha1(pbkdf2(1000, 20))),
+        legacy_vector("pbkdf2-sha256", nfkc_sensitive, LegacyParams::Pbkdf2Sha256(pbkdf2(2000, 32))),
+        legacy_vector(
+            "pbkdf2-sha512, longer than one block's worth of SHA-256",
+            password,
+            LegacyParams::Pbkdf2Sha512(pbkdf2(500, 64)),
+        ),
+    ];
+
+    // One first sign-in: the binding of the registered keys, the message, the legacy key's signature.
+    let keys = AccountKeys {
+        kdf: KdfParams { algorithm: KdfAlgorithm::Scrypt, log_n: 15, r: 8, p: 1, salt: Bytes([0x5a; 16]) },
+        login_public_key: Bytes([0x01; 32]),
+        seed_backup: SeedBackup { nonce: Bytes([0x02; 12]), ciphertext: Bytes([0x03; 48]) },
+        identity: IdentityPublicKeys { signing: Bytes([0x04; 32]), exchange: Bytes([0x05; 32]) },
+    };
+    let binding = keys.binding();
+    let challenge: [u8; 56] = core::array::from_fn(|i| 0xc0 ^ i as u8);
+    let app_id = "6f1c2a90-5b7e-4c1d-9a8e-2f3b4c5d6e7f";
+    let message = challenge_message(ChallengePurpose::FirstSignIn { binding }, app_id, "ada", &challenge, "sealbase");
+    let legacy_key = LegacyLoginKey::from_legacy_hash(&[0x42; 23]);
+    let computed = json!({
+        "algorithm": "legacyHash = the params' hash function over the password's UTF-8 bytes as typed (no NFKC); bcrypt: password || 0x00 cut at 72 bytes, legacyHash = the 23 bytes its hash string encodes; legacyLoginKeySeed = HKDF-SHA256(ikm = legacyHash, salt = empty, info) -> 32 bytes (Ed25519 secret key seed); verifierPublicKey = its Ed25519 public key",
+        "info": text(info::LEGACY_LOGIN_KEY),
+        "vectors": vectors,
+        "firstSignIn": {
+            "description": "binding = SHA-256 over u32-BE-length-prefixed fields: \"sealbase/v1/first-sign-in\", logN (1 byte), r (u32 BE), p (u32 BE), kdf salt, loginPublicKey, seedBackup nonce || ciphertext, identity signing key, identity exchange key; message as for sign-in with purpose \"first-sign-in\" and the binding as its last field; signature = Ed25519 by the legacy login key",
+            "keys": serde_json::to_value(&keys).unwrap(),
+            "binding": hex::encode(binding),
+            "appId": app_id,
+            "username": "ada",
+            "challenge": hex::encode(challenge),
+            "audience": "sealbase",
+            "message": hex::encode(&message),
+            "legacyHash": hex::encode([0x42; 23]),
+            "verifierPublicKey": hex::encode(legacy_key.public_key().as_bytes()),
+            "signature": hex::encode(legacy_key.sign(&message).to_bytes()),
+        },
+    });
+    check("legacy.json", computed);
+}

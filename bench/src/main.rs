@@ -143,7 +143,15 @@ async fn main() -> anyhow::Result<()> {
     let others = other_configurations(baseline_server_bin.as_deref(), postgres.as_deref(), &server_bin, scale).await?;
 
     let mut sizes = Vec::new();
-    for file in ["sealbase_wasm_bg.wasm", "sealbase_wasm.js", "api.js", "index.js", "node.js"] {
+    for file in [
+        "sealbase_wasm_bg.wasm",
+        "sealbase_wasm.js",
+        "api.js",
+        "index.js",
+        "node.js",
+        "sealbase_legacy_bg.wasm",
+        "sealbase_legacy.js",
+    ] {
         let bytes = std::fs::read(Path::new("pkg").join(file)).with_context(|| format!("pkg/{file}"))?;
         sizes.push((file.to_owned(), bytes.len() as u64, gzip_len(&bytes)?));
     }

@@ -4,6 +4,7 @@ pub mod auth_token;
 pub mod delete_user;
 pub(crate) mod http;
 pub mod init;
+pub mod legacy;
 pub(crate) mod runtime;
 pub mod sign_in;
 pub mod sign_out;
@@ -44,6 +45,8 @@ pub struct Client {
     /// on the server that this client would then drop.
     signing_in: tokio::sync::Mutex<()>,
     token_refreshes: std::sync::atomic::AtomicU64,
+    #[cfg(target_arch = "wasm32")]
+    legacy_hasher: Mutex<Option<std::rc::Rc<dyn legacy::LegacyHasher>>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -113,6 +116,8 @@ impl Client {
             token_refresh: tokio::sync::Mutex::new(()),
             signing_in: tokio::sync::Mutex::new(()),
             token_refreshes: std::sync::atomic::AtomicU64::new(0),
+            #[cfg(target_arch = "wasm32")]
+            legacy_hasher: Mutex::new(None),
         })
     }
 
@@ -360,7 +365,7 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters, for one path segment.
-fn percent_encode(segment: &str) -> String {
+pub(crate) fn percent_encode(segment: &str) -> String {
     segment
         .bytes()
         .map(|b| match b {

@@ -3,7 +3,7 @@
 use zeroize::Zeroizing;
 
 use super::{ActiveSession, Client};
-use crate::crypto::legacy::LegacyParams;
+use crate::crypto::legacy::{LegacyLoginKey, LegacyParams};
 use crate::crypto::{NewAccountKeys, Seed};
 use crate::error::{Error, Result};
 use crate::protocol::b64::Bytes;
@@ -86,11 +86,12 @@ impl Client {
         remember_me: RememberMe,
         session_length: f64,
     ) -> Result<User> {
+        let legacy_hash = self.legacy_hash(legacy, password.clone()).await?;
         let app_id = self.app_id.clone();
         let (challenge, audience) = (pre_login.challenge, pre_login.audience.clone());
         let signer = username.clone();
         let (keys, signature) = super::runtime::blocking(move || {
-            let legacy_key = legacy.login_key(password.as_bytes())?;
+            let legacy_key = LegacyLoginKey::from_legacy_hash(&legacy_hash);
             let keys = NewAccountKeys::generate(&password, &app_id)?;
             let purpose = ChallengePurpose::FirstSignIn { binding: keys.registered().binding() };
             let message = challenge_message(purpose, &app_id, &signer, &challenge.0, &audience);

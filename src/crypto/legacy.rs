@@ -49,10 +49,9 @@ pub const BCRYPT_MAX_PASSWORD_BYTES: usize = 72;
 /// The parameters of the legacy hash a pending account's verifier was made with, as pre-login hands them
 /// to the client (`{"algorithm": "bcrypt", …}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "algorithm")]
+#[serde(try_from = "WireParams", into = "WireParams")]
 pub enum LegacyParams {
     /// bcrypt (`$2a$`, `$2b$`, `$2y$` hashes); `L` is the 23 bytes a bcrypt hash string encodes.
-    #[serde(rename = "bcrypt")]
     Bcrypt {
         /// log2 of the rounds.
         cost: u32,
@@ -60,27 +59,21 @@ pub enum LegacyParams {
         salt: Bytes<16>,
     },
     /// Argon2id (RFC 9106).
-    #[serde(rename = "argon2id")]
     Argon2id(Argon2Params),
     /// Argon2i.
-    #[serde(rename = "argon2i")]
     Argon2i(Argon2Params),
     /// Argon2d.
-    #[serde(rename = "argon2d")]
     Argon2d(Argon2Params),
     /// PBKDF2 with HMAC-SHA-1 (RFC 8018).
-    #[serde(rename = "pbkdf2-sha1")]
     Pbkdf2Sha1(Pbkdf2Params),
     /// PBKDF2 with HMAC-SHA-256.
-    #[serde(rename = "pbkdf2-sha256")]
     Pbkdf2Sha256(Pbkdf2Params),
     /// PBKDF2 with HMAC-SHA-512.
-    #[serde(rename = "pbkdf2-sha512")]
     Pbkdf2Sha512(Pbkdf2Params),
 }
 
 /// Argon2's parameters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Argon2Params {
     /// 16 (0x10) or 19 (0x13).
     pub version: u32,
@@ -97,7 +90,7 @@ pub struct Argon2Params {
 }
 
 /// PBKDF2's parameters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pbkdf2Params {
     /// Iteration count.
     pub iterations: u32,
@@ -105,6 +98,94 @@ pub struct Pbkdf2Params {
     pub salt: VarBytes,
     /// Output length in bytes.
     pub length: u32,
+}
+
+/// The wire form: one flat object whose `algorithm` says which other fields it has. (A flat struct
+/// rather than serde's internally tagged enum: the browser bundle is kilobytes smaller without the
+/// buffering that needs.)
+#[derive(Serialize, Deserialize)]
+struct WireParams {
+    algorithm: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cost: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    version: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    m: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    t: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    p: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    iterations: Option<u32>,
+    salt: VarBytes,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    length: Option<u32>,
+}
+
+impl From<LegacyParams> for WireParams {
+    fn from(params: LegacyParams) -> Self {
+        let algorithm = params.algorithm().to_owned();
+        let empty = Self {
+            algorithm,
+            cost: None,
+            version: None,
+            m: None,
+            t: None,
+            p: None,
+            iterations: None,
+            salt: VarBytes(Vec::new()),
+            length: None,
+        };
+        match params {
+            LegacyParams::Bcrypt { cost, salt } => Self { cost: Some(cost), salt: VarBytes(salt.0.to_vec()), ..empty },
+            LegacyParams::Argon2id(a) | LegacyParams::Argon2i(a) | LegacyParams::Argon2d(a) => Self {
+                version: Some(a.version),
+                m: Some(a.m),
+                t: Some(a.t),
+                p: Some(a.p),
+                salt: a.salt,
+                length: Some(a.length),
+                ..empty
+            },
+            LegacyParams::Pbkdf2Sha1(p) | LegacyParams::Pbkdf2Sha256(p) | LegacyParams::Pbkdf2Sha512(p) => {
+                Self { iterations: Some(p.iterations), salt: p.salt, length: Some(p.length), ..empty }
+            }
+        }
+    }
+}
+
+impl TryFrom<WireParams> for LegacyParams {
+    type Error = &'static str;
+
+    fn try_from(wire: WireParams) -> core::result::Result<Self, &'static str> {
+        const MISSING: &str = "a field the algorithm needs is missing";
+        let argon2 = || {
+            Some(Argon2Params {
+                version: wire.version?,
+                m: wire.m?,
+                t: wire.t?,
+                p: wire.p?,
+                salt: wire.salt.clone(),
+                length: wire.length?,
+            })
+        };
+        let pbkdf2 =
+            || Some(Pbkdf2Params { iterations: wire.iterations?, salt: wire.salt.clone(), length: wire.length? });
+        Ok(match wire.algorithm.as_str() {
+            "bcrypt" => LegacyParams::Bcrypt {
+                cost: wire.cost.ok_or(MISSING)?,
+                salt: Bytes(wire.salt.0.as_slice().try_into().map_err(|_| "a bcrypt salt is 16 bytes")?),
+            },
+            "argon2id" => LegacyParams::Argon2id(argon2().ok_or(MISSING)?),
+            "argon2i" => LegacyParams::Argon2i(argon2().ok_or(MISSING)?),
+            "argon2d" => LegacyParams::Argon2d(argon2().ok_or(MISSING)?),
+            "pbkdf2-sha1" => LegacyParams::Pbkdf2Sha1(pbkdf2().ok_or(MISSING)?),
+            "pbkdf2-sha256" => LegacyParams::Pbkdf2Sha256(pbkdf2().ok_or(MISSING)?),
+            "pbkdf2-sha512" => LegacyParams::Pbkdf2Sha512(pbkdf2().ok_or(MISSING)?),
+            _ => return Err("an algorithm this client does not know"),
+        })
+    }
 }
 
 impl LegacyParams {
@@ -162,6 +243,7 @@ impl LegacyParams {
 
     /// The legacy hash `L` of `password` (its UTF-8 bytes as typed: the legacy system hashed what its
     /// form received, so there is no normalisation here). CPU-heavy; parameters are checked first.
+    #[cfg(feature = "legacy-hashes")]
     pub fn hash(&self, password: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
         self.check()?;
         if password.is_empty() {
@@ -187,11 +269,13 @@ impl LegacyParams {
     }
 
     /// The legacy login key of `password` under these parameters.
+    #[cfg(feature = "legacy-hashes")]
     pub fn login_key(&self, password: &[u8]) -> Result<LegacyLoginKey> {
         Ok(LegacyLoginKey::from_legacy_hash(&self.hash(password)?))
     }
 }
 
+#[cfg(feature = "legacy-hashes")]
 fn argon2_hash(algorithm: argon2::Algorithm, a: &Argon2Params, password: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
     let version = if a.version == 16 { argon2::Version::V0x10 } else { argon2::Version::V0x13 };
     let params =
@@ -203,6 +287,7 @@ fn argon2_hash(algorithm: argon2::Algorithm, a: &Argon2Params, password: &[u8]) 
     Ok(output)
 }
 
+#[cfg(feature = "legacy-hashes")]
 fn pbkdf2_hash<D: hmac::EagerHash>(p: &Pbkdf2Params, password: &[u8]) -> Zeroizing<Vec<u8>> {
     let mut output = Zeroizing::new(vec![0u8; p.length as usize]);
     pbkdf2::pbkdf2_hmac::<D>(password, &p.salt.0, p.iterations, &mut output);
@@ -254,6 +339,7 @@ pub struct PendingVerifier {
 impl PendingVerifier {
     /// Makes the verifier of `password`: what an app backend's SDK sends so that the plaintext never
     /// reaches the sealbase server, and what the server makes from a plaintext it was handed. CPU-heavy.
+    #[cfg(feature = "legacy-hashes")]
     pub fn from_password(password: &str) -> Result<Self> {
         let params = LegacyParams::for_new_verifier();
         let key = params.login_key(password.as_bytes())?;
@@ -269,7 +355,7 @@ impl PendingVerifier {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "legacy-hashes"))]
 mod tests {
     use super::*;
 

@@ -3,7 +3,7 @@
 // leaves in Web Storage across reloads and browser restarts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, startStaticServer, launchBrowser } from './support.mjs';
+import { startServer, startStaticServer, launchBrowser, importFixtures } from './support.mjs';
 
 const PASSWORD = 'correct horse battery';
 let server;
@@ -241,4 +241,63 @@ test('the app password policy is enforced in the browser before any hashing or r
     'PasswordTooWeak', 400, weak, { required: 3, met: 2 },
   );
   await page.close();
+});
+
+test("a user the app's backend created signs in: keys made in the browser, the legacy module fetched once", async () => {
+  const app = server.createApp();
+  const secret = server.createAppSecret(app.appId);
+  const created = await server.backend('/api/v1/server/createUser', {
+    appId: app.appId, appSecret: secret, email: 'Ada@Example.com', firstName: 'Ada', lastName: 'Lovelace', password: PASSWORD,
+  });
+  assert.equal(created.status, 200, JSON.stringify(created.body));
+
+  const page = await openPage();
+  const legacyRequests = [];
+  page.on('request', (request) => {
+    if (request.url().includes('sealbase_legacy')) legacyRequests.push(new URL(request.url()).pathname);
+  });
+  await initPage(page, app);
+  assert.ok((await call(page, 'signUp', { username: 'someone', password: PASSWORD, rememberMe: 'none' })).ok);
+  await call(page, 'signOut');
+  assert.deepEqual(legacyRequests, [], 'an ordinary sign-up does not download the legacy module');
+
+  const first = await call(page, 'signIn', { username: 'ada@example.com', password: PASSWORD, rememberMe: 'local' });
+  assert.equal(first.ok.userId, created.body.user.id);
+  assert.equal(first.ok.passwordSeenByServer, true);
+  assert.deepEqual(legacyRequests.sort(), ['/pkg/sealbase_legacy.js', '/pkg/sealbase_legacy_bg.wasm']);
+  const seed = JSON.parse((await storage(page, app.appId)).local).session.seed;
+  assert.equal(typeof seed, 'string');
+  await call(page, 'signOut');
+
+  // An ordinary account from now on: the same seed, and no legacy hash on a fresh page.
+  const fresh = await openPage();
+  fresh.on('request', (request) => assert.ok(!request.url().includes('sealbase_legacy'), request.url()));
+  await initPage(fresh, app);
+  expectError(await call(fresh, 'signIn', { username: 'ada@example.com', password: `${PASSWORD}!` }), 'UsernameOrPasswordMismatch', 401, 'Username or password mismatch.');
+  const again = await call(fresh, 'signIn', { username: 'ada@example.com', password: PASSWORD, rememberMe: 'local' });
+  assert.equal(again.ok.userId, created.body.user.id);
+  assert.equal(JSON.parse((await storage(fresh, app.appId)).local).session.seed, seed);
+  await page.close();
+  await fresh.close();
+});
+
+test('users imported with bcrypt, argon2 and pbkdf2 hashes sign in to the same seed twice', async () => {
+  const app = server.createApp();
+  const secret = server.createAppSecret(app.appId);
+  for (const [index, fixture] of importFixtures().entries()) {
+    const username = `imported${index}`;
+    const imported = await server.backend(`/v1/admin/apps/${app.appId}/users`, { username, ...fixture.body }, secret);
+    assert.equal(imported.status, 201, `${fixture.description}: ${JSON.stringify(imported.body)}`);
+    const seeds = [];
+    for (let time = 0; time < 2; time += 1) {
+      const page = await openPage();
+      await initPage(page, app);
+      const user = await call(page, 'signIn', { username, password: fixture.password, rememberMe: 'local' });
+      assert.equal(user.ok?.username, username, `${fixture.description}: ${JSON.stringify(user)}`);
+      seeds.push(JSON.parse((await storage(page, app.appId)).local).session.seed);
+      await call(page, 'signOut');
+      await page.close();
+    }
+    assert.equal(seeds[0], seeds[1], fixture.description);
+  }
 });

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import sealbase, * as named from '../../pkg/node.js';
-import { startServer } from './support.mjs';
+import { startServer, importFixtures } from './support.mjs';
 
 let server;
 let app;
@@ -163,4 +163,29 @@ test('a panic inside the module rejects the pending call instead of leaving it p
   const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
   const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
   assert.deepEqual(lines, [{ trap: 'RuntimeError: unreachable' }, { name: 'ServiceUnavailable', status: 503, isError: true }]);
+});
+
+test("users the app's backend created or imported sign in, the first time with their legacy hash", async () => {
+  const secret = server.createAppSecret(app.appId);
+  const created = await server.backend('/api/v1/server/createUser', {
+    appId: app.appId, appSecret: secret, email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper', password: PASSWORD,
+  });
+  assert.equal(created.status, 200, JSON.stringify(created.body));
+  const users = [{ username: 'grace@example.com', password: PASSWORD, seen: true }];
+  for (const [index, fixture] of importFixtures().entries()) {
+    const username = `node-imported${index}`;
+    const imported = await server.backend(`/v1/admin/apps/${app.appId}/users`, { username, ...fixture.body }, secret);
+    assert.equal(imported.status, 201, `${fixture.description}: ${JSON.stringify(imported.body)}`);
+    users.push({ username, password: fixture.password, seen: false });
+  }
+  for (const { username, password, seen } of users) {
+    const first = await sealbase.signIn({ username, password });
+    assert.equal(first.username, username);
+    assert.equal(first.passwordSeenByServer ?? false, seen, username);
+    await sealbase.signOut();
+    assertError(await rejection(sealbase.signIn({ username, password: `${password}!` })), 'UsernameOrPasswordMismatch', 401, 'Username or password mismatch.');
+    const again = await sealbase.signIn({ username, password });
+    assert.equal(again.userId, first.userId);
+    await sealbase.signOut();
+  }
 });

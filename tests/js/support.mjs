@@ -56,12 +56,34 @@ export async function startServer() {
       const out = execFileSync(serverBin, ['app', 'create', '--database', database, '--name', 'test', ...options]);
       return JSON.parse(out.toString());
     },
+    // A secret for the app's backend (`sbs.…`), made with the CLI.
+    createAppSecret(appId) {
+      const out = execFileSync(serverBin, ['app', 'secret', 'create', '--database', database, '--app-id', appId, '--name', 'backend']);
+      return JSON.parse(out.toString()).appSecret;
+    },
+    // A call of the server-side API as an app's backend makes it: { status, body }.
+    async backend(path, body, secret) {
+      const headers = { 'content-type': 'application/json', ...(secret ? { authorization: `Bearer ${secret}` } : {}) };
+      const response = await fetch(`${url}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+      return { status: response.status, body: await response.json() };
+    },
     stop() {
       child.kill();
       postgres?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+// Hashes made by reference implementations (tests/fixtures/imported_hashes.py), one per algorithm family.
+export function importFixtures() {
+  const fixtures = JSON.parse(readFileSync(join(repo, 'tests/fixtures/imported_hashes.json'), 'utf8'));
+  const first = (prefix) => fixtures.find((fixture) => fixture.description.startsWith(prefix));
+  return ['bcrypt', 'argon2id', 'pbkdf2-sha256 plain'].map(first).map((fixture) => {
+    const body = { hash_fn: fixture.hash_fn, password: fixture.hash };
+    for (const key of ['salt', 'hash_iterations', 'hash_digest']) if (key in fixture) body[key] = fixture[key];
+    return { description: fixture.description, password: fixture.password, body };
+  });
 }
 
 const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Independent check of the published vectors with Python's standard library (OpenSSL's scrypt,
-hmac-based HKDF-SHA256, unicodedata NFKC): a second implementation agreeing with the Rust one."""
+hmac-based HKDF-SHA256, unicodedata NFKC) and the reference implementations in
+tests/python-requirements.txt (bcrypt, argon2-cffi, cryptography's Ed25519): a second implementation
+agreeing with the Rust one."""
+import base64
 import hashlib
 import hmac
 import json
@@ -49,5 +52,74 @@ for vector in sealed["vectors"]:
     assert aad.hex() == vector["aad"], vector["description"]
     assert vector["sealed"].startswith("01" + vector["nonce"]), vector["description"]
     checked += 1
+
+import argon2.low_level
+import bcrypt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+BCRYPT_ALPHABET = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+STANDARD_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def b64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def hkdf_sha256(ikm: bytes, info: bytes) -> bytes:
+    prk = hmac.new(b"\0" * 32, ikm, hashlib.sha256).digest()
+    return hmac.new(prk, info + b"\x01", hashlib.sha256).digest()
+
+
+def legacy_hash(params: dict, password: bytes) -> bytes:
+    algorithm = params["algorithm"]
+    salt = b64url(params["salt"])
+    if algorithm == "bcrypt":
+        encoded_salt = base64.b64encode(salt).decode()[:22].translate(str.maketrans(STANDARD_ALPHABET, BCRYPT_ALPHABET))
+        full = bcrypt.hashpw(password[:72], f"$2b${params['cost']:02d}${encoded_salt}".encode()).decode()
+        standard = full[-31:].translate(str.maketrans(BCRYPT_ALPHABET, STANDARD_ALPHABET))
+        return base64.b64decode(standard + "A=")[:23]
+    if algorithm.startswith("argon2"):
+        kind = {"argon2id": argon2.low_level.Type.ID, "argon2i": argon2.low_level.Type.I, "argon2d": argon2.low_level.Type.D}[algorithm]
+        return argon2.low_level.hash_secret_raw(password, salt, time_cost=params["t"], memory_cost=params["m"],
+                                                parallelism=params["p"], hash_len=params["length"], type=kind,
+                                                version=params["version"])
+    digest = algorithm.removeprefix("pbkdf2-")
+    return hashlib.pbkdf2_hmac(digest, password, salt, params["iterations"], params["length"])
+
+
+def public_key(seed: bytes) -> bytes:
+    return Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes_raw()
+
+
+legacy = json.loads((HERE / "legacy.json").read_text())
+for vector in legacy["vectors"]:
+    password = vector["password"].encode()
+    assert password.hex() == vector["passwordUtf8Hex"], vector["description"]
+    computed = legacy_hash(vector["params"], password)
+    assert computed.hex() == vector["legacyHash"], vector["description"]
+    seed = hkdf_sha256(computed, legacy["info"].encode())
+    assert seed.hex() == vector["legacyLoginKeySeed"], vector["description"]
+    assert public_key(seed).hex() == vector["verifierPublicKey"], vector["description"]
+    checked += 1
+
+first = legacy["firstSignIn"]
+lp = lambda x: len(x).to_bytes(4, "big") + x
+keys = first["keys"]
+binding = hashlib.sha256(b"".join(lp(field) for field in [
+    b"sealbase/v1/first-sign-in", bytes([keys["kdf"]["logN"]]), keys["kdf"]["r"].to_bytes(4, "big"),
+    keys["kdf"]["p"].to_bytes(4, "big"), b64url(keys["kdf"]["salt"]), b64url(keys["loginPublicKey"]),
+    b64url(keys["seedBackup"]["nonce"]) + b64url(keys["seedBackup"]["ciphertext"]),
+    b64url(keys["identity"]["signing"]), b64url(keys["identity"]["exchange"]),
+])).digest()
+assert binding.hex() == first["binding"]
+message = b"".join(lp(field) for field in [
+    b"sealbase/v1/challenge", b"first-sign-in", first["appId"].encode(), first["username"].encode(),
+    bytes.fromhex(first["challenge"]), first["audience"].encode(), binding,
+])
+assert message.hex() == first["message"]
+seed = hkdf_sha256(bytes.fromhex(first["legacyHash"]), legacy["info"].encode())
+assert public_key(seed).hex() == first["verifierPublicKey"]
+Ed25519PublicKey.from_public_bytes(bytes.fromhex(first["verifierPublicKey"])).verify(bytes.fromhex(first["signature"]), message)
+checked += 1
 
 print(f"vectors: {checked} passed, 0 failed")

@@ -9,9 +9,19 @@ const serviceUnavailable = () =>
 const asPublicError = (error) =>
   error instanceof Error && typeof error.status === 'number' ? error : serviceUnavailable();
 
-export function createApi(start) {
+// `start` loads the main module; `loadLegacy` the second one (legacy password hashes), which only a
+// pending account's first sign-in needs, so it is downloaded then, once.
+export function createApi(start, loadLegacy) {
   const pending = new Set();
   let started;
+  let legacy;
+  const legacyModule = () => {
+    legacy ??= loadLegacy().catch((error) => {
+      legacy = undefined; // a failed download can be retried by the next first sign-in
+      throw error;
+    });
+    return legacy;
+  };
   const ready = () => {
     started ??= Promise.resolve()
       .then(start)
@@ -21,6 +31,7 @@ export function createApi(start) {
           for (const reject of pending) reject(serviceUnavailable());
           pending.clear();
         });
+        wasm.setLegacyHasher(async (params, password) => (await legacyModule()).legacyHash(params, password));
       })
       .catch((error) => {
         started = undefined; // a failed download can be retried by the next call

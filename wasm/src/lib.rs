@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod convert;
+pub mod legacy;
 pub mod storage;
 
 use std::cell::RefCell;
@@ -108,6 +109,7 @@ async fn run_init(params: JsValue) -> Result<JsValue, Error> {
                 Some(_) => return Err(Error::EndpointNotValid),
             };
             let client = storage::with_platform_stores(Client::new(&app_id, &endpoint)?);
+            client.set_legacy_hasher(legacy::JsLegacyHasher);
             let sdk = Rc::new(Sdk { app_id: app_id.clone(), client: Rc::new(client), update_user_handler: None });
             // Taken before the first await, so an init started meanwhile sees this appId (another
             // appId: AppIdAlreadySet; the same: this client). Given back if the server does not

@@ -36,7 +36,8 @@ fn main() -> ExitCode {
 }
 
 /// Every suite: native Rust (unit, integration, doc), the server's integration suites again on
-/// PostgreSQL (a private cluster started for the run), the independent vector check, the quickstart,
+/// PostgreSQL (a private cluster started for the run), the independent checks of the vectors and of the
+/// import fixtures against reference implementations (Python), the quickstart,
 /// the storage layer in Chromium (wasm-bindgen-test), the npm package's types, and its flows in Node
 /// and in headless Chromium against a real server.
 fn test() -> Result<(), String> {
@@ -44,8 +45,9 @@ fn test() -> Result<(), String> {
     let cluster = postgres::Cluster::start(postgres::Durability::Tests)?;
     let mut totals = run::Totals::default();
     run::status("cargo", &["run", "--quiet", "--example", "quickstart"], &[])?;
-    totals.add(&run::counted("python3", &["tests/vectors/check_vectors.py"], &[])?);
-    let native = ["--workspace", "--exclude", "sealbase-wasm", "--all-features"];
+    totals.add(&run::counted(&tools.python, &["tests/vectors/check_vectors.py"], &[])?);
+    totals.add(&run::counted(&tools.python, &["tests/fixtures/imported_hashes.py"], &[])?);
+    let native = ["--workspace", "--exclude", "sealbase-wasm", "--exclude", "sealbase-wasm-legacy", "--all-features"];
     totals.add(&run::counted("cargo", &[&["test"][..], &native, &["--all-targets"]].concat(), &[])?);
     totals.add(&run::counted("cargo", &[&["test"][..], &native, &["--doc"]].concat(), &[])?);
     // The suites that run a server, again on PostgreSQL (the same build: the same packages and

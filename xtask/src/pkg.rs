@@ -9,28 +9,47 @@ use crate::setup::Tools;
 
 const OUT: &str = "pkg";
 
+/// The main module, and the second one a pending account's first sign-in loads (legacy hashes).
+const MODULES: [(&str, &str); 2] = [("sealbase-wasm", "sealbase_wasm"), ("sealbase-wasm-legacy", "sealbase_legacy")];
+
 pub fn build(tools: &Tools) -> Result<(), String> {
-    run::status(
-        "cargo",
-        &["build", "--quiet", "-p", "sealbase-wasm", "--target", "wasm32-unknown-unknown", "--profile", "wasm-release"],
-        &[],
-    )?;
     let _ = fs::remove_dir_all(OUT);
-    run::status(
-        &tools.wasm_bindgen,
-        &[
-            "target/wasm32-unknown-unknown/wasm-release/sealbase_wasm.wasm",
-            "--target",
-            "web",
-            "--out-dir",
-            OUT,
-            "--out-name",
-            "sealbase_wasm",
-            "--no-typescript",
-        ],
-        &[],
-    )?;
-    let wasm = format!("{OUT}/sealbase_wasm_bg.wasm");
+    for (package, out_name) in MODULES {
+        // One package per build: built together, cargo would unify the `sealbase` features of both and
+        // put the legacy hashes into the main module.
+        run::status(
+            "cargo",
+            &["build", "--quiet", "-p", package, "--target", "wasm32-unknown-unknown", "--profile", "wasm-release"],
+            &[],
+        )?;
+        let built = format!("target/wasm32-unknown-unknown/wasm-release/{}.wasm", package.replace('-', "_"));
+        run::status(
+            &tools.wasm_bindgen,
+            &[&built, "--target", "web", "--out-dir", OUT, "--out-name", out_name, "--no-typescript"],
+            &[],
+        )?;
+        optimize(tools, &format!("{OUT}/{out_name}_bg.wasm"))?;
+    }
+    for file in ["api.js", "index.js", "node.js", "index.d.ts"] {
+        fs::copy(Path::new("wasm/js").join(file), Path::new(OUT).join(file))
+            .map_err(|e| format!("copy {file}: {e}"))?;
+    }
+    fs::copy("pkg.json", Path::new(OUT).join("package.json")).map_err(|e| format!("package.json: {e}"))?;
+    for file in [
+        "sealbase_wasm_bg.wasm",
+        "sealbase_wasm.js",
+        "api.js",
+        "index.js",
+        "sealbase_legacy_bg.wasm",
+        "sealbase_legacy.js",
+    ] {
+        let bytes = fs::read(Path::new(OUT).join(file)).map_err(|e| format!("{file}: {e}"))?;
+        eprintln!("xtask: pkg/{file}: {} bytes", bytes.len());
+    }
+    Ok(())
+}
+
+fn optimize(tools: &Tools, wasm: &str) -> Result<(), String> {
     // Exactly the features rustc emits for this target (+simd128); `--all-features` would let wasm-opt
     // introduce proposals (stringref, …) that browsers and Node reject.
     let features = [
@@ -42,16 +61,6 @@ pub fn build(tools: &Tools) -> Result<(), String> {
         "--enable-reference-types",
         "--enable-multivalue",
     ];
-    let args = [&["-Oz"][..], &features, &["--strip-debug", "--strip-producers", &wasm, "-o", &wasm]].concat();
-    run::status(&tools.bin("wasm-opt"), &args, &[])?;
-    for file in ["api.js", "index.js", "node.js", "index.d.ts"] {
-        fs::copy(Path::new("wasm/js").join(file), Path::new(OUT).join(file))
-            .map_err(|e| format!("copy {file}: {e}"))?;
-    }
-    fs::copy("pkg.json", Path::new(OUT).join("package.json")).map_err(|e| format!("package.json: {e}"))?;
-    for file in ["sealbase_wasm_bg.wasm", "sealbase_wasm.js", "api.js", "index.js"] {
-        let bytes = fs::read(Path::new(OUT).join(file)).map_err(|e| format!("{file}: {e}"))?;
-        eprintln!("xtask: pkg/{file}: {} bytes", bytes.len());
-    }
-    Ok(())
+    let args = [&["-Oz"][..], &features, &["--strip-debug", "--strip-producers", wasm, "-o", wasm]].concat();
+    run::status(&tools.bin("wasm-opt"), &args, &[])
 }

@@ -1,6 +1,7 @@
 //! Installs what the suites need, each step skipped when already done: the wasm target, the
-//! wasm-bindgen CLI pinned to the crate's exact version, Debian's Chromium and ChromeDriver, and the npm
-//! tooling (binaryen's wasm-opt, playwright-core, TypeScript) from the committed lockfile.
+//! wasm-bindgen CLI pinned to the crate's exact version, Debian's Chromium and ChromeDriver, the npm
+//! tooling (binaryen's wasm-opt, playwright-core, TypeScript) from the committed lockfile, and a Python
+//! venv of the reference implementations the vectors and fixtures are checked against.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,6 +19,8 @@ const JS_TOOLS: &str = "tests/js";
 pub struct Tools {
     pub wasm_bindgen: String,
     pub test_runner: String,
+    /// The venv's Python, with tests/python-requirements.txt installed.
+    pub python: String,
     node_bin: PathBuf,
 }
 
@@ -44,7 +47,9 @@ pub fn tools() -> Result<Tools, String> {
     if !Path::new(JS_TOOLS).join("node_modules/.bin/wasm-opt").exists() {
         run::status("npm", &["ci", "--prefix", JS_TOOLS, "--no-audit", "--no-fund"], &[])?;
     }
+    let python = python_venv()?;
     Ok(Tools {
+        python,
         wasm_bindgen: wasm_bindgen.display().to_string(),
         test_runner: cli_root.join("bin/wasm-bindgen-test-runner").display().to_string(),
         node_bin: Path::new(JS_TOOLS)
@@ -52,6 +57,29 @@ pub fn tools() -> Result<Tools, String> {
             .canonicalize()
             .map_err(|e| format!("{JS_TOOLS}: {e}"))?,
     })
+}
+
+const PYTHON_REQUIREMENTS: &str = "tests/python-requirements.txt";
+
+/// A venv outside the repository with the pinned requirements, made again when they change.
+fn python_venv() -> Result<String, String> {
+    let venv = cache_dir().join("python-venv");
+    let python = venv.join("bin/python").display().to_string();
+    let requirements =
+        std::fs::read_to_string(PYTHON_REQUIREMENTS).map_err(|e| format!("{PYTHON_REQUIREMENTS}: {e}"))?;
+    let installed = venv.join("installed-requirements.txt");
+    if std::fs::read_to_string(&installed).ok().as_deref() == Some(requirements.as_str()) {
+        return Ok(python);
+    }
+    let _ = std::fs::remove_dir_all(&venv);
+    run::status("python3", &["-m", "venv", &venv.display().to_string()], &[])?;
+    run::status(
+        &python,
+        &["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", PYTHON_REQUIREMENTS],
+        &[],
+    )?;
+    std::fs::write(&installed, requirements).map_err(|e| format!("{}: {e}", installed.display()))?;
+    Ok(python)
 }
 
 fn wasm_target() -> Result<(), String> {
