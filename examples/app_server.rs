@@ -45,6 +45,7 @@ impl IntoResponse for Refused {
             // Our own misconfiguration (wrong admin token) is not the user's fault.
             VerifyError::Unavailable | VerifyError::AccessTokenInvalid => StatusCode::SERVICE_UNAVAILABLE,
             VerifyError::UserNotFound => StatusCode::NOT_FOUND,
+            VerifyError::UserBlocked => StatusCode::FORBIDDEN,
             _ => StatusCode::UNAUTHORIZED,
         };
         (status, Json(json!({ "error": self.0.name(), "message": self.0.to_string() }))).into_response()

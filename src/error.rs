@@ -147,6 +147,8 @@ errors! {
     LegacyParamsNotValid = 400, "Legacy password hash parameters not valid.";
     /// Another user of this app has this email address.
     EmailAlreadyExists = 409, "Email already exists.";
+    /// The app's backend blocked this user: no sign-in, session or authToken until it unblocks them.
+    UserBlocked = 403, "User is blocked.";
     /// A key, nonce or ciphertext field is missing, not base64url, or of the wrong size.
     KeyMaterialNotValid { key: String } = 400, "Key material not valid: '{key}' must be unpadded base64url of the exact size.";
     /// The request body is not JSON.

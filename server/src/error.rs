@@ -43,6 +43,7 @@ impl From<Refusal> for Error {
             Refusal::UsernameTaken => Error::UsernameAlreadyExists,
             Refusal::EmailTaken => Error::EmailAlreadyExists,
             Refusal::UserNotFound => Error::UserNotFound,
+            Refusal::UserBlocked => Error::UserBlocked,
         }
     }
 }

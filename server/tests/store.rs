@@ -259,7 +259,7 @@ async fn a_deletion_takes_the_sessions_and_frees_the_name_and_the_quota() {
         (0, 0)
     );
     let check = fixture.store.online_check(&fixture.app_id, &ada.id, &session.id, now_ms()).await.unwrap();
-    assert_eq!(check, OnlineCheck { user_exists: false, session_live: false });
+    assert_eq!(check, OnlineCheck { user_exists: false, session_live: false, user_blocked: false });
     fixture.user("ada").await;
 }
 
@@ -270,7 +270,7 @@ async fn sessions_extend_only_while_live_and_revoke_once() {
     let now = now_ms();
     assert!(fixture.store.extend_session(&session.id, now + 3_600_000, 1.0, now).await.unwrap());
     let live = fixture.store.online_check(&fixture.app_id, &ada.id, &session.id, now).await.unwrap();
-    assert_eq!(live, OnlineCheck { user_exists: true, session_live: true });
+    assert_eq!(live, OnlineCheck { user_exists: true, session_live: true, user_blocked: false });
     fixture.store.revoke_session(&session.id, now).await.unwrap();
     fixture.store.revoke_session(&session.id, now + 5).await.unwrap();
     assert_eq!(fixture.count("SELECT revoked_at FROM sessions").await, now, "the first revocation stands");
@@ -518,4 +518,117 @@ async fn secrets_stored_plain_before_sealing_are_sealed_at_start_and_work_as_bef
     };
     let refused = Server::with_store(other, fixture.store.clone()).await.expect_err("another KEK");
     assert!(refused.to_string().contains("does not open with this key-encryption key"), "{refused}");
+}
+
+#[tokio::test]
+async fn a_block_revokes_every_session_whole_and_a_blocked_users_right_proof_writes_nothing() {
+    let fixture = fixture(NewApp::default()).await;
+    let (ada, first) = fixture.user("ada").await;
+    let nonce = random();
+    assert!(matches!(fixture.spend(nonce, Some(&ada), "ada").await, ProofOutcome::Accepted(_)));
+    let block = UserChange { blocked: Some(true), ..UserChange::default() };
+    let now = now_ms();
+    let blocked = fixture.store.update_account(&fixture.app_id, &ada.id, &block, now).await.unwrap().unwrap();
+    assert!(blocked.details.blocked);
+    assert_eq!(fixture.count("SELECT COUNT(*) FROM sessions WHERE revoked_at IS NULL").await, 0);
+    let check = fixture.store.online_check(&fixture.app_id, &ada.id, &first.id, now).await.unwrap();
+    assert_eq!(check, OnlineCheck { user_exists: true, session_live: false, user_blocked: true });
+    let seen = fixture.store.session_by_secret_hash(&first.secret_hash, now).await.unwrap().expect("reported");
+    assert!(seen.user_blocked, "a blocked user's session is reported so the answer can say why");
+
+    let (used, sessions) = (
+        fixture.count("SELECT COUNT(*) FROM used_challenges").await,
+        fixture.count("SELECT COUNT(*) FROM sessions").await,
+    );
+    assert_eq!(fixture.spend(random(), Some(&ada), "ada").await, ProofOutcome::Refused(Refusal::UserBlocked));
+    assert_eq!(fixture.count("SELECT COUNT(*) FROM used_challenges").await, used, "the challenge stays unspent");
+    assert_eq!(fixture.count("SELECT COUNT(*) FROM sessions").await, sessions);
+    assert_eq!(fixture.count("SELECT COUNT(*) FROM sign_in_failures").await, 0, "a right proof is no failure");
+
+    // login_attempts: a failure counts on the user, a success (once unblocked) resets it.
+    assert_eq!(fixture.spend(random(), None, "ada").await, ProofOutcome::Failed);
+    assert_eq!(fixture.count("SELECT login_attempts FROM users").await, 1);
+    let unblock = UserChange { blocked: Some(false), ..UserChange::default() };
+    fixture.store.update_account(&fixture.app_id, &ada.id, &unblock, now_ms()).await.unwrap().unwrap();
+    assert!(
+        fixture.store.session_by_secret_hash(&first.secret_hash, now_ms()).await.unwrap().is_none(),
+        "stays revoked"
+    );
+    assert!(matches!(fixture.spend(random(), Some(&ada), "ada").await, ProofOutcome::Accepted(_)));
+    assert_eq!(fixture.count("SELECT login_attempts FROM users").await, 0);
+}
+
+#[tokio::test]
+async fn account_changes_apply_whole_or_not_at_all_and_lookups_pages_and_deletion_see_them() {
+    let fixture = fixture(NewApp::default()).await;
+    let (ada, _) = fixture.user("ada").await;
+    let (bob, _) = fixture.user("bob").await;
+    let identity = |id: &str| sealbase::admin::record::Identity {
+        connection: "github".into(),
+        provider: "github".into(),
+        kind: "social".into(),
+        id: Some(id.into()),
+        details: Default::default(),
+    };
+    let change = UserChange {
+        email: Some(Some("ada@example.com".into())),
+        email_verified: Some(true),
+        identities: Some(vec![identity("1")]),
+        ..UserChange::default()
+    };
+    let changed = fixture.store.update_account(&fixture.app_id, &ada.id, &change, now_ms()).await.unwrap().unwrap();
+    assert_eq!((changed.user.email.as_deref(), changed.details.email_verified), (Some("ada@example.com"), true));
+
+    // Each refusal leaves everything as it was, the username with it.
+    let before = fixture.db.rows("SELECT * FROM users ORDER BY id").await;
+    let refusals = [
+        (
+            UserChange {
+                username: Some("x".into()),
+                email: Some(Some("ada@example.com".into())),
+                ..UserChange::default()
+            },
+            AccountRefusal::EmailTaken,
+        ),
+        (UserChange { username: Some("ada".into()), ..UserChange::default() }, AccountRefusal::UsernameTaken),
+        (
+            UserChange {
+                username: Some("y".into()),
+                identities: Some(vec![identity("2"), identity("1")]),
+                ..UserChange::default()
+            },
+            AccountRefusal::IdentityTaken(1),
+        ),
+    ];
+    for (change, refusal) in refusals {
+        let outcome = fixture.store.update_account(&fixture.app_id, &bob.id, &change, now_ms()).await.unwrap();
+        assert_eq!(outcome.unwrap_err(), refusal);
+    }
+    let unknown = fixture.store.update_account(&fixture.app_id, "nobody", &UserChange::default(), now_ms()).await;
+    assert_eq!(unknown.unwrap().unwrap_err(), AccountRefusal::UserNotFound);
+    assert!(fixture.db.rows("SELECT * FROM users ORDER BY id").await == before, "nothing written");
+    assert_eq!(fixture.count("SELECT COUNT(*) FROM identities").await, 1);
+
+    for lookup in [
+        UserLookup::Username("ada".into()),
+        UserLookup::Email("ada@example.com".into()),
+        UserLookup::Identity { provider: "github".into(), id: "1".into() },
+    ] {
+        let found = fixture.store.find_user(&fixture.app_id, &lookup).await.unwrap().expect("found");
+        assert_eq!(found.user.id, ada.id);
+    }
+    let verified = ListUsers { email_verified: Some(true), ..ListUsers::default() };
+    let page = fixture.store.list_users(&fixture.app_id, &verified).await.unwrap();
+    assert_eq!(page.iter().map(|u| u.user.id.as_str()).collect::<Vec<_>>(), [ada.id.as_str()]);
+    let first =
+        fixture.store.list_users(&fixture.app_id, &ListUsers { limit: 1, ..ListUsers::default() }).await.unwrap();
+    let rest = ListUsers { cursor: Some(first[0].user.id.clone()), ..ListUsers::default() };
+    let second = fixture.store.list_users(&fixture.app_id, &rest).await.unwrap();
+    assert_eq!(first.len() + second.len(), 2);
+    assert!(first[0].user.id < second[0].user.id);
+
+    assert!(fixture.store.delete_account(&fixture.app_id, &ada.id).await.unwrap());
+    assert!(!fixture.store.delete_account(&fixture.app_id, &ada.id).await.unwrap());
+    assert_eq!(fixture.count("SELECT user_count FROM apps").await, 1);
+    assert_eq!(fixture.count("SELECT COUNT(*) FROM identities").await, 0);
 }

@@ -1,7 +1,8 @@
 //! The app-backend client of the server-side API (features `admin` and `client`, native): what an app's
 //! trusted backend calls with one of the app's secrets. It makes the pending account's verifier itself,
 //! from the password or the imported hash it was given, so neither reaches the sealbase server
-//! (docs/protocol.md §3.14); the account is then not marked `password_seen_by_server`.
+//! (docs/protocol.md §3.14); the account is then not marked `password_seen_by_server`. It also covers
+//! the users API (§3.15): find, list, change (block, unblock) and delete users.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), sealbase::admin::AdminError> {
@@ -25,7 +26,10 @@ use zeroize::Zeroizing;
 
 use super::create_user::NAME_MAX_LEN;
 use super::record::ProfileClaims;
-use super::{routes, AccountDetails, AdminError, AdminUser, NewUserRequest, PasswordSource};
+use super::{
+    routes, AccountDetails, AdminError, AdminUser, ListUsers, NewUserRequest, PasswordSource, UserChange, UserLookup,
+    UsersPage,
+};
 use crate::client::http::{self, Method, Request};
 use crate::protocol::ClientSettings;
 use crate::validate;
@@ -139,13 +143,67 @@ impl AdminClient {
         let body = request.to_json();
         // The server's own checks, here first: a request it would refuse is not sent.
         NewUserRequest::from_json(&body)?;
-        let post = self.request(Method::Post, routes::USERS)?.json(&body);
-        self.send(post.authorization(Zeroizing::new(format!("Bearer {}", self.app_secret.as_str())))).await
+        self.send(self.authorized(Method::Post, routes::USERS)?.json(&body)).await
+    }
+
+    /// The user with this id (`USER_NOT_FOUND` if the app has none).
+    pub async fn user(&self, user_id: &str) -> Result<AdminUser> {
+        self.send(self.authorized(Method::Get, &user_path(user_id))?).await
+    }
+
+    /// The user with this username, email or identity.
+    pub async fn find_user(&self, lookup: &UserLookup) -> Result<AdminUser> {
+        self.send(self.authorized(Method::Post, routes::USER_LOOKUP)?.json(&lookup.to_json())).await
+    }
+
+    /// A page of the app's users in id order; pass its `next_cursor` on to get the next one.
+    pub async fn list_users(&self, query: &ListUsers) -> Result<UsersPage> {
+        let pairs = query.to_pairs();
+        let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&pairs).finish();
+        self.send(self.authorized(Method::Get, &format!("{}?{query}", routes::USERS))?).await
+    }
+
+    /// Changes the user's record and answers it as it now is. Checked here by the server's rules first.
+    pub async fn update_user(&self, user_id: &str, change: &UserChange) -> Result<AdminUser> {
+        let body = change.to_json();
+        UserChange::from_json(&body)?;
+        self.send(self.authorized(Method::Patch, &user_path(user_id))?.json(&body)).await
+    }
+
+    /// Blocks the user: every live session of theirs is revoked at once, and no sign-in, session or
+    /// authToken works until [`Self::unblock`].
+    pub async fn block(&self, user_id: &str) -> Result<AdminUser> {
+        self.update_user(user_id, &UserChange { blocked: Some(true), ..UserChange::default() }).await
+    }
+
+    /// Unblocks the user: they can sign in again, to the same seed.
+    pub async fn unblock(&self, user_id: &str) -> Result<AdminUser> {
+        self.update_user(user_id, &UserChange { blocked: Some(false), ..UserChange::default() }).await
+    }
+
+    /// Deletes the user with everything of theirs.
+    pub async fn delete_user(&self, user_id: &str) -> Result<()> {
+        let response = self
+            .http
+            .send(self.authorized(Method::Delete, &user_path(user_id))?)
+            .await
+            .map_err(|_| AdminError::ServiceUnavailable)?;
+        if response.is_success() {
+            Ok(())
+        } else {
+            Err(AdminError::from_body(&response.body))
+        }
     }
 
     fn request(&self, method: Method, template: &str) -> Result<Request> {
         let path = template.trim_start_matches('/').replace("{app_id}", &crate::client::percent_encode(&self.app_id));
         Ok(Request::new(method, http::join(&self.endpoint, &path).map_err(field_error("endpoint"))?))
+    }
+
+    /// A request made with the app secret.
+    fn authorized(&self, method: Method, template: &str) -> Result<Request> {
+        let bearer = Zeroizing::new(format!("Bearer {}", self.app_secret.as_str()));
+        Ok(self.request(method, template)?.authorization(bearer))
     }
 
     async fn send<T: DeserializeOwned>(&self, request: Request) -> Result<T> {
@@ -156,4 +214,9 @@ impl AdminClient {
             Err(AdminError::from_body(&response.body))
         }
     }
+}
+
+/// [`routes::USER`] for one user, its id percent-encoded.
+fn user_path(user_id: &str) -> String {
+    routes::USER.replace("{user_id}", &crate::client::percent_encode(user_id))
 }

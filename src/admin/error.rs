@@ -47,6 +47,8 @@ admin_errors! {
     UserAlreadyExists { field: String } = "USER_ALREADY_EXISTS", 400, "User with {field} already exists";
     /// Another user of the app has an identity of this provider and id.
     IdentityAlreadyLinked { field: String } = "IDENTITY_ALREADY_LINKED", 400, "Identity already linked to another user.";
+    /// No user of the app has this id (or username, email or identity).
+    UserNotFound = "USER_NOT_FOUND", 404, "User not found.";
     /// The password is shorter than the app's minimum length.
     PasswordTooShort { min_length: usize } = "PASSWORD_TOO_SHORT", 400, "Password is too short. Must be at least {min_length} characters.";
     /// The password follows fewer of the five password practices than the app requires.

@@ -52,6 +52,11 @@ impl<'a> Object<'a> {
         self.map.get(name).filter(|value| !value.is_null())
     }
 
+    /// Whether the field is given as `null` (in an update: remove the value).
+    pub fn is_null(&self, name: &str) -> bool {
+        self.map.get(name).is_some_and(Value::is_null)
+    }
+
     /// A required field.
     pub fn required(&self, name: &str) -> Result<&'a Value> {
         self.get(name).ok_or_else(|| AdminError::FieldMissing { field: self.path_of(name) })

@@ -62,12 +62,16 @@ impl Client {
                     })?;
                     return Ok(InitResult { user: Some(user), last_used_username: None });
                 }
-                Err(Error::SessionNotValid | Error::UserNotFound) => {
+                Err(error @ (Error::SessionNotValid | Error::UserNotFound | Error::UserBlocked)) => {
                     let username = stored.username;
                     store.save(
                         &self.app_id,
                         &super::store::StoredState { last_used_username: Some(username.clone()), session: None },
                     )?;
+                    // A blocked user's sessions are dead too, but the app is told why.
+                    if error == Error::UserBlocked {
+                        return Err(error);
+                    }
                     return Ok(InitResult { user: None, last_used_username: Some(username) });
                 }
                 Err(other) => return Err(other),

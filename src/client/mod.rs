@@ -322,10 +322,10 @@ impl Client {
     }
 
     /// Sends a request made with the active session. If the server says the session is dead (expired,
-    /// revoked elsewhere, user deleted), the client signs out locally too, keeping the username.
+    /// revoked elsewhere, user deleted or blocked), the client signs out locally too, keeping the username.
     pub(crate) async fn send_authorized(&self, request: Request) -> Result<Vec<u8>> {
         let answer = self.send_raw(request).await;
-        if let Err(Error::SessionNotValid) = answer {
+        if let Err(Error::SessionNotValid | Error::UserBlocked) = answer {
             self.deactivate(true)?;
         }
         answer

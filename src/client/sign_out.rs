@@ -12,7 +12,7 @@ impl Client {
         let active = self.active()?;
         match self.send_raw(self.authorized(super::http::Method::Delete, routes::SESSION, &active.secret)?).await {
             // Already dead on the server: signing out locally is all that is left.
-            Ok(_) | Err(Error::SessionNotValid) => {}
+            Ok(_) | Err(Error::SessionNotValid | Error::UserBlocked) => {}
             Err(other) => return Err(other),
         }
         self.deactivate(true)

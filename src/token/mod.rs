@@ -122,6 +122,9 @@ pub enum VerifyError {
     /// The user was deleted.
     #[error("user not found")]
     UserNotFound,
+    /// The app's backend blocked the user.
+    #[error("user is blocked")]
+    UserBlocked,
     /// The admin access token was refused.
     #[error("admin access token invalid")]
     AccessTokenInvalid,
@@ -144,6 +147,7 @@ impl VerifyError {
             Self::NotYetValid => "NotYetValid",
             Self::Revoked => "Revoked",
             Self::UserNotFound => "UserNotFound",
+            Self::UserBlocked => "UserBlocked",
             Self::AccessTokenInvalid => "AccessTokenInvalid",
             Self::Unavailable => "Unavailable",
         }

@@ -121,7 +121,8 @@ impl Verifier {
     }
 
     /// Offline verification, then the server's online check: fails with `Revoked` once the session is
-    /// signed out or its password changed, and `UserNotFound` after deleteUser.
+    /// signed out or its password changed, `UserBlocked` while the app's backend blocks the user, and
+    /// `UserNotFound` after deleteUser.
     pub async fn online(&self, token: &str, admin_access_token: &str) -> Result<OnlineStatus, VerifyError> {
         self.verify(token).await?;
         let url = self.admin_url.join(token).map_err(|_| VerifyError::Malformed)?;
@@ -136,6 +137,7 @@ impl Verifier {
                     _ => VerifyError::AccessTokenInvalid,
                 })
             }
+            403 => Err(VerifyError::UserBlocked),
             404 => Err(VerifyError::UserNotFound),
             _ => Err(VerifyError::Unavailable),
         }

@@ -301,3 +301,31 @@ test('users imported with bcrypt, argon2 and pbkdf2 hashes sign in to the same s
     assert.equal(seeds[0], seeds[1], fixture.description);
   }
 });
+
+test('a user the app blocks is refused with UserBlocked on resume and sign-in, and signs in to the same seed once unblocked', async () => {
+  const app = server.createApp();
+  const secret = server.createAppSecret(app.appId);
+  const setBlocked = (userId, blocked) => server.backend(`/v1/admin/apps/${app.appId}/users/${userId}`, { blocked }, secret, 'PATCH');
+  const page = await openPage();
+  await initPage(page, app);
+  const user = (await call(page, 'signUp', { username: 'blocked', password: PASSWORD, rememberMe: 'local' })).ok;
+  const seed = JSON.parse((await storage(page, app.appId)).local).session.seed;
+  const blocked = await setBlocked(user.userId, true);
+  assert.deepEqual([blocked.status, blocked.body.blocked], [200, true], JSON.stringify(blocked.body));
+
+  // A fresh page resumes the stored session: refused, and the dead session is dropped.
+  await page.reload();
+  await page.waitForFunction(() => window.ready === true);
+  expectError(await initPage(page, app), 'UserBlocked', 403, 'User is blocked.');
+  assert.deepEqual(JSON.parse((await storage(page, app.appId)).local), { lastUsedUsername: 'blocked' });
+  const again = await openPage();
+  assert.deepEqual(await initPage(again, app), { ok: { lastUsedUsername: 'blocked' } });
+  expectError(await call(again, 'signIn', { username: 'blocked', password: PASSWORD }), 'UserBlocked', 403, 'User is blocked.');
+
+  assert.equal((await setBlocked(user.userId, false)).status, 200);
+  const back = await call(again, 'signIn', { username: 'blocked', password: PASSWORD, rememberMe: 'local' });
+  assert.equal(back.ok?.userId, user.userId, JSON.stringify(back));
+  assert.equal(JSON.parse((await storage(again, app.appId)).local).session.seed, seed, 'the same seed');
+  await page.close();
+  await again.close();
+});

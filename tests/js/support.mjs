@@ -62,9 +62,9 @@ export async function startServer() {
       return JSON.parse(out.toString()).appSecret;
     },
     // A call of the server-side API as an app's backend makes it: { status, body }.
-    async backend(path, body, secret) {
+    async backend(path, body, secret, method = 'POST') {
       const headers = { 'content-type': 'application/json', ...(secret ? { authorization: `Bearer ${secret}` } : {}) };
-      const response = await fetch(`${url}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+      const response = await fetch(`${url}${path}`, { method, headers, body: JSON.stringify(body) });
       return { status: response.status, body: await response.json() };
     },
     stop() {

@@ -72,7 +72,7 @@ export type SealbaseErrorName =
   | 'PasswordMissing' | 'PasswordCannotBeBlank' | 'PasswordMustBeString' | 'PasswordTooShort' | 'PasswordTooLong'
   | 'PasswordTooWeak'
   | 'PasswordAttemptLimitExceeded' | 'CurrentPasswordMissing' | 'CurrentPasswordIncorrect'
-  | 'EmailNotValid' | 'EmailAlreadyExists'
+  | 'EmailNotValid' | 'EmailAlreadyExists' | 'UserBlocked'
   | 'ProfileMustBeObject' | 'ProfileCannotBeEmpty' | 'ProfileHasTooManyKeys' | 'ProfileKeyTooLong'
   | 'ProfileValueMustBeString' | 'ProfileValueCannotBeBlank' | 'ProfileValueTooLong'
   | 'RememberMeValueNotValid' | 'SessionLengthMustBeNumber' | 'SessionLengthTooShort' | 'SessionLengthTooLong'

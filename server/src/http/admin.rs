@@ -68,6 +68,9 @@ pub(super) async fn check_auth_token(
     if !check.user_exists {
         return Err(AdminError(StatusCode::NOT_FOUND, "User not found."));
     }
+    if check.user_blocked {
+        return Err(AdminError(StatusCode::FORBIDDEN, "User is blocked."));
+    }
     if !check.session_live {
         return Err(AUTH_TOKEN_INVALID);
     }

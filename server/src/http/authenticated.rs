@@ -38,6 +38,9 @@ impl FromRequestParts<AppState> for Authenticated {
         let session = state.store.session_by_secret_hash(&hash_secret(secret.as_slice()), now_ms()).await?;
         // A session of another app is as unknown here as a made-up one.
         let session = session.filter(|session| session.app_id == app_id).ok_or(Error::SessionNotValid)?;
+        if session.user_blocked {
+            return Err(Error::UserBlocked.into());
+        }
         Ok(Self(session))
     }
 }

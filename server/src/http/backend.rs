@@ -5,9 +5,12 @@
 //! user's first sign-in from a client makes the end-to-end keys (§3.13).
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use std::collections::HashMap;
+
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use sealbase::admin::create_user::{self, CallerCredentials, CreateUserResponse, CreatedUser};
@@ -22,7 +25,7 @@ use crate::AppState;
 const DAY_MS: i64 = 24 * 3_600_000;
 
 /// A failure of the server-side API, answered in its own error style.
-pub(super) struct BackendError(AdminError);
+pub(super) struct BackendError(pub AdminError);
 
 impl From<AdminError> for BackendError {
     fn from(error: AdminError) -> Self {
@@ -49,9 +52,9 @@ impl IntoResponse for BackendError {
     }
 }
 
-type Result<T> = std::result::Result<T, BackendError>;
+pub(super) type Result<T> = std::result::Result<T, BackendError>;
 
-fn json_body(body: std::result::Result<Bytes, BytesRejection>) -> Result<serde_json::Value> {
+pub(super) fn json_body(body: std::result::Result<Bytes, BytesRejection>) -> Result<serde_json::Value> {
     let body = body.map_err(|rejection| match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => AdminError::BodyTooLarge { max_length: MAX_BODY_BYTES },
         _ => AdminError::BodyNotValid,
@@ -144,20 +147,33 @@ pub(super) async fn create_user(
     }))
 }
 
+/// A request of the app in the path, made with one of its live secrets (`Authorization: Bearer`).
+pub(super) struct BackendApp(pub AppRecord);
+
+impl FromRequestParts<AppState> for BackendApp {
+    type Rejection = BackendError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let Ok(Path(params)) = Path::<HashMap<String, String>>::from_request_parts(parts, state).await else {
+            return Err(AdminError::Unauthorized.into());
+        };
+        let app_id = params.get("app_id").ok_or(AdminError::Unauthorized)?;
+        let presented = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .ok_or(AdminError::Unauthorized)?;
+        Ok(Self(authenticate(state, app_id, presented.trim()).await?))
+    }
+}
+
 /// Seed 001: `201` and the stored user.
 pub(super) async fn create_account(
     State(state): State<AppState>,
-    app_id: std::result::Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
+    BackendApp(app): BackendApp,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<AdminUser>)> {
-    let Ok(Path(app_id)) = app_id else { return Err(AdminError::Unauthorized.into()) };
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .ok_or(AdminError::Unauthorized)?;
-    let app = authenticate(&state, &app_id, presented.trim()).await?;
     let request = NewUserRequest::from_json(&json_body(body)?)?;
     let stored = create(&state, &app, request).await?;
     Ok((StatusCode::CREATED, Json(stored.to_admin_user())))

@@ -10,6 +10,7 @@ mod settings;
 mod sign_in;
 mod sign_up;
 mod user;
+mod users_api;
 
 use std::time::Duration;
 
@@ -63,7 +64,12 @@ pub fn router(state: AppState) -> Router {
         .route(routes::JWKS, get(jwks::jwks))
         .route(&format!("{}{{auth_token}}", routes::ADMIN_AUTH_TOKEN), get(admin::check_auth_token))
         .route(sealbase::admin::routes::CREATE_USER, post(backend::create_user))
-        .route(sealbase::admin::routes::USERS, post(backend::create_account))
+        .route(sealbase::admin::routes::USERS, post(backend::create_account).get(users_api::list_users))
+        .route(sealbase::admin::routes::USER_LOOKUP, post(users_api::lookup_user))
+        .route(
+            sealbase::admin::routes::USER,
+            get(users_api::get_user).patch(users_api::update_user).delete(users_api::delete_user),
+        )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(trace)
         .layer(PropagateRequestIdLayer::x_request_id())

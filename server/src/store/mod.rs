@@ -14,6 +14,7 @@ pub mod testing;
 use std::sync::Arc;
 
 pub use records::*;
+pub use sealbase::admin::{ListUsers, UserChange, UserLookup};
 
 /// A storage failure. Names no driver: the cause is kept for the log only.
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +105,23 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn create_user(&self, account: &NewAccount) -> StoreResult<CreateUserOutcome>;
     /// The user with seed 001's record.
     async fn admin_user(&self, app_id: &str, user_id: &str) -> StoreResult<Option<AdminUserRecord>>;
+    /// The user of the app with this username, email or identity, with seed 001's record.
+    async fn find_user(&self, app_id: &str, lookup: &UserLookup) -> StoreResult<Option<AdminUserRecord>>;
+    /// A page of the app's users in id order, after the query's cursor (keyset pagination: a user that
+    /// exists throughout a walk over every page is on exactly one page).
+    async fn list_users(&self, app_id: &str, query: &ListUsers) -> StoreResult<Vec<AdminUserRecord>>;
+    /// Changes a user's record for the app's backend: read, changed by [`UserChange::apply`] and written
+    /// under the user's row lock. Blocking revokes every live session of the user in the same
+    /// transaction; uniqueness (username, email, identities) is the database's.
+    async fn update_account(
+        &self,
+        app_id: &str,
+        user_id: &str,
+        change: &UserChange,
+        now: i64,
+    ) -> StoreResult<Result<AdminUserRecord, AccountRefusal>>;
+    /// Deletes a user of the app (with everything of theirs) for the app's backend; false if none.
+    async fn delete_account(&self, app_id: &str, user_id: &str) -> StoreResult<bool>;
     /// The user with this id.
     async fn user_by_id(&self, user_id: &str) -> StoreResult<Option<UserRecord>>;
     /// The user with this (stored-form) username in the app.
@@ -135,14 +153,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         now: i64,
     ) -> StoreResult<Result<(), Refusal>>;
 
-    /// The live session whose secret hashes to this.
+    /// The live session whose secret hashes to this, or any session of a blocked user whose secret
+    /// hashes to this (marked [`SessionRecord::user_blocked`]).
     async fn session_by_secret_hash(&self, secret_hash: &SecretHash, now: i64) -> StoreResult<Option<SessionRecord>>;
     /// Sets a session's expiry and length if it is still live at `now`; false if it is not.
     async fn extend_session(&self, session_id: &str, expires_at: i64, length_hours: f64, now: i64)
         -> StoreResult<bool>;
     /// Revokes a session (sign-out): its secret fails at once, on every server.
     async fn revoke_session(&self, session_id: &str, now: i64) -> StoreResult<()>;
-    /// For the admin API's online check: does the user exist in the app, is the session live.
+    /// For the admin API's online check: does the user exist in the app, is it blocked, is the session
+    /// live.
     async fn online_check(&self, app_id: &str, user_id: &str, session_id: &str, now: i64) -> StoreResult<OnlineCheck>;
 
     /// The signing key in use; if there is none yet, `candidate` becomes it (servers starting together

@@ -326,6 +326,32 @@ impl DetailsColumns {
     }
 }
 
+/// A user's row, record and identities as both backends read them, not yet checked.
+pub(crate) struct AccountColumns {
+    pub user: UserColumns,
+    pub details: DetailsColumns,
+    pub identities: Vec<IdentityColumns>,
+}
+
+impl AccountColumns {
+    /// The checked record.
+    pub(crate) fn into_record(self) -> Result<AdminUserRecord, StoreError> {
+        let details = self.details.into_details(&self.user.id, self.identities)?;
+        Ok(AdminUserRecord { user: self.user.try_into()?, details })
+    }
+}
+
+impl AdminUserRecord {
+    /// What the server-side API may change.
+    pub fn editable(&self) -> sealbase::admin::EditableUser {
+        sealbase::admin::EditableUser {
+            username: self.user.username.clone(),
+            email: self.user.email.clone(),
+            details: self.details.clone(),
+        }
+    }
+}
+
 /// What [`super::Store::sign_up`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignUpOutcome {
@@ -371,6 +397,9 @@ pub struct SessionRecord {
     pub expires_at: i64,
     /// Length in hours.
     pub length_hours: f64,
+    /// The user is blocked: the session (revoked by the block) is reported only so the answer can
+    /// say why it is dead.
+    pub user_blocked: bool,
 }
 
 /// A checked password proof about to be spent.
@@ -438,6 +467,23 @@ pub enum Refusal {
     EmailTaken,
     /// The user row is gone under a live session (defensive).
     UserNotFound,
+    /// The user is blocked: a right proof opens nothing (nothing written).
+    UserBlocked,
+}
+
+/// Why a change by the server-side API was refused (nothing written).
+#[derive(Debug, Clone, PartialEq)]
+pub enum AccountRefusal {
+    /// No user of the app has that id.
+    UserNotFound,
+    /// The new username belongs to another user of the app.
+    UsernameTaken,
+    /// The new email belongs to another user of the app.
+    EmailTaken,
+    /// Another user of the app has the identity at this position of the new list.
+    IdentityTaken(usize),
+    /// The user after the change would break a rule of the record.
+    NotValid(sealbase::admin::AdminError),
 }
 
 /// New password-derived material (a password change).
@@ -477,6 +523,8 @@ pub struct OnlineCheck {
     pub user_exists: bool,
     /// The session is unrevoked and unexpired.
     pub session_live: bool,
+    /// The user is blocked.
+    pub user_blocked: bool,
 }
 
 /// An authToken signing key about to be stored.

@@ -141,6 +141,28 @@ impl Store for PausingStore {
     async fn admin_user(&self, app_id: &str, user_id: &str) -> StoreResult<Option<AdminUserRecord>> {
         self.inner.admin_user(app_id, user_id).await
     }
+
+    async fn find_user(&self, app_id: &str, lookup: &UserLookup) -> StoreResult<Option<AdminUserRecord>> {
+        self.inner.find_user(app_id, lookup).await
+    }
+
+    async fn list_users(&self, app_id: &str, query: &ListUsers) -> StoreResult<Vec<AdminUserRecord>> {
+        self.inner.list_users(app_id, query).await
+    }
+
+    async fn update_account(
+        &self,
+        app_id: &str,
+        user_id: &str,
+        change: &UserChange,
+        now: i64,
+    ) -> StoreResult<Result<AdminUserRecord, AccountRefusal>> {
+        self.inner.update_account(app_id, user_id, change, now).await
+    }
+
+    async fn delete_account(&self, app_id: &str, user_id: &str) -> StoreResult<bool> {
+        self.inner.delete_account(app_id, user_id).await
+    }
     async fn user_by_id(&self, user_id: &str) -> StoreResult<Option<UserRecord>> {
         self.inner.user_by_id(user_id).await
     }

@@ -5,6 +5,7 @@ use deadpool_postgres::Transaction;
 use sealbase::protocol::AccountKeys;
 
 use super::use_cases::user_from_row;
+use super::users_api::link_identities;
 use super::{proof_lock_key, retrying, violates, Failure, PostgresStore};
 use crate::auth::throttle;
 use crate::store::*;
@@ -268,6 +269,7 @@ impl PostgresStore {
             ("failed", _) => ProofOutcome::Failed,
             ("challenge-not-valid", _) => ProofOutcome::ChallengeNotValid,
             ("throttled", _) => ProofOutcome::Throttled { locked_until: row.try_get(1)? },
+            ("blocked", _) => ProofOutcome::Refused(Refusal::UserBlocked),
             (other, _) => return Err(Failure::Unexpected(format!("sealbase_spend_sign_in answered {other:?}"))),
         })
     }
@@ -293,26 +295,27 @@ impl PostgresStore {
         // sign-in (which a committed first sign-in has deleted).
         let (recheck, proof_key) = match (effect, verified.map(|user| &user.login)) {
             (ProofEffect::CompleteKeys { .. }, Some(Login::Pending(verifier))) => (
-                "SELECT 1 FROM users u JOIN pending_logins p ON p.user_id = u.id
+                "SELECT u.blocked FROM users u JOIN pending_logins p ON p.user_id = u.id
                  WHERE u.id = $1 AND u.username = $2 AND p.public_key = $3 FOR NO KEY UPDATE OF u",
                 Some(verifier.public_key.0.as_slice()),
             ),
             (ProofEffect::UpdateUser(_) | ProofEffect::OpenSession(_), Some(Login::Keys(keys))) => (
-                "SELECT 1 FROM users WHERE id = $1 AND username = $2 AND login_public_key = $3 FOR NO KEY UPDATE",
+                "SELECT blocked FROM users WHERE id = $1 AND username = $2 AND login_public_key = $3
+                 FOR NO KEY UPDATE",
                 Some(keys.login_public_key.0.as_slice()),
             ),
-            _ => ("SELECT 1 WHERE false", None),
+            _ => ("SELECT false WHERE false", None),
         };
         let recheck = tx.prepare_cached(recheck).await?;
         // One round trip: the lock first, so what the statements after it read is what every earlier
-        // proof of this username committed.
+        // proof of this username committed. `None` if the account changed, else whether it is blocked.
         let unchanged = async {
             match (verified, proof_key) {
                 (Some(user), Some(key)) => {
                     let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&user.id, &user.username, &key];
-                    Ok(tx.query_opt(&recheck, &params).await?.is_some())
+                    tx.query_opt(&recheck, &params).await?.map(|row| row.try_get::<_, bool>(0)).transpose()
                 }
-                _ => Ok::<_, tokio_postgres::Error>(false),
+                _ => Ok::<_, tokio_postgres::Error>(None),
             }
         };
         let lock_key = proof_lock_key(app_id, username);
@@ -337,7 +340,7 @@ impl PostgresStore {
         if let Some((_, locked_until)) = failures.filter(|(_, until)| *until > now) {
             return Ok(Spent::Outcome(ProofOutcome::Throttled { locked_until }));
         }
-        if verified.is_none() || !unchanged {
+        let Some((user, blocked)) = verified.zip(unchanged) else {
             // Under the advisory lock, so the count read above is still the count.
             let (count, previous_until) = failures.map_or((1, 0), |(count, until)| (count + 1, until));
             let delay = throttle::delay_ms(count);
@@ -351,22 +354,34 @@ impl PostgresStore {
                 )
                 .await?;
             tx.execute(&record, &[&app_id, &username, &count, &locked_until, &now]).await?;
+            // The user's own count (seed 001's login_attempts) beside the throttle's.
+            let count_user = tx
+                .prepare_cached(
+                    "UPDATE users SET login_attempts = LEAST(login_attempts + 1, 20000)
+                     WHERE app_id = $1 AND username = $2",
+                )
+                .await?;
+            tx.execute(&count_user, &[&app_id, &username]).await?;
             tx.commit().await?;
             return Ok(Spent::Outcome(ProofOutcome::Failed));
+        };
+        if blocked {
+            // A right proof for a blocked user opens nothing and counts nothing (rolled back).
+            return Ok(Spent::Outcome(ProofOutcome::Refused(Refusal::UserBlocked)));
         }
         if failures.is_some() {
             let clear = tx.prepare_cached("DELETE FROM sign_in_failures WHERE app_id = $1 AND username = $2").await?;
             tx.execute(&clear, &[&app_id, &username]).await?;
         }
+        let reset =
+            tx.prepare_cached("UPDATE users SET login_attempts = 0 WHERE id = $1 AND login_attempts <> 0").await?;
+        tx.execute(&reset, &[&user.id]).await?;
         let updated = match effect {
             ProofEffect::UpdateUser(update) => match apply_update(&tx, update).await? {
                 Ok(updated) => updated,
                 Err(refusal) => return Ok(Spent::Outcome(ProofOutcome::Refused(refusal))),
             },
-            ProofEffect::CompleteKeys { keys, session } => {
-                let Some(user) = verified else { return Ok(Spent::Outcome(ProofOutcome::Failed)) };
-                complete_keys(&tx, &user.id, keys, session).await?
-            }
+            ProofEffect::CompleteKeys { keys, session } => complete_keys(&tx, &user.id, keys, session).await?,
             ProofEffect::OpenSession(_) => {
                 return Err(Failure::Unexpected("a sign-in's proof outside sealbase_spend_sign_in".into()));
             }
@@ -438,31 +453,8 @@ impl PostgresStore {
         let verifier_params = json(&verifier.params);
         tx.execute(&pending, &[&user.id, &verifier_params, &verifier.public_key.0.as_slice(), &user.created_at])
             .await?;
-        let link = tx
-            .prepare_cached(
-                "INSERT INTO identities (user_id, position, app_id, connection, provider, type, external_id, details)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .await?;
-        for (position, identity) in details.identities.iter().enumerate() {
-            let index = position as i32;
-            let identity_details = json(&identity.details);
-            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 8] = [
-                &user.id,
-                &index,
-                &user.app_id,
-                &identity.connection,
-                &identity.provider,
-                &identity.kind,
-                &identity.id,
-                &identity_details,
-            ];
-            match tx.execute(&link, &params).await {
-                Err(error) if violates(&error, "identities_unique") => {
-                    return Ok(CreateUserOutcome::IdentityTaken(position));
-                }
-                other => other?,
-            };
+        if let Some(position) = link_identities(&tx, &user.id, &user.app_id, &details.identities).await? {
+            return Ok(CreateUserOutcome::IdentityTaken(position));
         }
         tx.commit().await?;
         Ok(CreateUserOutcome::Created)

@@ -13,6 +13,7 @@
 
 mod accounts;
 mod use_cases;
+mod users_api;
 
 use std::future::Future;
 use std::time::Duration;
@@ -24,13 +25,14 @@ use tokio_postgres::error::SqlState;
 use super::{StoreError, StoreResult};
 
 /// Schema changes, applied in order; the table `schema_migrations` records those applied.
-const MIGRATIONS: [&str; 6] = [
+const MIGRATIONS: [&str; 7] = [
     include_str!("../../../migrations/postgres/0001_init.sql"),
     include_str!("../../../migrations/postgres/0002_spend_sign_in.sql"),
     include_str!("../../../migrations/postgres/0003_app_secrets.sql"),
     include_str!("../../../migrations/postgres/0004_password_complexity.sql"),
     include_str!("../../../migrations/postgres/0005_sealed_secrets.sql"),
     include_str!("../../../migrations/postgres/0006_pending_accounts.sql"),
+    include_str!("../../../migrations/postgres/0007_users_api.sql"),
 ];
 
 /// Advisory lock keys (one namespace per database). [`proof_lock_key`] could in principle yield one of

@@ -16,6 +16,7 @@ use tokio_postgres::Row;
 use zeroize::Zeroizing;
 
 use super::accounts::{apply_update, Spent};
+use super::users_api;
 use super::{retrying, violates, Failure, PostgresStore, PURGE_LOCK};
 use crate::store::*;
 
@@ -217,45 +218,34 @@ impl Store for PostgresStore {
     }
 
     async fn admin_user(&self, app_id: &str, user_id: &str) -> StoreResult<Option<AdminUserRecord>> {
-        let client = self.pool.get().await.map_err(Failure::from)?;
         // One snapshot for the three reads, so the record is the user's at one moment.
-        let read = async {
-            let mut client = client;
-            let tx = client
-                .build_transaction()
-                .read_only(true)
-                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-                .start()
-                .await?;
-            let user = tx.prepare_cached(select_user!("u.id = $1 AND u.app_id = $2")).await?;
-            let Some(user) = tx.query_opt(&user, &[&user_id, &app_id]).await? else { return Ok(None) };
-            let details = tx.prepare_cached(&format!("{SELECT_DETAILS}$1")).await?;
-            let row = tx.query_one(&details, &[&user_id]).await?;
-            let details = DetailsColumns {
-                name: row.try_get(0)?,
-                picture: row.try_get(1)?,
-                phone_number: row.try_get(2)?,
-                phone_number_verified: row.try_get(3)?,
-                email_verified: row.try_get(4)?,
-                verify_email: row.try_get(5)?,
-                blocked: row.try_get(6)?,
-                login_attempts: row.try_get::<_, i32>(7)?.into(),
-                claims: row.try_get(8)?,
-                metadata: row.try_get(9)?,
-            };
-            let identities = tx.prepare_cached(&format!("{SELECT_IDENTITIES}$1 ORDER BY position")).await?;
-            let identities = tx
-                .query(&identities, &[&user_id])
-                .await?
-                .iter()
-                .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?, row.try_get(4)?)))
-                .collect::<Result<Vec<IdentityColumns>, Failure>>()?;
-            tx.commit().await?;
-            Ok::<_, Failure>(Some((user_from_row(&user)?, details, identities)))
-        };
-        let Some((user, details, identities)) = read.await? else { return Ok(None) };
-        let details = details.into_details(user_id, identities)?;
-        Ok(Some(AdminUserRecord { user: user.try_into()?, details }))
+        let read = self.in_snapshot(async |tx| users_api::read_account(tx, app_id, user_id, false).await).await?;
+        read.map(AccountColumns::into_record).transpose()
+    }
+
+    async fn find_user(&self, app_id: &str, lookup: &UserLookup) -> StoreResult<Option<AdminUserRecord>> {
+        retrying(|| self.find_account(app_id, lookup)).await?.map(AccountColumns::into_record).transpose()
+    }
+
+    async fn list_users(&self, app_id: &str, query: &ListUsers) -> StoreResult<Vec<AdminUserRecord>> {
+        retrying(|| self.list_accounts(app_id, query)).await?.into_iter().map(AccountColumns::into_record).collect()
+    }
+
+    async fn update_account(
+        &self,
+        app_id: &str,
+        user_id: &str,
+        change: &UserChange,
+        now: i64,
+    ) -> StoreResult<Result<AdminUserRecord, AccountRefusal>> {
+        match retrying(|| self.update_account_once(app_id, user_id, change, now)).await? {
+            users_api::Updated::Done(columns) => Ok(Ok((*columns).into_record()?)),
+            users_api::Updated::Refused(refusal) => Ok(Err(refusal)),
+        }
+    }
+
+    async fn delete_account(&self, app_id: &str, user_id: &str) -> StoreResult<bool> {
+        retrying(|| self.delete_account_once(app_id, user_id)).await
     }
 
     async fn user_by_id(&self, user_id: &str) -> StoreResult<Option<UserRecord>> {
@@ -312,9 +302,9 @@ impl Store for PostgresStore {
         let client = self.pool.get().await.map_err(Failure::from)?;
         let select = client
             .prepare_cached(
-                "SELECT s.id, s.user_id, u.app_id, s.expires_at, s.session_length_hours
+                "SELECT s.id, s.user_id, u.app_id, s.expires_at, s.session_length_hours, u.blocked
                  FROM sessions s JOIN users u ON u.id = s.user_id
-                 WHERE s.secret_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2",
+                 WHERE s.secret_hash = $1 AND ((s.revoked_at IS NULL AND s.expires_at > $2) OR u.blocked)",
             )
             .await
             .map_err(Failure::from)?;
@@ -326,6 +316,7 @@ impl Store for PostgresStore {
                 app_id: row.try_get(2)?,
                 expires_at: row.try_get(3)?,
                 length_hours: row.try_get(4)?,
+                user_blocked: row.try_get(5)?,
             })
         });
         Ok(session.transpose()?)
@@ -367,7 +358,8 @@ impl Store for PostgresStore {
             .prepare_cached(
                 "SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND app_id = $2),
                         EXISTS (SELECT 1 FROM sessions
-                                WHERE id = $3 AND user_id = $1 AND revoked_at IS NULL AND expires_at > $4)",
+                                WHERE id = $3 AND user_id = $1 AND revoked_at IS NULL AND expires_at > $4),
+                        EXISTS (SELECT 1 FROM users WHERE id = $1 AND app_id = $2 AND blocked)",
             )
             .await
             .map_err(Failure::from)?;
@@ -375,6 +367,7 @@ impl Store for PostgresStore {
         Ok(OnlineCheck {
             user_exists: row.try_get(0).map_err(Failure::from)?,
             session_live: row.try_get(1).map_err(Failure::from)?,
+            user_blocked: row.try_get(2).map_err(Failure::from)?,
         })
     }
 

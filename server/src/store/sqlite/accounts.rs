@@ -36,22 +36,29 @@ pub(super) fn spend(
         return Ok(Decision::Rollback(Spent::Outcome(ProofOutcome::Throttled { locked_until })));
     }
     // The account was read before the write lock: a password change (or rename, or deletion, or a
-    // first sign-in) committed meanwhile makes this a proof for a key the account no longer has.
-    let unchanged = match (verified.map(|user| (user, &user.login)), &effect) {
+    // first sign-in) committed meanwhile makes this a proof for a key the account no longer has. `None`
+    // then, else whether the user is blocked.
+    let blocked: Option<bool> = match (verified.map(|user| (user, &user.login)), &effect) {
         (Some((user, Login::Keys(keys))), ProofEffect::OpenSession(_) | ProofEffect::UpdateUser(_)) => tx
-            .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM users WHERE id = ? AND username = ? AND login_public_key = ?)",
-            )?
-            .query_row((&user.id, &user.username, keys.login_public_key.0.as_slice()), |row| row.get(0))?,
+            .prepare_cached("SELECT blocked FROM users WHERE id = ? AND username = ? AND login_public_key = ?")?
+            .query_row((&user.id, &user.username, keys.login_public_key.0.as_slice()), |row| row.get(0))
+            .optional()?,
         (Some((user, Login::Pending(verifier))), ProofEffect::CompleteKeys { .. }) => tx
             .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM users u JOIN pending_logins p ON p.user_id = u.id
-                                WHERE u.id = ? AND u.username = ? AND p.public_key = ?)",
+                "SELECT u.blocked FROM users u JOIN pending_logins p ON p.user_id = u.id
+                 WHERE u.id = ? AND u.username = ? AND p.public_key = ?",
             )?
-            .query_row((&user.id, &user.username, verifier.public_key.0.as_slice()), |row| row.get(0))?,
-        _ => false,
+            .query_row((&user.id, &user.username, verifier.public_key.0.as_slice()), |row| row.get(0))
+            .optional()?,
+        _ => None,
     };
-    let Some(user) = verified.filter(|_| unchanged) else {
+    let Some((user, blocked)) = verified.zip(blocked) else {
+        // The user's own count (seed 001's login_attempts) beside the throttle's, which also counts
+        // usernames no one has.
+        tx.prepare_cached(
+            "UPDATE users SET login_attempts = MIN(login_attempts + 1, 20000) WHERE app_id = ? AND username = ?",
+        )?
+        .execute([app_id, username])?;
         let failures: i64 = tx
             .prepare_cached(
                 "INSERT INTO sign_in_failures (app_id, username, failures, locked_until, updated_at)
@@ -68,10 +75,16 @@ pub(super) fn spend(
         }
         return Ok(Decision::Commit(Spent::Outcome(ProofOutcome::Failed)));
     };
+    if blocked {
+        // A right proof for a blocked user opens nothing and counts nothing.
+        return Ok(Decision::Rollback(Spent::Outcome(ProofOutcome::Refused(Refusal::UserBlocked))));
+    }
     if locked_until.is_some() {
         tx.prepare_cached("DELETE FROM sign_in_failures WHERE app_id = ? AND username = ?")?
             .execute([app_id, username])?;
     }
+    tx.prepare_cached("UPDATE users SET login_attempts = 0 WHERE id = ? AND login_attempts <> 0")?
+        .execute([&user.id])?;
     Ok(match effect {
         ProofEffect::OpenSession(session) => {
             insert_session(tx, session)?;

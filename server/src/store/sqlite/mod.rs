@@ -10,6 +10,7 @@
 
 mod accounts;
 mod use_cases;
+mod users_api;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -20,7 +21,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, Transactio
 use super::{Decision, StoreError, StoreResult};
 
 /// Schema changes, applied in order; `PRAGMA user_version` counts those applied.
-const MIGRATIONS: [&str; 8] = [
+const MIGRATIONS: [&str; 9] = [
     include_str!("../../../migrations/sqlite/0001_init.sql"),
     include_str!("../../../migrations/sqlite/0002_sign_in.sql"),
     include_str!("../../../migrations/sqlite/0003_token_keys.sql"),
@@ -29,6 +30,7 @@ const MIGRATIONS: [&str; 8] = [
     include_str!("../../../migrations/sqlite/0006_password_complexity.sql"),
     include_str!("../../../migrations/sqlite/0007_sealed_secrets.sql"),
     include_str!("../../../migrations/sqlite/0008_pending_accounts.sql"),
+    include_str!("../../../migrations/sqlite/0009_users_api.sql"),
 ];
 
 /// WAL size (in pages) at which a commit checkpoints by itself.

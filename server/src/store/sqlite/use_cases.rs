@@ -5,6 +5,7 @@ use rusqlite::{named_params, Connection, OptionalExtension, Row, Transaction};
 use zeroize::Zeroizing;
 
 use super::accounts::{self, apply_update, session_live};
+use super::users_api;
 use super::{is_unique_violation, unless_duplicate, Decision, SqliteStore};
 use crate::store::*;
 
@@ -366,26 +367,8 @@ impl Store for SqliteStore {
                     "INSERT INTO pending_logins (user_id, params, public_key, created_at) VALUES (?, ?, ?, ?)",
                 )?
                 .execute((&user.id, &params, verifier.public_key.0.as_slice(), user.created_at))?;
-                for (position, identity) in details.identities.iter().enumerate() {
-                    let linked = tx
-                        .prepare_cached(
-                            "INSERT INTO identities (user_id, position, app_id, connection, provider, type,
-                                 external_id, details)
-                             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        )?
-                        .execute((
-                            &user.id,
-                            position as i64,
-                            &user.app_id,
-                            &identity.connection,
-                            &identity.provider,
-                            &identity.kind,
-                            &identity.id,
-                            json(&identity.details),
-                        ));
-                    if !unless_duplicate(linked)? {
-                        return Ok(Decision::Rollback(CreateUserOutcome::IdentityTaken(position)));
-                    }
+                if let Some(position) = users_api::insert_identities(tx, &user.id, &user.app_id, &details.identities)? {
+                    return Ok(Decision::Rollback(CreateUserOutcome::IdentityTaken(position)));
                 }
                 Ok(Decision::Commit(CreateUserOutcome::Created))
             })
@@ -393,31 +376,40 @@ impl Store for SqliteStore {
     }
 
     async fn admin_user(&self, app_id: &str, user_id: &str) -> StoreResult<Option<AdminUserRecord>> {
+        let read = self.connections.read(|c| users_api::read_account(c, app_id, user_id))?;
+        read.map(AccountColumns::into_record).transpose()
+    }
+
+    async fn find_user(&self, app_id: &str, lookup: &UserLookup) -> StoreResult<Option<AdminUserRecord>> {
         let read = self.connections.read(|c| {
-            let Some(user) = user_by_id(c, user_id)?.filter(|user| user.app_id == app_id) else { return Ok(None) };
-            let details = c.prepare_cached(&format!("{SELECT_DETAILS}?"))?.query_row([user_id], |row| {
-                Ok(DetailsColumns {
-                    name: row.get(0)?,
-                    picture: row.get(1)?,
-                    phone_number: row.get(2)?,
-                    phone_number_verified: row.get(3)?,
-                    email_verified: row.get(4)?,
-                    verify_email: row.get(5)?,
-                    blocked: row.get(6)?,
-                    login_attempts: row.get(7)?,
-                    claims: row.get(8)?,
-                    metadata: row.get(9)?,
-                })
-            })?;
-            let identities: Vec<IdentityColumns> = c
-                .prepare_cached(&format!("{SELECT_IDENTITIES}? ORDER BY position"))?
-                .query_map([user_id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?)))?
-                .collect::<rusqlite::Result<_>>()?;
-            Ok(Some((user, details, identities)))
+            let tx = c.unchecked_transaction()?;
+            let Some(user_id) = users_api::find_user_id(&tx, app_id, lookup)? else { return Ok(None) };
+            users_api::read_account(&tx, app_id, &user_id)
         })?;
-        let Some((user, details, identities)) = read else { return Ok(None) };
-        let details = details.into_details(user_id, identities)?;
-        Ok(Some(AdminUserRecord { user: user.try_into()?, details }))
+        read.map(AccountColumns::into_record).transpose()
+    }
+
+    async fn list_users(&self, app_id: &str, query: &ListUsers) -> StoreResult<Vec<AdminUserRecord>> {
+        let read = self.connections.read(|c| users_api::list(c, app_id, query))?;
+        read.into_iter().map(AccountColumns::into_record).collect()
+    }
+
+    async fn update_account(
+        &self,
+        app_id: &str,
+        user_id: &str,
+        change: &UserChange,
+        now: i64,
+    ) -> StoreResult<Result<AdminUserRecord, AccountRefusal>> {
+        match self.connections.write(|tx| users_api::update(tx, app_id, user_id, change, now)).await? {
+            users_api::Updated::Done(columns) => Ok(Ok((*columns).into_record()?)),
+            users_api::Updated::Refused(refusal) => Ok(Err(refusal)),
+            users_api::Updated::Malformed(error) => Err(error),
+        }
+    }
+
+    async fn delete_account(&self, app_id: &str, user_id: &str) -> StoreResult<bool> {
+        self.connections.write(|tx| users_api::delete(tx, app_id, user_id)).await
     }
 
     async fn user_by_id(&self, user_id: &str) -> StoreResult<Option<UserRecord>> {
@@ -478,9 +470,9 @@ impl Store for SqliteStore {
     async fn session_by_secret_hash(&self, secret_hash: &SecretHash, now: i64) -> StoreResult<Option<SessionRecord>> {
         self.connections.read(|c| {
             c.prepare_cached(
-                "SELECT s.id, s.user_id, u.app_id, s.expires_at, s.session_length_hours
+                "SELECT s.id, s.user_id, u.app_id, s.expires_at, s.session_length_hours, u.blocked
                  FROM sessions s JOIN users u ON u.id = s.user_id
-                 WHERE s.secret_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ?",
+                 WHERE s.secret_hash = ? AND ((s.revoked_at IS NULL AND s.expires_at > ?) OR u.blocked)",
             )?
             .query_row((secret_hash.as_slice(), now), |row| {
                 Ok(SessionRecord {
@@ -489,6 +481,7 @@ impl Store for SqliteStore {
                     app_id: row.get(2)?,
                     expires_at: row.get(3)?,
                     length_hours: row.get(4)?,
+                    user_blocked: row.get(5)?,
                 })
             })
             .optional()
@@ -530,10 +523,11 @@ impl Store for SqliteStore {
             c.prepare_cached(
                 "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1 AND app_id = ?2),
                         EXISTS (SELECT 1 FROM sessions
-                                WHERE id = ?3 AND user_id = ?1 AND revoked_at IS NULL AND expires_at > ?4)",
+                                WHERE id = ?3 AND user_id = ?1 AND revoked_at IS NULL AND expires_at > ?4),
+                        EXISTS (SELECT 1 FROM users WHERE id = ?1 AND app_id = ?2 AND blocked)",
             )?
             .query_row((user_id, app_id, session_id, now), |row| {
-                Ok(OnlineCheck { user_exists: row.get(0)?, session_live: row.get(1)? })
+                Ok(OnlineCheck { user_exists: row.get(0)?, session_live: row.get(1)?, user_blocked: row.get(2)? })
             })
         })
     }
