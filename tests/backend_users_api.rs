@@ -400,3 +400,72 @@ async fn a_block_that_lands_while_a_sign_in_is_checked_wins_and_a_blocked_pendin
     client.sign_in(sign_in("grace@example.com", PASSWORD)).await.expect("first sign-in once unblocked");
     assert!(!admin.user(&imported.id).await.expect("user").pending_keys);
 }
+
+fn token_claims(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("a JWT");
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+async fn userinfo(server: &TestServer, token: &str, post: bool) -> (u16, Option<String>, Value) {
+    let url = format!("{}/v1/apps/{}/userinfo", server.url, server.app_id);
+    let http = reqwest::Client::new();
+    let request = if post { http.post(url) } else { http.get(url) };
+    let response = request.bearer_auth(token).send().await.expect("request");
+    let status = response.status().as_u16();
+    let challenge = response.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_owned());
+    (status, challenge, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn tokens_carry_the_email_and_its_verification_and_userinfo_answers_openid_connect_claims() {
+    let server = TestServer::with_app(sealbase_server::NewApp { token_lifetime_secs: 120, ..Default::default() }).await;
+    let admin = admin(&server).await;
+    let imported = admin
+        .import_user(
+            sealbase::admin::NewUserRequest::from_json(&json!({
+                "username": "ada", "email": "Ada@Example.com", "email_verified": true, "password": PASSWORD,
+                "name": "Ada Lovelace", "picture": "https://example.com/ada.png",
+                "profile": {"given_name": "Ada", "family_name": "Lovelace", "zoneinfo": "Europe/London",
+                            "addresses": [{"city": "London", "country": "GB"}]}
+            }))
+            .expect("body"),
+        )
+        .await
+        .expect("imported");
+    let client = server.client();
+    let user = client.sign_in(sign_in("ada", PASSWORD)).await.expect("first sign-in");
+    assert!(user.email_verified, "the user object says so too");
+    let claims = token_claims(&user.auth_token);
+    assert_eq!((&claims["email"], &claims["email_verified"]), (&json!("ada@example.com"), &json!(true)));
+
+    let expected = json!({
+        "sub": imported.id, "preferred_username": "ada", "name": "Ada Lovelace", "given_name": "Ada",
+        "family_name": "Lovelace", "picture": "https://example.com/ada.png", "email": "ada@example.com",
+        "email_verified": true, "zoneinfo": "Europe/London",
+        "address": {"formatted": "London\nGB", "locality": "London", "country": "GB"}
+    });
+    for post in [false, true] {
+        assert_eq!(userinfo(&server, &user.auth_token, post).await, (200, None, expected.clone()));
+    }
+
+    // The backend unverifies the email: the next authToken says so.
+    let change = UserChange { email_verified: Some(false), ..UserChange::default() };
+    admin.update_user(&imported.id, &change).await.expect("changed");
+    let refreshed = client.auth_token().await.expect("a fresh token");
+    assert_eq!(token_claims(&refreshed)["email_verified"], json!(false));
+
+    // Refusals in RFC 6750's style.
+    let (status, challenge, body) = userinfo(&server, "not.a.token", false).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_token")));
+    assert!(challenge.expect("a challenge").starts_with("Bearer error=\"invalid_token\""));
+    client.sign_out().await.expect("signed out");
+    assert_eq!(userinfo(&server, &refreshed, false).await.2["error"], "invalid_token", "the session ended");
+
+    // A user without an email gets neither claim.
+    let other = server.client_with_store("other.json").sign_up(sign_up("grace")).await.expect("signed up");
+    let claims = token_claims(&other.auth_token);
+    assert!(claims.get("email").is_none() && claims.get("email_verified").is_none(), "{claims}");
+    let (status, _, info) = userinfo(&server, &other.auth_token, false).await;
+    assert_eq!((status, info), (200, json!({"sub": other.user_id, "preferred_username": "grace"})));
+}

@@ -55,6 +55,7 @@ fn new_user(app_id: &str, username: &str) -> UserRecord {
         created_at: now_ms(),
         trial_expires_at: None,
         password_seen_by_server: false,
+        email_verified: false,
     }
 }
 

@@ -11,6 +11,7 @@ pub mod find_users;
 pub mod record;
 pub mod update_user;
 pub mod user;
+pub mod userinfo;
 
 pub use error::AdminError;
 pub use find_users::{ListUsers, UserLookup, UsersPage};

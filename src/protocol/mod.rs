@@ -44,6 +44,8 @@ pub mod routes {
     pub const AUTH_TOKEN: &str = "/v1/apps/{app_id}/auth-token";
     /// `GET`: the app's token verification keys as a JWK set.
     pub const JWKS: &str = "/v1/apps/{app_id}/jwks.json";
+    /// `GET` or `POST` with `Authorization: Bearer <authToken>`: the user's OpenID Connect claims.
+    pub const USERINFO: &str = "/v1/apps/{app_id}/userinfo";
     /// `GET …/{auth_token}` with the app's admin access token: the online check for app servers.
     pub const ADMIN_AUTH_TOKEN: &str = "/v1/admin/auth-tokens/";
 }

@@ -67,6 +67,9 @@ pub struct User {
     /// account with one): an app may suggest a new password. A password change clears it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub password_seen_by_server: bool,
+    /// The email was verified (by mail, or by the app's backend). Read-only for the user.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub email_verified: bool,
 }
 
 /// What any client may learn about an app before signing in.

@@ -39,6 +39,23 @@ pub struct AuthTokenClaims {
     pub nbf: Option<i64>,
     /// Unique token id.
     pub jti: String,
+    /// The user's email, when they have one (OpenID Connect's `email`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Whether that email is verified; present with `email` (OpenID Connect's `email_verified`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+}
+
+/// Whom a token speaks for: what [`AuthTokenClaims`] carries about the user.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenSubject<'a> {
+    /// The userId (`sub`).
+    pub user_id: &'a str,
+    /// The user's email, if any.
+    pub email: Option<&'a str>,
+    /// Whether it is verified.
+    pub email_verified: bool,
 }
 
 /// One published verification key (RFC 8037 OKP / Ed25519).
@@ -163,6 +180,10 @@ pub struct VerifiedToken {
     pub session_id: String,
     /// `exp`, Unix seconds.
     pub expires_at: i64,
+    /// The user's email when the token was issued, if they had one.
+    pub email: Option<String>,
+    /// Whether that email was verified then.
+    pub email_verified: Option<bool>,
     /// All claims.
     pub claims: AuthTokenClaims,
 }
@@ -207,5 +228,12 @@ pub fn verify(token: &str, keys: &Jwks, app_id: &str, issuer: &str) -> Result<Ve
         },
     )?;
     let claims = data.claims;
-    Ok(VerifiedToken { user_id: claims.sub.clone(), session_id: claims.sid.clone(), expires_at: claims.exp, claims })
+    Ok(VerifiedToken {
+        user_id: claims.sub.clone(),
+        session_id: claims.sid.clone(),
+        expires_at: claims.exp,
+        email: claims.email.clone(),
+        email_verified: claims.email_verified,
+        claims,
+    })
 }

@@ -20,6 +20,8 @@ export interface User {
    * the account with one): the app may suggest a new password. Absent otherwise; a password change clears it.
    */
   passwordSeenByServer?: boolean;
+  /** `true` once the email is verified (by the app's backend); absent otherwise. Read-only. */
+  emailVerified?: boolean;
 }
 
 export interface InitParams {

@@ -9,7 +9,7 @@ use base64::Engine;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use ed25519_dalek::{Signer, SigningKey};
 use jsonwebtoken::{Algorithm, Header};
-use sealbase::token::{AuthTokenClaims, Jwk, Jwks};
+use sealbase::token::{AuthTokenClaims, Jwk, Jwks, TokenSubject};
 use zeroize::Zeroizing;
 
 use super::sealing::{open_at_rest, KeyEncryptionKey};
@@ -108,7 +108,7 @@ impl TokenSigner {
         &self,
         app_id: &str,
         lifetime_secs: i64,
-        user_id: &str,
+        subject: TokenSubject<'_>,
         session_id: &str,
         session_expires_ms: i64,
     ) -> anyhow::Result<String> {
@@ -116,7 +116,9 @@ impl TokenSigner {
         let claims = AuthTokenClaims {
             iss: self.issuer.clone(),
             aud: app_id.to_owned(),
-            sub: user_id.to_owned(),
+            sub: subject.user_id.to_owned(),
+            email: subject.email.map(str::to_owned),
+            email_verified: subject.email.map(|_| subject.email_verified),
             sid: session_id.to_owned(),
             iat,
             exp: (iat + lifetime_secs).min(session_expires_ms / 1000),
@@ -174,6 +176,8 @@ mod tests {
             exp: 1_700_003_600,
             nbf: None,
             jti: "jti".into(),
+            email: Some("ada@example.com".into()),
+            email_verified: Some(false),
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some("kid-1".into());

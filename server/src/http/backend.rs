@@ -107,6 +107,7 @@ async fn create(state: &AppState, app: &AppRecord, request: NewUserRequest) -> R
         created_at: now,
         trial_expires_at,
         password_seen_by_server,
+        email_verified: request.details.email_verified,
     };
     let account = NewAccount { user, details: request.details };
     let taken = |field: &str| BackendError(AdminError::UserAlreadyExists { field: field.into() });

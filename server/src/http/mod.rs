@@ -10,6 +10,7 @@ mod settings;
 mod sign_in;
 mod sign_up;
 mod user;
+mod userinfo;
 mod users_api;
 
 use std::time::Duration;
@@ -62,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .route(routes::USER, patch(user::update_user).delete(user::delete_user))
         .route(routes::AUTH_TOKEN, post(session::auth_token))
         .route(routes::JWKS, get(jwks::jwks))
+        .route(routes::USERINFO, get(userinfo::userinfo).post(userinfo::userinfo))
         .route(&format!("{}{{auth_token}}", routes::ADMIN_AUTH_TOKEN), get(admin::check_auth_token))
         .route(sealbase::admin::routes::CREATE_USER, post(backend::create_user))
         .route(sealbase::admin::routes::USERS, post(backend::create_account).get(users_api::list_users))

@@ -33,7 +33,7 @@ pub(super) async fn resume(
     let user = state.store.user_by_id(&session.user_id).await?.ok_or(Error::UserNotFound)?;
     let auth_token = state
         .tokens
-        .issue(&app.id, app.token_lifetime_secs.into(), &user.id, &session.session_id, expires_at)
+        .issue(&app.id, app.token_lifetime_secs.into(), user.token_subject(), &session.session_id, expires_at)
         .map_err(ApiError::Internal)?;
     Ok(Json(ResumeResponse { user: user.to_user(&app, auth_token), expiration_date: iso(expires_at), session_length }))
 }
@@ -59,7 +59,13 @@ pub(super) async fn auth_token(
     app.check_origin(origin(&headers))?;
     let auth_token = state
         .tokens
-        .issue(&app.id, app.token_lifetime_secs.into(), &session.user_id, &session.session_id, session.expires_at)
+        .issue(
+            &app.id,
+            app.token_lifetime_secs.into(),
+            session.token_subject(),
+            &session.session_id,
+            session.expires_at,
+        )
         .map_err(ApiError::Internal)?;
     Ok(Json(AuthTokenResponse { auth_token }))
 }

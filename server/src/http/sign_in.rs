@@ -77,7 +77,7 @@ pub(super) async fn sign_in(
     let session = session.grant();
     let auth_token = state
         .tokens
-        .issue(&app.id, app.token_lifetime_secs.into(), &user.id, &session.session_id, expires_at)
+        .issue(&app.id, app.token_lifetime_secs.into(), user.token_subject(), &session.session_id, expires_at)
         .map_err(ApiError::Internal)?;
     tracing::info!(user_id = %user.id, "user signed in");
     respond(&app, user, session, auth_token)
@@ -130,7 +130,7 @@ pub(super) async fn first_sign_in(
     let session = session.grant();
     let auth_token = state
         .tokens
-        .issue(&app.id, app.token_lifetime_secs.into(), &user.id, &session.session_id, expires_at)
+        .issue(&app.id, app.token_lifetime_secs.into(), user.token_subject(), &session.session_id, expires_at)
         .map_err(ApiError::Internal)?;
     tracing::info!(user_id = %user.id, "pending account signed in for the first time and registered its keys");
     respond(&app, user, session, auth_token)

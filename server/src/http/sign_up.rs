@@ -46,6 +46,7 @@ pub(super) async fn sign_up(
         created_at: now,
         trial_expires_at,
         password_seen_by_server: false,
+        email_verified: false,
     };
     let session = IssuedSession::new(&user.id, request.remember_me, request.session_length, now);
     match state.store.sign_up(&user, &session.record).await? {
@@ -65,7 +66,7 @@ pub(super) async fn sign_up(
     let session = session.grant();
     let auth_token = state
         .tokens
-        .issue(&app.id, app.token_lifetime_secs.into(), &user.id, &session.session_id, expires_at)
+        .issue(&app.id, app.token_lifetime_secs.into(), user.token_subject(), &session.session_id, expires_at)
         .map_err(ApiError::Internal)?;
     tracing::info!(user_id = user.id, "user signed up");
     Ok((StatusCode::CREATED, Json(SignUpResponse { user: user.to_user(&app, auth_token), session })))

@@ -71,7 +71,13 @@ pub(super) async fn update_user(
     };
     let auth_token = state
         .tokens
-        .issue(&app.id, app.token_lifetime_secs.into(), &updated.id, &session.session_id, session.expires_at)
+        .issue(
+            &app.id,
+            app.token_lifetime_secs.into(),
+            updated.token_subject(),
+            &session.session_id,
+            session.expires_at,
+        )
         .map_err(ApiError::Internal)?;
     Ok(Json(UpdateUserResponse { user: updated.to_user(&app, auth_token) }))
 }

@@ -112,6 +112,8 @@ pub struct UserRecord {
     pub trial_expires_at: Option<i64>,
     /// The server once received the password in plaintext.
     pub password_seen_by_server: bool,
+    /// The email was verified (seed 001's `email_verified`).
+    pub email_verified: bool,
 }
 
 impl UserRecord {
@@ -177,6 +179,7 @@ pub(crate) struct UserColumns {
     pub created_at: i64,
     pub trial_expires_at: Option<i64>,
     pub password_seen_by_server: bool,
+    pub email_verified: bool,
     pub pending_params: Option<String>,
     pub pending_public_key: Option<Vec<u8>>,
 }
@@ -189,7 +192,7 @@ macro_rules! select_user {
             "SELECT u.id, u.app_id, u.username, u.email, u.profile, u.kdf_log_n, u.kdf_r, u.kdf_p, u.kdf_salt, \
              u.login_public_key, u.seed_backup_nonce, u.seed_backup_ciphertext, u.identity_signing_public_key, \
              u.identity_exchange_public_key, u.created_at, u.trial_expires_at, u.password_seen_by_server, \
-             p.params, p.public_key \
+             u.email_verified, p.params, p.public_key \
              FROM users u LEFT JOIN pending_logins p ON p.user_id = u.id WHERE ",
             $where
         )
@@ -246,6 +249,7 @@ impl TryFrom<UserColumns> for UserRecord {
             created_at: c.created_at,
             trial_expires_at: c.trial_expires_at,
             password_seen_by_server: c.password_seen_by_server,
+            email_verified: c.email_verified,
         })
     }
 }
@@ -400,6 +404,10 @@ pub struct SessionRecord {
     /// The user is blocked: the session (revoked by the block) is reported only so the answer can
     /// say why it is dead.
     pub user_blocked: bool,
+    /// The user's email, for the authTokens the session is issued.
+    pub email: Option<String>,
+    /// Whether that email is verified.
+    pub email_verified: bool,
 }
 
 /// A checked password proof about to be spent.

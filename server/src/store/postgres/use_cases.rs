@@ -67,8 +67,9 @@ pub(super) fn user_from_row(row: &Row) -> Result<UserColumns, Failure> {
         created_at: row.try_get(14)?,
         trial_expires_at: row.try_get(15)?,
         password_seen_by_server: row.try_get(16)?,
-        pending_params: row.try_get(17)?,
-        pending_public_key: row.try_get(18)?,
+        email_verified: row.try_get(17)?,
+        pending_params: row.try_get(18)?,
+        pending_public_key: row.try_get(19)?,
     })
 }
 
@@ -302,7 +303,8 @@ impl Store for PostgresStore {
         let client = self.pool.get().await.map_err(Failure::from)?;
         let select = client
             .prepare_cached(
-                "SELECT s.id, s.user_id, u.app_id, s.expires_at, s.session_length_hours, u.blocked
+                "SELECT s.id, s.user_id, u.app_id, s.expires_at, s.session_length_hours, u.blocked, u.email,
+                        u.email_verified
                  FROM sessions s JOIN users u ON u.id = s.user_id
                  WHERE s.secret_hash = $1 AND ((s.revoked_at IS NULL AND s.expires_at > $2) OR u.blocked)",
             )
@@ -317,6 +319,8 @@ impl Store for PostgresStore {
                 expires_at: row.try_get(3)?,
                 length_hours: row.try_get(4)?,
                 user_blocked: row.try_get(5)?,
+                email: row.try_get(6)?,
+                email_verified: row.try_get(7)?,
             })
         });
         Ok(session.transpose()?)

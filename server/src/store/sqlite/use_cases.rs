@@ -64,8 +64,9 @@ fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserColumns> {
         created_at: row.get(14)?,
         trial_expires_at: row.get(15)?,
         password_seen_by_server: row.get(16)?,
-        pending_params: row.get(17)?,
-        pending_public_key: row.get(18)?,
+        email_verified: row.get(17)?,
+        pending_params: row.get(18)?,
+        pending_public_key: row.get(19)?,
     })
 }
 
@@ -470,7 +471,8 @@ impl Store for SqliteStore {
     async fn session_by_secret_hash(&self, secret_hash: &SecretHash, now: i64) -> StoreResult<Option<SessionRecord>> {
         self.connections.read(|c| {
             c.prepare_cached(
-                "SELECT s.id, s.user_id, u.app_id, s.expires_at, s.session_length_hours, u.blocked
+                "SELECT s.id, s.user_id, u.app_id, s.expires_at, s.session_length_hours, u.blocked, u.email,
+                        u.email_verified
                  FROM sessions s JOIN users u ON u.id = s.user_id
                  WHERE s.secret_hash = ? AND ((s.revoked_at IS NULL AND s.expires_at > ?) OR u.blocked)",
             )?
@@ -482,6 +484,8 @@ impl Store for SqliteStore {
                     expires_at: row.get(3)?,
                     length_hours: row.get(4)?,
                     user_blocked: row.get(5)?,
+                    email: row.get(6)?,
+                    email_verified: row.get(7)?,
                 })
             })
             .optional()
