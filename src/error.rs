@@ -149,6 +149,10 @@ errors! {
     EmailAlreadyExists = 409, "Email already exists.";
     /// The app's backend blocked this user: no sign-in, session or authToken until it unblocks them.
     UserBlocked = 403, "User is blocked.";
+    /// A profile claim breaks its rule (`key` names it: `given_name`, `addresses[0].city`).
+    ClaimsNotValid { key: String, reason: String } = 400, "Claims not valid: '{key}' {reason}.";
+    /// Metadata breaks its rule (`key` names the field, or is `metadata` for the whole object).
+    MetadataNotValid { key: String, reason: String } = 400, "Metadata not valid: '{key}' {reason}.";
     /// A key, nonce or ciphertext field is missing, not base64url, or of the wrong size.
     KeyMaterialNotValid { key: String } = 400, "Key material not valid: '{key}' must be unpadded base64url of the exact size.";
     /// The request body is not JSON.

@@ -469,3 +469,95 @@ async fn tokens_carry_the_email_and_its_verification_and_userinfo_answers_openid
     let (status, _, info) = userinfo(&server, &other.auth_token, false).await;
     assert_eq!((status, info), (200, json!({"sub": other.user_id, "preferred_username": "grace"})));
 }
+
+#[tokio::test]
+async fn users_set_their_claims_and_metadata_by_the_admin_apis_rules_and_every_user_object_carries_them() {
+    use sealbase::protocol::UserClaims;
+    use sealbase::UpdateUser;
+    let server = TestServer::start().await;
+    let admin = admin(&server).await;
+    let client = server.client();
+    let claims: UserClaims = serde_json::from_value(json!({
+        "name": "Ada Lovelace", "given_name": "Ada", "phone_number": "+44 20 7946 0958", "locale": "en-GB",
+        "addresses": [{"city": "London", "is_primary": true}]
+    }))
+    .unwrap();
+    let metadata = serde_json::Map::from_iter([("plan".to_owned(), json!("pro")), ("seats".to_owned(), json!(3))]);
+
+    // Refused before anything is written, each naming the claim and the rule.
+    let refusals = [
+        (json!({"website": "ftp://example.com"}), "ClaimsNotValid", "website"),
+        (json!({"zoneinfo": "Mars/Olympus"}), "ClaimsNotValid", "zoneinfo"),
+        (json!({"birthdate": "2001-02-29"}), "ClaimsNotValid", "birthdate"),
+        (
+            json!({"addresses": [{"is_primary": true}, {"is_primary": true}]}),
+            "ClaimsNotValid",
+            "addresses[1].is_primary",
+        ),
+        (json!({"email_verified": true}), "ClaimsNotValid", "email_verified"),
+        (json!({"nickname": "x".repeat(301)}), "ClaimsNotValid", "nickname"),
+    ];
+    for (bad, name, key) in refusals {
+        // Raw, as a JS app may send anything; then typed through the Rust SDK where the type allows.
+        let mut body = valid_body("raw");
+        body["claims"] = bad.clone();
+        let (status, answer) = raw::post(&server.sign_up_url(), &body).await;
+        assert_eq!((status, answer["error"].as_str(), answer["key"].as_str()), (400, Some(name), Some(key)), "{bad}");
+        if bad.get("email_verified").is_some() {
+            continue; // read-only: not a field of UserClaims
+        }
+        let typed: UserClaims = serde_json::from_value(bad.clone()).expect("a UserClaims");
+        let refused = client.sign_up(SignUp { claims: Some(typed), ..sign_up("ada") }).await.expect_err("refused");
+        assert_eq!((refused.name(), refused.status()), (name, 400), "{refused}");
+        assert_eq!(refused.to_body()["key"], json!(key), "{refused}");
+    }
+    let too_much = serde_json::Map::from_iter((0..11).map(|n| (format!("k{n}"), json!(n))));
+    let refused = client.sign_up(SignUp { metadata: Some(too_much), ..sign_up("ada") }).await.unwrap_err();
+    assert_error(&refused, "MetadataNotValid", 400, "Metadata not valid: 'metadata' must have at most 10 fields.");
+    assert_eq!(server.count("SELECT COUNT(*) FROM users").await, 0, "nothing written");
+
+    let user = client
+        .sign_up(SignUp { claims: Some(claims.clone()), metadata: Some(metadata.clone()), ..sign_up("ada") })
+        .await
+        .expect("signed up");
+    let stored = UserClaims { phone_number: Some("+442079460958".into()), ..claims.clone() };
+    assert_eq!((user.claims.as_ref(), user.metadata.as_ref()), (Some(&stored), Some(&metadata)));
+    // The same record the app's backend reads and sets.
+    let record = admin.user(&user.user_id).await.expect("user");
+    assert_eq!(record.details.name.as_deref(), Some("Ada Lovelace"));
+    assert_eq!(record.details.profile.as_ref().and_then(|p| p.given_name.as_deref()), Some("Ada"));
+    let verified = UserChange { phone_number_verified: Some(true), ..UserChange::default() };
+    admin.update_user(&user.user_id, &verified).await.expect("verified");
+
+    // A fresh session sees it; updates replace claims and metadata, and a new phone number is unverified.
+    let other = server.client_with_store("other.json");
+    let signed_in = other.sign_in(sign_in("ada", PASSWORD)).await.expect("signed in");
+    assert!(signed_in.phone_number_verified);
+    assert_eq!(signed_in.claims.as_ref(), Some(&stored));
+    let new_claims = UserClaims { phone_number: Some("+14155550100".into()), ..stored.clone() };
+    other
+        .update_user(UpdateUser {
+            claims: Some(Some(new_claims.clone())),
+            metadata: Some(None),
+            ..UpdateUser::default()
+        })
+        .await
+        .expect("updated");
+    let now = other.current_user().expect("user");
+    assert_eq!(
+        (now.claims.as_ref(), now.metadata.as_ref(), now.phone_number_verified),
+        (Some(&new_claims), None, false)
+    );
+    let refused = other
+        .update_user(UpdateUser {
+            claims: Some(Some(UserClaims { locale: Some("not a tag!".into()), ..UserClaims::default() })),
+            ..UpdateUser::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!((refused.name(), refused.to_body()["key"].clone()), ("ClaimsNotValid", json!("locale")));
+    assert_eq!(admin.user(&user.user_id).await.unwrap().details.profile.unwrap().locale.as_deref(), Some("en-GB"));
+    other.update_user(UpdateUser { claims: Some(None), ..UpdateUser::default() }).await.expect("removed");
+    assert_eq!(other.current_user().expect("user").claims, None);
+    assert_eq!(server.count("SELECT COUNT(claims) + COUNT(name) + COUNT(phone_number) FROM users").await, 0);
+}

@@ -32,6 +32,7 @@ async fn sign_up_returns_the_user_and_stores_only_public_material() {
             profile: Some(Profile::from([("plan".to_owned(), "pro".to_owned())])),
             remember_me: RememberMe::Local,
             session_length: Some(2.0),
+            ..SignUp::default()
         })
         .await
         .expect("sign-up succeeds");

@@ -39,6 +39,9 @@ impl UserRecord {
             trial_expiration_date: self.trial_expires_at.map(iso),
             password_seen_by_server: self.password_seen_by_server,
             email_verified: self.email_verified,
+            claims: self.claims.clone(),
+            phone_number_verified: self.phone_number_verified,
+            metadata: self.metadata.clone(),
         }
     }
 }

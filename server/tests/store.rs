@@ -56,6 +56,9 @@ fn new_user(app_id: &str, username: &str) -> UserRecord {
         trial_expires_at: None,
         password_seen_by_server: false,
         email_verified: false,
+        claims: None,
+        phone_number_verified: false,
+        metadata: None,
     }
 }
 
@@ -212,6 +215,8 @@ async fn updates_apply_whole_on_a_live_session_or_not_at_all() {
         username: username.map(String::from),
         email: Some(Some("ada@example.com".into())),
         profile: None,
+        claims: Some(Some(sealbase::protocol::UserClaims { nickname: Some("ada".into()), ..Default::default() })),
+        metadata: Some(Some(serde_json::Map::from_iter([("plan".to_owned(), "pro".into())]))),
         credentials: None,
         now: now_ms(),
     };
@@ -219,9 +224,12 @@ async fn updates_apply_whole_on_a_live_session_or_not_at_all() {
     let refused = fixture.store.update_user(&update(Some("bob"))).await.unwrap();
     assert_eq!(refused, Err(Refusal::UsernameTaken));
     assert_eq!(fixture.count("SELECT COUNT(email) FROM users").await, 0, "the email was not set either");
+    assert_eq!(fixture.count("SELECT COUNT(claims) + COUNT(metadata) FROM users").await, 0, "nor claims or metadata");
 
     let updated = fixture.store.update_user(&update(Some("lovelace"))).await.unwrap().expect("updated");
     assert_eq!((updated.username.as_str(), updated.email.as_deref()), ("lovelace", Some("ada@example.com")));
+    assert_eq!(updated.claims.as_ref().and_then(|c| c.nickname.as_deref()), Some("ada"));
+    assert_eq!(updated.metadata.as_ref().map(|m| m["plan"].clone()), Some("pro".into()));
 
     // A password change, proved: new credentials, every other session revoked.
     let credentials = Credentials {

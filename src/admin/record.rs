@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::fields::Object;
 use super::AdminError;
+pub use crate::protocol::claims::{Address, Gender, Metadata, ProfileClaims, UserClaims};
 
 type Result<T> = std::result::Result<T, AdminError>;
 
@@ -23,10 +24,7 @@ pub const ADDRESSES_MAX: usize = 10;
 pub const ADDRESS_FIELD_MAX_LEN: usize = 255;
 /// Longest street line (`street_address`, `street_address_2`; line breaks allowed).
 pub const STREET_MAX_LEN: usize = 1024;
-/// Most metadata fields (the seed's rule).
-pub const METADATA_MAX_FIELDS: usize = 10;
-/// Longest metadata key and string value (the seed's rule).
-pub const METADATA_MAX_LEN: usize = 1024;
+pub use crate::protocol::claims::{METADATA_MAX_FIELDS, METADATA_MAX_LEN};
 /// Most identities.
 pub const IDENTITIES_MAX: usize = 20;
 /// Longest identity `connection`.
@@ -81,89 +79,6 @@ pub const PROVIDERS: &[&str] = &[
 /// The identity types of seed 001.
 pub const IDENTITY_TYPES: &[&str] = &["sms", "otp", "push", "email", "social", "enterprise"];
 
-/// A gender: seed 001's short code, a string or an integer from −10 to 10.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Gender {
-    /// A numeric code.
-    Code(i8),
-    /// A text code ("female", "male", or another).
-    Text(String),
-}
-
-/// One postal address (seed 001's `profile.addresses[]`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Address {
-    /// The address's name ("Delivery Address", "Billing Address").
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Whether it is the primary address (at most one is).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_primary: Option<bool>,
-    /// Recipient's first name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_name: Option<String>,
-    /// Recipient's last name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_name: Option<String>,
-    /// Street address (may span lines).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub street_address: Option<String>,
-    /// More of the street address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub street_address_2: Option<String>,
-    /// City or locality.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub city: Option<String>,
-    /// State, province, prefecture or region.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-    /// Zip or postal code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub zip_code: Option<String>,
-    /// Country.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
-}
-
-/// Seed 001's `profile`: OpenID Connect standard claims (`profile_page` is OIDC's `profile`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProfileClaims {
-    /// Postal addresses.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub addresses: Vec<Address>,
-    /// `YYYY-MM-DD`, `YYYY`, or `0000-MM-DD` (year omitted).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub birthdate: Option<String>,
-    /// Surname(s).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub family_name: Option<String>,
-    /// Gender code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gender: Option<Gender>,
-    /// Given name(s).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub given_name: Option<String>,
-    /// BCP 47 language tag (`en-US`; `en_US` is accepted as written).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub locale: Option<String>,
-    /// Middle name(s).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub middle_name: Option<String>,
-    /// Casual name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nickname: Option<String>,
-    /// URL of the user's profile page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile_page: Option<String>,
-    /// URL of the user's web page or blog.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub website: Option<String>,
-    /// IANA time zone name (`Europe/Paris`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub zoneinfo: Option<String>,
-}
-
 /// An identity at an external provider (seed 001's `identities[]`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {
@@ -180,9 +95,6 @@ pub struct Identity {
     /// The provider's raw user object.
     pub details: Map<String, Value>,
 }
-
-/// Metadata: at most 10 fields of string (≤ 1024 characters), number, boolean or null.
-pub type Metadata = Map<String, Value>;
 
 fn owned(text: Option<&str>) -> Option<String> {
     text.map(str::to_owned)
@@ -346,28 +258,58 @@ pub(crate) fn profile(value: &Value, path: &str) -> Result<ProfileClaims> {
     })
 }
 
-/// Reads seed 001's `metadata` at `path`.
+/// Reads the claims a user sets (`claims` of `signUp` and `updateUser`): seed 001's `name`, `picture`
+/// and `phone_number` and its `profile` object's claims, by the same rules, flat.
+pub fn user_claims(value: &Value) -> std::result::Result<UserClaims, crate::Error> {
+    const TOP: [&str; 3] = ["name", "phone_number", "picture"];
+    let read = || {
+        let map = value.as_object().ok_or_else(|| AdminError::not_valid("claims", "must be an object"))?;
+        let (top, rest): (Map<String, Value>, Map<String, Value>) =
+            map.clone().into_iter().partition(|(key, _)| TOP.contains(&key.as_str()));
+        let top = Value::Object(top);
+        let object = Object::new(&top, "claims", &TOP)?;
+        let name = owned(object.text("name", NAME_MAX_LEN)?);
+        let picture = uri(&object, "picture")?;
+        let phone_number = phone_number(&object, "phone_number")?;
+        let profile = profile(&Value::Object(rest), "claims")?;
+        Ok(UserClaims::from_record(name, picture, phone_number, Some(profile)).unwrap_or_default())
+    };
+    read().map_err(|error| sdk_error(error, "claims", |key, reason| crate::Error::ClaimsNotValid { key, reason }))
+}
+
+/// Reads the metadata a user sets (`metadata` of `signUp` and `updateUser`), by seed 001's rules.
+pub fn user_metadata(value: &Value) -> std::result::Result<Metadata, crate::Error> {
+    metadata(value, "metadata")
+        .map_err(|error| sdk_error(error, "metadata", |key, reason| crate::Error::MetadataNotValid { key, reason }))
+}
+
+/// An admin error about a field under `root` as the SDK's error of that field (its key without the
+/// root, or the root itself for the whole object).
+fn sdk_error(error: AdminError, root: &str, make: impl Fn(String, String) -> crate::Error) -> crate::Error {
+    let (field, reason) = match error {
+        AdminError::FieldNotValid { field, reason } => (field, reason),
+        AdminError::FieldTooLong { field, max_length } => {
+            (field, format!("is too long. Must be at most {max_length} characters"))
+        }
+        AdminError::UnknownField { field } => (field, "is not a known field".into()),
+        AdminError::FieldMissing { field } => (field, "is required".into()),
+        other => (root.to_owned(), other.to_string().trim_end_matches('.').to_lowercase()),
+    };
+    let key = field.strip_prefix(root).and_then(|rest| rest.strip_prefix('.')).map_or(field.clone(), str::to_owned);
+    make(key, reason)
+}
+
+/// Reads seed 001's `metadata` at `path` ([`crate::protocol::claims::metadata_defect`]'s rules).
 pub(crate) fn metadata(value: &Value, path: &str) -> Result<Metadata> {
     let map = value.as_object().ok_or_else(|| AdminError::not_valid(path, "must be an object"))?;
-    if map.len() > METADATA_MAX_FIELDS {
-        return Err(AdminError::not_valid(path, format!("must have at most {METADATA_MAX_FIELDS} fields")));
-    }
-    for (key, value) in map {
-        if key.is_empty() || key.chars().count() > METADATA_MAX_LEN {
-            return Err(AdminError::not_valid(path, format!("keys must be 1 to {METADATA_MAX_LEN} characters")));
+    match crate::protocol::claims::metadata_defect(map) {
+        None => Ok(map.clone()),
+        Some((None, reason)) => Err(AdminError::not_valid(path, reason)),
+        Some((Some(key), _)) if matches!(map.get(key), Some(Value::String(_))) => {
+            Err(AdminError::FieldTooLong { field: format!("{path}.{key}"), max_length: METADATA_MAX_LEN })
         }
-        let field = format!("{path}.{key}");
-        match value {
-            Value::String(text) if text.chars().count() > METADATA_MAX_LEN => {
-                return Err(AdminError::FieldTooLong { field, max_length: METADATA_MAX_LEN });
-            }
-            Value::Array(_) | Value::Object(_) => {
-                return Err(AdminError::not_valid(field, "must be a string, number, boolean or null"));
-            }
-            _ => {}
-        }
+        Some((Some(key), reason)) => Err(AdminError::not_valid(format!("{path}.{key}"), reason)),
     }
-    Ok(map.clone())
 }
 
 /// Reads seed 001's `identities` of `object`.

@@ -5,7 +5,7 @@ use zeroize::Zeroizing;
 use super::{ActiveSession, Client};
 use crate::crypto::NewAccountKeys;
 use crate::error::Result;
-use crate::protocol::{routes, SignUpRequest, SignUpResponse, User};
+use crate::protocol::{routes, Metadata, SignUpRequest, SignUpResponse, User, UserClaims};
 use crate::validate::{self, Profile, RememberMe, DEFAULT_SESSION_LENGTH_HOURS};
 
 /// Parameters of [`Client::sign_up`].
@@ -19,6 +19,10 @@ pub struct SignUp {
     pub email: Option<String>,
     /// Optional flat profile.
     pub profile: Option<Profile>,
+    /// Optional OpenID Connect profile claims (checked by the server, before it writes anything).
+    pub claims: Option<UserClaims>,
+    /// Optional app metadata: at most 10 fields of string (≤ 1024 characters), number, boolean or null.
+    pub metadata: Option<Metadata>,
     /// Where the session is kept (default `Session`).
     pub remember_me: RememberMe,
     /// Session length in hours (default 24).
@@ -32,6 +36,8 @@ impl core::fmt::Debug for SignUp {
             .field("password", &"<redacted>")
             .field("email", &self.email)
             .field("profile", &self.profile)
+            .field("claims", &self.claims)
+            .field("metadata", &self.metadata)
             .field("remember_me", &self.remember_me)
             .field("session_length", &self.session_length)
             .finish()
@@ -45,7 +51,7 @@ impl Client {
     /// needs the (cached) client settings. The password, its scrypt output and the plaintext seed
     /// never leave this process.
     pub async fn sign_up(&self, params: SignUp) -> Result<User> {
-        let SignUp { username, password, email, profile, remember_me, session_length } = params;
+        let SignUp { username, password, email, profile, claims, metadata, remember_me, session_length } = params;
         let password = Zeroizing::new(password);
         let _signing_in = self.begin_signing_in().await?;
         let username = validate::username(&username)?;
@@ -55,6 +61,9 @@ impl Client {
             validate::profile(profile)?;
         }
         let email = email.as_deref().map(validate::email).transpose()?;
+        if let Some(metadata) = &metadata {
+            crate::protocol::claims::check_metadata(metadata)?;
+        }
         self.require_store(remember_me)?;
 
         let settings = self.client_settings().await?;
@@ -62,7 +71,17 @@ impl Client {
 
         let app_id = self.app_id.clone();
         let keys = super::runtime::blocking(move || NewAccountKeys::generate(&password, &app_id)).await??;
-        let request = SignUpRequest { username, email, profile, remember_me, session_length, keys: keys.registered() };
+        let keys_registered = keys.registered();
+        let request = SignUpRequest {
+            username,
+            email,
+            profile,
+            claims,
+            metadata,
+            remember_me,
+            session_length,
+            keys: keys_registered,
+        };
         let response: SignUpResponse =
             self.send(self.request(super::http::Method::Post, routes::SIGN_UP)?.json(&request)).await?;
         let user = response.user.clone();

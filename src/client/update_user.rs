@@ -6,7 +6,9 @@ use super::{lock, ActiveSession, Client};
 use crate::crypto::{KdfParams, PasswordKey};
 use crate::error::{Error, Result};
 use crate::protocol::b64::Bytes;
-use crate::protocol::{routes, ChallengePurpose, PasswordChange, UpdateUserRequest, UpdateUserResponse};
+use crate::protocol::{
+    routes, ChallengePurpose, Metadata, PasswordChange, UpdateUserRequest, UpdateUserResponse, UserClaims,
+};
 use crate::validate::{self, normalize_password, Profile};
 
 /// Parameters of [`Client::update_user`]. `None` leaves a field unchanged; `Some(None)` removes the email
@@ -23,6 +25,10 @@ pub struct UpdateUser {
     pub email: Option<Option<String>>,
     /// New profile, or `Some(None)` to remove it.
     pub profile: Option<Option<Profile>>,
+    /// New OpenID Connect profile claims (replacing all of them), or `Some(None)` to remove them.
+    pub claims: Option<Option<UserClaims>>,
+    /// New app metadata (replacing all of it), or `Some(None)` to remove it.
+    pub metadata: Option<Option<Metadata>>,
 }
 
 impl core::fmt::Debug for UpdateUser {
@@ -33,6 +39,8 @@ impl core::fmt::Debug for UpdateUser {
             .field("new_password", &self.new_password.as_ref().map(|_| "<redacted>"))
             .field("email", &self.email)
             .field("profile", &self.profile)
+            .field("claims", &self.claims)
+            .field("metadata", &self.metadata)
             .finish()
     }
 }
@@ -43,11 +51,17 @@ impl Client {
     /// stays readable; the server revokes every other session of the user. The update handler fires
     /// with the new user.
     pub async fn update_user(&self, params: UpdateUser) -> Result<()> {
-        let UpdateUser { username, current_password, new_password, email, profile } = params;
+        let UpdateUser { username, current_password, new_password, email, profile, claims, metadata } = params;
         let current_password = current_password.map(Zeroizing::new);
         let new_password = new_password.map(Zeroizing::new);
         let active = self.active()?;
-        if username.is_none() && new_password.is_none() && email.is_none() && profile.is_none() {
+        if username.is_none()
+            && new_password.is_none()
+            && email.is_none()
+            && profile.is_none()
+            && claims.is_none()
+            && metadata.is_none()
+        {
             return Err(Error::ParamsMissing);
         }
         let username = username.as_deref().map(validate::username).transpose()?;
@@ -58,6 +72,9 @@ impl Client {
             validate::profile(profile)?;
         }
         let email = email.map(|email| email.as_deref().map(validate::email).transpose()).transpose()?;
+        if let Some(Some(metadata)) = &metadata {
+            crate::protocol::claims::check_metadata(metadata)?;
+        }
         let password_change = match new_password {
             Some(new_password) => {
                 let current_password = current_password.ok_or(Error::CurrentPasswordMissing)?;
@@ -68,7 +85,7 @@ impl Client {
             None => None,
         };
 
-        let request = UpdateUserRequest { username, email, profile, password_change };
+        let request = UpdateUserRequest { username, email, profile, claims, metadata, password_change };
         let body = self
             .send_authorized(self.authorized(super::http::Method::Patch, routes::USER, &active.secret)?.json(&request))
             .await?;

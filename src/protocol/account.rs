@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::claims::{self, Metadata, UserClaims};
 use super::sign_in::PasswordChange;
 use super::user::User;
 use crate::error::{Error, Result};
@@ -55,6 +56,12 @@ pub struct UpdateUserRequest {
     /// `Some(None)` removes the profile.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<Option<Profile>>,
+    /// New profile claims (replacing all of them); `Some(None)` removes them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claims: Option<Option<UserClaims>>,
+    /// New metadata (replacing all of it); `Some(None)` removes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Option<Metadata>>,
     /// Password change with proof of the current password.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password_change: Option<PasswordChange>,
@@ -71,6 +78,8 @@ impl UpdateUserRequest {
             },
             email: fields.get("email").map(|value| validate::json::email(Some(value))).transpose()?,
             profile: fields.get("profile").map(|value| validate::json::profile(Some(value))).transpose()?,
+            claims: claims::optional(fields.get("claims"), claims::claims_shape)?,
+            metadata: claims::optional(fields.get("metadata"), claims::metadata_shape)?,
             password_change: fields.get("passwordChange").map(PasswordChange::from_json).transpose()?,
         };
         if request.is_empty() {
@@ -81,7 +90,12 @@ impl UpdateUserRequest {
 
     /// True when nothing would change.
     pub fn is_empty(&self) -> bool {
-        self.username.is_none() && self.email.is_none() && self.profile.is_none() && self.password_change.is_none()
+        self.username.is_none()
+            && self.email.is_none()
+            && self.profile.is_none()
+            && self.claims.is_none()
+            && self.metadata.is_none()
+            && self.password_change.is_none()
     }
 }
 

@@ -3,12 +3,14 @@
 
 mod account;
 pub mod b64;
+pub mod claims;
 mod fields;
 mod sign_in;
 mod sign_up;
 mod user;
 
 pub use account::{AuthTokenResponse, ResumeRequest, ResumeResponse, UpdateUserRequest, UpdateUserResponse};
+pub use claims::{Metadata, UserClaims};
 pub use sign_in::{
     challenge_message, AccountKeys, ChallengePurpose, FirstSignInRequest, PasswordChange, PreLoginRequest,
     PreLoginResponse, SignInRequest, SignInResponse, CHALLENGE_LEN,

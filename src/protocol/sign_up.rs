@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::claims::{self, Metadata, UserClaims};
 use super::sign_in::AccountKeys;
 use super::user::User;
 use crate::crypto::secret::secret_bytes;
@@ -21,6 +22,12 @@ pub struct SignUpRequest {
     /// Profile.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<Profile>,
+    /// OpenID Connect profile claims.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claims: Option<UserClaims>,
+    /// App metadata (server-visible).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Metadata>,
     /// How the client will keep the session (recorded with it).
     pub remember_me: RememberMe,
     /// Session length in hours.
@@ -41,6 +48,8 @@ impl SignUpRequest {
             session_length: validate::json::session_length(fields.get("sessionLength"))?,
             profile: validate::json::profile(fields.get("profile"))?,
             email: validate::json::email(fields.get("email"))?,
+            claims: claims::optional(fields.get("claims"), claims::claims_shape)?.flatten(),
+            metadata: claims::optional(fields.get("metadata"), claims::metadata_shape)?.flatten(),
             keys: AccountKeys::from_fields(fields)?,
         })
     }

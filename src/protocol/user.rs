@@ -70,6 +70,15 @@ pub struct User {
     /// The email was verified (by mail, or by the app's backend). Read-only for the user.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub email_verified: bool,
+    /// OpenID Connect profile claims, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<super::UserClaims>,
+    /// The phone number of the claims was verified (by the app's backend). Read-only for the user.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub phone_number_verified: bool,
+    /// App metadata, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<super::Metadata>,
 }
 
 /// What any client may learn about an app before signing in.

@@ -329,3 +329,33 @@ test('a user the app blocks is refused with UserBlocked on resume and sign-in, a
   await page.close();
   await again.close();
 });
+
+test('profile claims and metadata round-trip through signUp, updateUser and signIn; bad ones are refused by name', async () => {
+  const app = server.createApp();
+  const page = await openPage();
+  await page.evaluate(() => { window.updates = []; });
+  await page.evaluate(([appId, endpoint]) =>
+    window.sealbase.init({ appId, endpoint, updateUserHandler: (update) => window.updates.push(update) }), [app.appId, server.url]);
+  const claims = { name: 'Ada Lovelace', given_name: 'Ada', locale: 'en-GB', addresses: [{ city: 'London', is_primary: true }] };
+  expectError(
+    await call(page, 'signUp', { username: 'claims', password: PASSWORD, claims: { ...claims, zoneinfo: 'Mars/Olympus' } }),
+    'ClaimsNotValid', 400, "Claims not valid: 'zoneinfo' must be a time zone of the IANA database such as Europe/Paris.",
+    { key: 'zoneinfo', reason: 'must be a time zone of the IANA database such as Europe/Paris' },
+  );
+  expectError(
+    await call(page, 'signUp', { username: 'claims', password: PASSWORD, metadata: { nested: { no: 1 } } }),
+    'MetadataNotValid', 400, "Metadata not valid: 'nested' must be a string, number, boolean or null.",
+  );
+  const user = (await call(page, 'signUp', { username: 'claims', password: PASSWORD, claims, metadata: { plan: 'pro', seats: 3 } })).ok;
+  assert.deepEqual([user.claims, user.metadata], [claims, { plan: 'pro', seats: 3 }]);
+
+  assert.deepEqual(await call(page, 'updateUser', { claims: { nickname: 'ada' }, metadata: null }), { ok: null });
+  const updated = await page.evaluate(() => window.updates.at(-1).user);
+  assert.deepEqual([updated.claims, updated.metadata], [{ nickname: 'ada' }, undefined]);
+  expectError(await call(page, 'updateUser', { claims: { picture: 'javascript:alert(1)' } }), 'ClaimsNotValid', 400,
+    "Claims not valid: 'picture' must be an absolute http or https URL.");
+  await call(page, 'signOut');
+  const again = (await call(page, 'signIn', { username: 'claims', password: PASSWORD })).ok;
+  assert.deepEqual([again.claims, again.metadata], [{ nickname: 'ada' }, undefined]);
+  await page.close();
+});

@@ -12,12 +12,16 @@ async function main(): Promise<void> {
     username: 'ada',
     password: 'correct horse battery',
     profile: { plan: 'pro' },
+    claims: { given_name: 'Ada', gender: 2, addresses: [{ city: 'London', is_primary: true }] },
+    metadata: { plan: 'pro', seats: 3, beta: true, referrer: null },
     rememberMe: 'local',
     sessionLength: 48,
   });
   const again: User = await signIn({ username: user.username, password: 'correct horse battery', rememberMe: 'session' });
   if (again.passwordSeenByServer === true) console.log('suggest a new password');
   await sealbase.updateUser({ email: null, profile: null, currentPassword: 'a', newPassword: 'b' });
+  await sealbase.updateUser({ claims: null, metadata: { plan: 'team' } });
+  console.log(user.claims?.given_name, user.metadata?.plan, user.phoneNumberVerified === true);
   const token: string = await sealbase.getAuthToken();
   console.log(again.paymentsMode, token.length, user.trialExpirationDate ?? 'no trial');
   await sealbase.signOut();
@@ -28,6 +32,7 @@ main().catch((error: SealbaseError) => {
   const name: SealbaseError['name'] = error.name;
   if (name === 'UsernameAlreadyExists' && error.status === 409) console.log('taken');
   if (name === 'EmailAlreadyExists' || name === 'LegacyParamsNotValid') console.log(error.message);
+  if (name === 'ClaimsNotValid' || name === 'MetadataNotValid') console.log(error.key, error.reason);
 });
 
 // @ts-expect-error rememberMe is one of 'local' | 'session' | 'none'

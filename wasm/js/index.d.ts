@@ -4,6 +4,55 @@ export type RememberMe = 'local' | 'session' | 'none';
 export type PaymentsMode = 'disabled' | 'test' | 'prod';
 export type Profile = { [key: string]: string };
 
+/** A postal address of the claims. */
+export interface Address {
+  /** The address's name, e.g. "Billing Address". */
+  id?: string;
+  /** At most one address is primary. */
+  is_primary?: boolean;
+  first_name?: string;
+  last_name?: string;
+  /** May span lines. */
+  street_address?: string;
+  street_address_2?: string;
+  city?: string;
+  state?: string;
+  zip_code?: string;
+  country?: string;
+}
+
+/**
+ * OpenID Connect profile claims (server-visible, like `profile`; secrets belong in encrypted data). The
+ * server checks each value: a refusal is `ClaimsNotValid` naming the claim.
+ */
+export interface UserClaims {
+  name?: string;
+  given_name?: string;
+  family_name?: string;
+  middle_name?: string;
+  nickname?: string;
+  /** An http(s) URL. */
+  picture?: string;
+  website?: string;
+  /** OpenID Connect's `profile`: the URL of the user's profile page. */
+  profile_page?: string;
+  /** A short code: a string, or an integer from -10 to 10. */
+  gender?: string | number;
+  /** `YYYY-MM-DD`, `YYYY` or `0000-MM-DD`. */
+  birthdate?: string;
+  /** An IANA time zone such as `Europe/Paris`. */
+  zoneinfo?: string;
+  /** A BCP 47 language tag such as `en-US`. */
+  locale?: string;
+  /** E.164, e.g. `+14155550100`; its verification is the app's backend's to set. */
+  phone_number?: string;
+  /** At most 10. */
+  addresses?: Address[];
+}
+
+/** At most 10 fields; keys and string values at most 1024 characters. */
+export type Metadata = { [key: string]: string | number | boolean | null };
+
 export interface User {
   username: string;
   userId: string;
@@ -22,6 +71,10 @@ export interface User {
   passwordSeenByServer?: boolean;
   /** `true` once the email is verified (by the app's backend); absent otherwise. Read-only. */
   emailVerified?: boolean;
+  claims?: UserClaims;
+  /** `true` once the app's backend verified the claims' phone number; absent otherwise. Read-only. */
+  phoneNumberVerified?: boolean;
+  metadata?: Metadata;
 }
 
 export interface InitParams {
@@ -43,6 +96,8 @@ export interface SignUpParams {
   password: string;
   email?: string;
   profile?: Profile;
+  claims?: UserClaims;
+  metadata?: Metadata;
   rememberMe?: RememberMe;
   /** Hours, from 5 minutes to 8760. Default 24. */
   sessionLength?: number;
@@ -63,6 +118,10 @@ export interface UpdateUserParams {
   email?: string | null;
   /** `null` removes the profile. */
   profile?: Profile | null;
+  /** Replaces every claim; `null` removes them. A changed phone number is no longer verified. */
+  claims?: UserClaims | null;
+  /** Replaces all metadata; `null` removes it. */
+  metadata?: Metadata | null;
 }
 
 export type SealbaseErrorName =
@@ -74,7 +133,7 @@ export type SealbaseErrorName =
   | 'PasswordMissing' | 'PasswordCannotBeBlank' | 'PasswordMustBeString' | 'PasswordTooShort' | 'PasswordTooLong'
   | 'PasswordTooWeak'
   | 'PasswordAttemptLimitExceeded' | 'CurrentPasswordMissing' | 'CurrentPasswordIncorrect'
-  | 'EmailNotValid' | 'EmailAlreadyExists' | 'UserBlocked'
+  | 'EmailNotValid' | 'EmailAlreadyExists' | 'UserBlocked' | 'ClaimsNotValid' | 'MetadataNotValid'
   | 'ProfileMustBeObject' | 'ProfileCannotBeEmpty' | 'ProfileHasTooManyKeys' | 'ProfileKeyTooLong'
   | 'ProfileValueMustBeString' | 'ProfileValueCannotBeBlank' | 'ProfileValueTooLong'
   | 'RememberMeValueNotValid' | 'SessionLengthMustBeNumber' | 'SessionLengthTooShort' | 'SessionLengthTooLong'
@@ -88,6 +147,8 @@ export interface SealbaseError extends Error {
   name: SealbaseErrorName;
   status: number;
   key?: string;
+  /** `ClaimsNotValid`, `MetadataNotValid`: the rule `key` breaks. */
+  reason?: string;
   value?: unknown;
   maxLen?: number;
   minLen?: number;

@@ -12,6 +12,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use convert::{field, has, js_error, params_object, to_js, JsResult};
+use sealbase::protocol::claims::{claims_param, metadata_param};
 use sealbase::validate::json;
 use sealbase::{Client, Error, Init, SignIn, SignUp, UpdateUser};
 use serde_json::Value;
@@ -157,7 +158,8 @@ fn params_function(params: &js_sys::Object, name: &str) -> Result<Option<js_sys:
     value.dyn_into::<js_sys::Function>().map(Some).map_err(|_| Error::UpdateUserHandlerMustBeFunction)
 }
 
-/// `signUp({ username, password, email?, profile?, rememberMe?, sessionLength? })` → `user`.
+/// `signUp({ username, password, email?, profile?, claims?, metadata?, rememberMe?, sessionLength? })`
+/// → `user`.
 #[wasm_bindgen(js_name = signUp)]
 pub async fn sign_up(params: JsValue) -> JsResult {
     run_sign_up(params).await.map_err(|error| js_error(&error))
@@ -172,10 +174,13 @@ async fn run_sign_up(params: JsValue) -> Result<JsValue, Error> {
     let session_length = json::session_length(field(&params, "sessionLength").as_ref())?;
     let profile = json::profile(field(&params, "profile").as_ref())?;
     let email = json::email(field(&params, "email").as_ref())?;
+    let claims = claims_param(field(&params, "claims").as_ref())?.flatten();
+    let metadata = metadata_param(field(&params, "metadata").as_ref())?.flatten();
     let password = hand_over(password);
+    let session_length = Some(session_length);
     let user = sdk
         .client
-        .sign_up(SignUp { username, password, email, profile, remember_me, session_length: Some(session_length) })
+        .sign_up(SignUp { username, password, email, profile, claims, metadata, remember_me, session_length })
         .await?;
     to_js(&user)
 }
@@ -249,7 +254,8 @@ pub async fn get_auth_token() -> JsResult {
         .map_err(|error| js_error(&error))
 }
 
-/// `updateUser({ username?, currentPassword?, newPassword?, email?, profile? })` → `undefined`; then
+/// `updateUser({ username?, currentPassword?, newPassword?, email?, profile?, claims?, metadata? })` →
+/// `undefined`; then
 /// `updateUserHandler({ user })`.
 #[wasm_bindgen(js_name = updateUser)]
 pub async fn update_user(params: JsValue) -> JsResult {
@@ -261,7 +267,7 @@ pub async fn update_user(params: JsValue) -> JsResult {
 /// password minimum for the new password.
 async fn run_update_user(params: JsValue) -> Result<JsValue, Error> {
     let params = params_object(&params)?;
-    if !["username", "newPassword", "email", "profile"].iter().any(|name| has(&params, name)) {
+    if !["username", "newPassword", "email", "profile", "claims", "metadata"].iter().any(|name| has(&params, name)) {
         return Err(Error::ParamsMissing);
     }
     let username = match field(&params, "username") {
@@ -279,6 +285,8 @@ async fn run_update_user(params: JsValue) -> Result<JsValue, Error> {
     };
     let email = field(&params, "email").map(|value| json::email(Some(&value))).transpose()?;
     let profile = field(&params, "profile").map(|value| json::profile(Some(&value))).transpose()?;
+    let claims = claims_param(field(&params, "claims").as_ref())?;
+    let metadata = metadata_param(field(&params, "metadata").as_ref())?;
     let sdk = sdk()?;
     if sdk.client.current_user().is_none() {
         return Err(Error::UserNotSignedIn);
@@ -290,7 +298,8 @@ async fn run_update_user(params: JsValue) -> Result<JsValue, Error> {
         }
         None => (None, None),
     };
-    sdk.client.update_user(UpdateUser { username, current_password, new_password, email, profile }).await?;
+    let update = UpdateUser { username, current_password, new_password, email, profile, claims, metadata };
+    sdk.client.update_user(update).await?;
     if let (Some(handler), Some(user)) = (&sdk.update_user_handler, sdk.client.current_user()) {
         let argument = to_js(&serde_json::json!({ "user": user }))?;
         let _ = handler.call1(&JsValue::NULL, &argument);

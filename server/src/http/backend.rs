@@ -108,6 +108,14 @@ async fn create(state: &AppState, app: &AppRecord, request: NewUserRequest) -> R
         trial_expires_at,
         password_seen_by_server,
         email_verified: request.details.email_verified,
+        claims: sealbase::protocol::UserClaims::from_record(
+            request.details.name.clone(),
+            request.details.picture.clone(),
+            request.details.phone_number.clone(),
+            request.details.profile.clone(),
+        ),
+        phone_number_verified: request.details.phone_number_verified,
+        metadata: request.details.metadata.clone(),
     };
     let account = NewAccount { user, details: request.details };
     let taken = |field: &str| BackendError(AdminError::UserAlreadyExists { field: field.into() });

@@ -17,6 +17,26 @@ use crate::AppState;
 
 const DAY_MS: i64 = 24 * 3_600_000;
 
+/// Checks `claims` and `metadata` of a body by the rules of seed 001's record (the request's shape
+/// check is lighter), keeping what it read.
+pub(super) fn checked_claims<C, M>(
+    body: &serde_json::Value,
+    claims: &mut Option<C>,
+    metadata: &mut Option<M>,
+) -> Result<(), Error>
+where
+    C: From<sealbase::protocol::UserClaims>,
+    M: From<sealbase::protocol::Metadata>,
+{
+    if let Some(value) = body.get("claims").filter(|value| !value.is_null()) {
+        *claims = Some(sealbase::admin::record::user_claims(value)?.into());
+    }
+    if let Some(value) = body.get("metadata").filter(|value| !value.is_null()) {
+        *metadata = Some(sealbase::admin::record::user_metadata(value)?.into());
+    }
+    Ok(())
+}
+
 /// Creates the account. Uniqueness and the quota are enforced by the database.
 pub(super) async fn sign_up(
     State(state): State<AppState>,
@@ -27,7 +47,9 @@ pub(super) async fn sign_up(
 ) -> ApiResult<(StatusCode, Json<SignUpResponse>)> {
     // Each sign-up answers whether a username is taken: budget it like pre-login and sign-in.
     state.address_budget.spend(address)?;
-    let request = SignUpRequest::from_json(&json_body(body)?)?;
+    let body = json_body(body)?;
+    let mut request = SignUpRequest::from_json(&body)?;
+    checked_claims(&body, &mut request.claims, &mut request.metadata)?;
     let app = state.app(&app_id).await?;
     app.check_origin(origin(&headers))?;
 
@@ -47,6 +69,9 @@ pub(super) async fn sign_up(
         trial_expires_at,
         password_seen_by_server: false,
         email_verified: false,
+        claims: request.claims,
+        phone_number_verified: false,
+        metadata: request.metadata,
     };
     let session = IssuedSession::new(&user.id, request.remember_me, request.session_length, now);
     match state.store.sign_up(&user, &session.record).await? {

@@ -25,7 +25,9 @@ pub(super) async fn update_user(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<UpdateUserResponse>> {
-    let request = UpdateUserRequest::from_json(&json_body(body)?)?;
+    let body = json_body(body)?;
+    let mut request = UpdateUserRequest::from_json(&body)?;
+    super::sign_up::checked_claims(&body, &mut request.claims, &mut request.metadata)?;
     // A rename answers whether the new name is taken, like sign-up: it spends the same budget, so
     // renaming back and forth is no unthrottled way to test usernames.
     if request.username.is_some() {
@@ -41,6 +43,8 @@ pub(super) async fn update_user(
         username: request.username.clone(),
         email: request.email.clone(),
         profile: request.profile.clone(),
+        claims: request.claims.clone(),
+        metadata: request.metadata.clone(),
         credentials: request.password_change.as_ref().map(|change| Credentials {
             kdf: change.kdf.clone(),
             login_public_key: change.login_public_key.0,

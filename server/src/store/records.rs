@@ -5,7 +5,7 @@ use sealbase::admin::AccountDetails;
 use sealbase::crypto::legacy::PendingVerifier;
 use sealbase::crypto::{IdentityPublicKeys, KdfAlgorithm, KdfParams, SeedBackup};
 use sealbase::protocol::b64::Bytes;
-use sealbase::protocol::AccountKeys;
+use sealbase::protocol::{AccountKeys, Metadata, UserClaims};
 use sealbase::validate::{Profile, RememberMe};
 use sealbase::PaymentsMode;
 use zeroize::Zeroizing;
@@ -114,6 +114,35 @@ pub struct UserRecord {
     pub password_seen_by_server: bool,
     /// The email was verified (seed 001's `email_verified`).
     pub email_verified: bool,
+    /// Profile claims (seed 001's `name`, `picture`, `phone_number` and `profile`).
+    pub claims: Option<UserClaims>,
+    /// The phone number of the claims was verified.
+    pub phone_number_verified: bool,
+    /// App metadata.
+    pub metadata: Option<Metadata>,
+}
+
+/// A user's claims and metadata as stored: `name`, `picture`, `phone_number`, `claims` (JSON) and
+/// `metadata` (JSON) columns.
+pub(crate) struct RecordColumns {
+    pub name: Option<String>,
+    pub picture: Option<String>,
+    pub phone_number: Option<String>,
+    pub claims: Option<String>,
+    pub metadata: Option<String>,
+}
+
+impl RecordColumns {
+    /// The columns of claims and metadata.
+    pub(crate) fn of(claims: Option<&UserClaims>, metadata: Option<&Metadata>) -> Self {
+        Self {
+            name: claims.and_then(|c| c.name.clone()),
+            picture: claims.and_then(|c| c.picture.clone()),
+            phone_number: claims.and_then(|c| c.phone_number.clone()),
+            claims: claims.and_then(UserClaims::profile).as_ref().map(json),
+            metadata: metadata.map(json),
+        }
+    }
 }
 
 impl UserRecord {
@@ -180,6 +209,12 @@ pub(crate) struct UserColumns {
     pub trial_expires_at: Option<i64>,
     pub password_seen_by_server: bool,
     pub email_verified: bool,
+    pub name: Option<String>,
+    pub picture: Option<String>,
+    pub phone_number: Option<String>,
+    pub phone_number_verified: bool,
+    pub claims: Option<String>,
+    pub metadata: Option<String>,
     pub pending_params: Option<String>,
     pub pending_public_key: Option<Vec<u8>>,
 }
@@ -192,7 +227,8 @@ macro_rules! select_user {
             "SELECT u.id, u.app_id, u.username, u.email, u.profile, u.kdf_log_n, u.kdf_r, u.kdf_p, u.kdf_salt, \
              u.login_public_key, u.seed_backup_nonce, u.seed_backup_ciphertext, u.identity_signing_public_key, \
              u.identity_exchange_public_key, u.created_at, u.trial_expires_at, u.password_seen_by_server, \
-             u.email_verified, p.params, p.public_key \
+             u.email_verified, u.name, u.picture, u.phone_number, u.phone_number_verified, u.claims, u.metadata, \
+             p.params, p.public_key \
              FROM users u LEFT JOIN pending_logins p ON p.user_id = u.id WHERE ",
             $where
         )
@@ -239,6 +275,9 @@ impl TryFrom<UserColumns> for UserRecord {
         };
         let profile =
             c.profile.as_deref().map(serde_json::from_str::<Profile>).transpose().map_err(|_| malformed("profile"))?;
+        let claims = c.claims.as_deref().map(serde_json::from_str).transpose().map_err(|_| malformed("claims"))?;
+        let metadata =
+            c.metadata.as_deref().map(serde_json::from_str).transpose().map_err(|_| malformed("metadata"))?;
         Ok(Self {
             login,
             profile,
@@ -250,6 +289,9 @@ impl TryFrom<UserColumns> for UserRecord {
             trial_expires_at: c.trial_expires_at,
             password_seen_by_server: c.password_seen_by_server,
             email_verified: c.email_verified,
+            claims: UserClaims::from_record(c.name, c.picture, c.phone_number, claims),
+            phone_number_verified: c.phone_number_verified,
+            metadata,
         })
     }
 }
@@ -518,6 +560,10 @@ pub struct UserUpdate {
     pub email: Option<Option<String>>,
     /// New profile (`Some(None)` removes it).
     pub profile: Option<Option<Profile>>,
+    /// New profile claims (`Some(None)` removes them).
+    pub claims: Option<Option<UserClaims>>,
+    /// New metadata (`Some(None)` removes it).
+    pub metadata: Option<Option<Metadata>>,
     /// New password material; revokes every other session of the user.
     pub credentials: Option<Credentials>,
     /// The time of the update (Unix ms).

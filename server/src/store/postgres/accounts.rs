@@ -39,7 +39,14 @@ pub(super) async fn apply_update(
         };
     }
     if let Some(email) = &update.email {
-        let set = tx.prepare_cached("UPDATE users SET email = $1, email_key = $1 WHERE id = $2").await?;
+        // A changed email is not verified.
+        let set = tx
+            .prepare_cached(
+                "UPDATE users SET email_verified = email_verified AND email IS NOT DISTINCT FROM $1, email = $1,
+                     email_key = $1
+                 WHERE id = $2",
+            )
+            .await?;
         match tx.execute(&set, &[email, id]).await {
             Err(error) if violates(&error, "users_email_unique") => return Ok(Err(Refusal::EmailTaken)),
             other => other?,
@@ -48,6 +55,23 @@ pub(super) async fn apply_update(
     if let Some(profile) = &update.profile {
         let set = tx.prepare_cached("UPDATE users SET profile = $1 WHERE id = $2").await?;
         tx.execute(&set, &[&profile_json(profile.as_ref()), id]).await?;
+    }
+    if let Some(claims) = &update.claims {
+        let record = RecordColumns::of(claims.as_ref(), None);
+        // A changed phone number is not verified.
+        let set = tx
+            .prepare_cached(
+                "UPDATE users SET
+                     phone_number_verified = phone_number_verified AND phone_number IS NOT DISTINCT FROM $3,
+                     name = $1, picture = $2, phone_number = $3, claims = $4
+                 WHERE id = $5",
+            )
+            .await?;
+        tx.execute(&set, &[&record.name, &record.picture, &record.phone_number, &record.claims, id]).await?;
+    }
+    if let Some(metadata) = &update.metadata {
+        let set = tx.prepare_cached("UPDATE users SET metadata = $1 WHERE id = $2").await?;
+        tx.execute(&set, &[&metadata.as_ref().map(json), id]).await?;
     }
     if let Some(new) = &update.credentials {
         let set = tx
@@ -154,10 +178,11 @@ impl PostgresStore {
                  ), created AS (
                      INSERT INTO users (id, app_id, username, email, email_key, profile, kdf_algorithm, kdf_log_n,
                          kdf_r, kdf_p, kdf_salt, login_public_key, seed_backup_nonce, seed_backup_ciphertext,
-                         identity_signing_public_key, identity_exchange_public_key, created_at, trial_expires_at)
+                         identity_signing_public_key, identity_exchange_public_key, created_at, trial_expires_at,
+                         name, picture, phone_number, claims, metadata)
                      SELECT $1::text, id, $3::text, $4::text, $4::text, $5::text, 'scrypt', $6::integer, $7::integer,
                          $8::integer, $9::bytea, $10::bytea, $11::bytea, $12::bytea, $13::bytea, $14::bytea,
-                         $15::bigint, $16::bigint
+                         $15::bigint, $16::bigint, $23::text, $24::text, $25::text, $26::text, $27::text
                      FROM counted
                      RETURNING id
                  )
@@ -168,7 +193,8 @@ impl PostgresStore {
             )
             .await
             .map_err(Failure::from)?;
-        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 22] = [
+        let record = RecordColumns::of(user.claims.as_ref(), user.metadata.as_ref());
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 27] = [
             &user.id,
             &user.app_id,
             &user.username,
@@ -191,6 +217,11 @@ impl PostgresStore {
             &session.length_hours,
             &session.created_at,
             &session.expires_at,
+            &record.name,
+            &record.picture,
+            &record.phone_number,
+            &record.claims,
+            &record.metadata,
         ];
         retrying(|| async {
             match client.execute(&insert, &params).await {

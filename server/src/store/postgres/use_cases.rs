@@ -68,8 +68,14 @@ pub(super) fn user_from_row(row: &Row) -> Result<UserColumns, Failure> {
         trial_expires_at: row.try_get(15)?,
         password_seen_by_server: row.try_get(16)?,
         email_verified: row.try_get(17)?,
-        pending_params: row.try_get(18)?,
-        pending_public_key: row.try_get(19)?,
+        name: row.try_get(18)?,
+        picture: row.try_get(19)?,
+        phone_number: row.try_get(20)?,
+        phone_number_verified: row.try_get(21)?,
+        claims: row.try_get(22)?,
+        metadata: row.try_get(23)?,
+        pending_params: row.try_get(24)?,
+        pending_public_key: row.try_get(25)?,
     })
 }
 

@@ -152,8 +152,13 @@ pub(super) fn apply_update(
         }
     }
     if let Some(email) = &update.email {
-        let changed =
-            tx.prepare_cached("UPDATE users SET email = ?1, email_key = ?1 WHERE id = ?2")?.execute((email, id));
+        // A changed email is not verified.
+        let changed = tx
+            .prepare_cached(
+                "UPDATE users SET email_verified = email_verified AND email IS ?1, email = ?1, email_key = ?1
+                 WHERE id = ?2",
+            )?
+            .execute((email, id));
         if !unless_duplicate(changed)? {
             return Ok(Err(Refusal::EmailTaken));
         }
@@ -161,6 +166,19 @@ pub(super) fn apply_update(
     if let Some(profile) = &update.profile {
         tx.prepare_cached("UPDATE users SET profile = ? WHERE id = ?")?
             .execute((profile_json(profile.as_ref()), id))?;
+    }
+    if let Some(claims) = &update.claims {
+        let record = RecordColumns::of(claims.as_ref(), None);
+        // A changed phone number is not verified.
+        tx.prepare_cached(
+            "UPDATE users SET phone_number_verified = phone_number_verified AND phone_number IS ?3,
+                 name = ?1, picture = ?2, phone_number = ?3, claims = ?4
+             WHERE id = ?5",
+        )?
+        .execute((&record.name, &record.picture, &record.phone_number, &record.claims, id))?;
+    }
+    if let Some(metadata) = &update.metadata {
+        tx.prepare_cached("UPDATE users SET metadata = ? WHERE id = ?")?.execute((metadata.as_ref().map(json), id))?;
     }
     if let Some(new) = &update.credentials {
         tx.prepare_cached(

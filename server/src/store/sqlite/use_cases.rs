@@ -65,8 +65,14 @@ fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserColumns> {
         trial_expires_at: row.get(15)?,
         password_seen_by_server: row.get(16)?,
         email_verified: row.get(17)?,
-        pending_params: row.get(18)?,
-        pending_public_key: row.get(19)?,
+        name: row.get(18)?,
+        picture: row.get(19)?,
+        phone_number: row.get(20)?,
+        phone_number_verified: row.get(21)?,
+        claims: row.get(22)?,
+        metadata: row.get(23)?,
+        pending_params: row.get(24)?,
+        pending_public_key: row.get(25)?,
     })
 }
 
@@ -271,6 +277,7 @@ impl Store for SqliteStore {
     async fn sign_up(&self, user: &UserRecord, session: &NewSession) -> StoreResult<SignUpOutcome> {
         let Some(keys) = user.keys() else { return Err(StoreError::Malformed("a sign-up without keys".into())) };
         let profile = profile_json(user.profile.as_ref());
+        let record = RecordColumns::of(user.claims.as_ref(), user.metadata.as_ref());
         self.connections
             .write(|tx| {
                 // Counting first takes the quota check and the insert under one write lock: sign-ups
@@ -282,10 +289,11 @@ impl Store for SqliteStore {
                     .prepare_cached(
                         "INSERT INTO users (id, app_id, username, email, email_key, profile, kdf_algorithm, kdf_log_n,
                              kdf_r, kdf_p, kdf_salt, login_public_key, seed_backup_nonce, seed_backup_ciphertext,
-                             identity_signing_public_key, identity_exchange_public_key, created_at, trial_expires_at)
+                             identity_signing_public_key, identity_exchange_public_key, created_at, trial_expires_at,
+                             name, picture, phone_number, claims, metadata)
                          VALUES (:id, :app_id, :username, :email, :email, :profile, 'scrypt', :log_n, :r, :p, :salt,
                              :login_key, :nonce, :ciphertext, :signing_key, :exchange_key, :created_at,
-                             :trial_expires_at)",
+                             :trial_expires_at, :name, :picture, :phone_number, :claims, :metadata)",
                     )?
                     .execute(named_params! {
                         ":id": user.id,
@@ -304,6 +312,11 @@ impl Store for SqliteStore {
                         ":exchange_key": keys.identity.exchange.0.as_slice(),
                         ":created_at": user.created_at,
                         ":trial_expires_at": user.trial_expires_at,
+                        ":name": record.name,
+                        ":picture": record.picture,
+                        ":phone_number": record.phone_number,
+                        ":claims": record.claims,
+                        ":metadata": record.metadata,
                     });
                 match inserted.as_ref().err().and_then(users_duplicate) {
                     Some(Duplicate::Username) => return Ok(Decision::Rollback(SignUpOutcome::UsernameTaken)),
