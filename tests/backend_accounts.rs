@@ -223,6 +223,21 @@ async fn an_email_belongs_to_one_user_whatever_its_case_and_whichever_call_made_
         (status, error["error"].as_str(), error["field"].as_str()),
         (400, Some("USER_ALREADY_EXISTS"), Some("email"))
     );
+    // Both the username and the email taken: the username is named, on every backend.
+    let both = json!({"username": "johnny@example.com", "email": "johnny@example.com", "name": "x",
+                      "password": "correct horse battery"});
+    let (_, error) = post_with_secret(&users_url(&server), &secret, &both).await;
+    assert_eq!(error["field"], "email", "a username that is the email is named as the email");
+    let (_, _) = post_with_secret(
+        &users_url(&server),
+        &secret,
+        &json!({"username": "johnny2", "email": "j2@example.com", "password": "correct horse battery"}),
+    )
+    .await;
+    let before = stored(&server).await;
+    let both = json!({"username": "johnny2", "email": "johnny@example.com", "password": "correct horse battery"});
+    let (status, error) = post_with_secret(&users_url(&server), &secret, &both).await;
+    assert_eq!((status, error["field"].as_str()), (400, Some("username")));
     assert_eq!(stored(&server).await, before, "nothing stored by a refusal");
 
     // The SDK: the username, then the email, each taken.

@@ -121,9 +121,15 @@ async fn create(state: &AppState, app: &AppRecord, request: NewUserRequest) -> R
     let taken = |field: &str| BackendError(AdminError::UserAlreadyExists { field: field.into() });
     match state.store.create_user(&account).await? {
         CreateUserOutcome::Created => {}
-        CreateUserOutcome::UsernameTaken if username_is_email => return Err(taken("email")),
-        CreateUserOutcome::UsernameTaken => return Err(taken("username")),
-        CreateUserOutcome::EmailTaken => return Err(taken("email")),
+        CreateUserOutcome::UsernameTaken | CreateUserOutcome::EmailTaken if username_is_email => {
+            return Err(taken("email"))
+        }
+        // When both are taken, backends differ in which index they report: the username is named
+        // first, as at sign-up.
+        CreateUserOutcome::UsernameTaken | CreateUserOutcome::EmailTaken => {
+            let username_taken = state.store.user_by_username(&app.id, &account.user.username).await?.is_some();
+            return Err(taken(if username_taken { "username" } else { "email" }));
+        }
         CreateUserOutcome::IdentityTaken(index) => {
             return Err(AdminError::IdentityAlreadyLinked { field: format!("identities[{index}]") }.into());
         }
