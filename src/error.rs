@@ -149,6 +149,11 @@ errors! {
     EmailAlreadyExists = 409, "Email already exists.";
     /// The app's backend blocked this user: no sign-in, session or authToken until it unblocks them.
     UserBlocked = 403, "User is blocked.";
+    /// The app requires a verified email to sign in, and this user's is not (a new verification mail is
+    /// on its way when the server can send one).
+    EmailNotVerified = 403, "Email not verified. Follow the link or enter the code from the verification email.";
+    /// The verification link or code is unknown, wrong, expired or spent, or the email changed since.
+    EmailVerificationNotValid = 400, "Email verification not valid. The link or code may be wrong, expired or used.";
     /// A profile claim breaks its rule (`key` names it: `given_name`, `addresses[0].city`).
     ClaimsNotValid { key: String, reason: String } = 400, "Claims not valid: '{key}' {reason}.";
     /// Metadata breaks its rule (`key` names the field, or is `metadata` for the whole object).

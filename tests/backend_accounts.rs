@@ -215,6 +215,7 @@ async fn an_email_belongs_to_one_user_whatever_its_case_and_whichever_call_made_
             "{email}"
         );
     }
+    assert_eq!(stored(&server).await, before, "nothing stored by a refused case variant");
     // Seed 001 with another username and the same email.
     let import =
         json!({"username": "someone-else", "email": "JOHNNY@example.com", "password": "correct horse battery"});
@@ -298,7 +299,7 @@ async fn password_too_weak_at_each_complexity_levels_boundary() {
     assert_eq!(server.count("SELECT COUNT(*) FROM users").await, 5);
 
     // The app's minimum length is enforced too.
-    let change = AppChange { password_min_length: Some(12), password_complexity: Some(1) };
+    let change = AppChange { password_min_length: Some(12), password_complexity: Some(1), ..Default::default() };
     server.server.update_app(&server.app_id, &change).await.expect("minimum 12");
     let mut body = seed_body(&server, &secret);
     body["password"] = "short pass!".into();

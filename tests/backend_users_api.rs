@@ -203,7 +203,7 @@ async fn the_users_api_finds_changes_and_deletes_users_and_a_refused_change_writ
         (json!({"blocked": "yes"}), 400, json!({"error": "FIELD_NOT_VALID", "field": "blocked"})),
         (json!({"login_attempts": -1}), 400, json!({"error": "FIELD_NOT_VALID", "field": "login_attempts"})),
         (json!({"picture": "javascript:alert(1)"}), 400, json!({"error": "FIELD_NOT_VALID", "field": "picture"})),
-        (json!({"verify_email": true}), 400, json!({"error": "UNKNOWN_FIELD", "field": "verify_email"})),
+        (json!({"verify_email": true}), 400, json!({"error": "FIELD_NOT_VALID", "field": "verify_email"})),
         (json!({"metadata": {"a": [1]}}), 400, json!({"error": "FIELD_NOT_VALID", "field": "metadata.a"})),
     ];
     for (body, status, expected) in refusals {

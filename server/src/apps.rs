@@ -28,6 +28,8 @@ pub struct NewApp {
     pub trial_days: Option<u32>,
     /// Longest authToken lifetime, in seconds (60 to 86400).
     pub token_lifetime_secs: u32,
+    /// Sign-in needs a verified email (the server must have a mail transport to send verifications).
+    pub require_verified_email: bool,
 }
 
 impl Default for NewApp {
@@ -41,6 +43,7 @@ impl Default for NewApp {
             payments_mode: PaymentsMode::Disabled,
             trial_days: None,
             token_lifetime_secs: 3600,
+            require_verified_email: false,
         }
     }
 }
@@ -146,6 +149,8 @@ pub struct AppSettings {
     pub password_min_length: u32,
     /// Password practices required (1–5).
     pub password_complexity: u8,
+    /// Sign-in needs a verified email.
+    pub require_verified_email: bool,
 }
 
 /// Changes an app's settings; clients see them within [`AppCache::TTL`] (the settings they cache
@@ -165,6 +170,7 @@ pub async fn update(store: &dyn Store, app_id: &str, change: &AppChange) -> anyh
         app_id: app.id,
         password_min_length: app.password_min_length,
         password_complexity: app.password_complexity,
+        require_verified_email: app.require_verified_email,
     })
 }
 

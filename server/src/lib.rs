@@ -25,6 +25,7 @@ pub mod auth;
 pub mod clock;
 pub mod error;
 mod http;
+pub mod mail;
 pub mod store;
 mod users;
 
@@ -39,6 +40,7 @@ use auth::challenge::ServerSecret;
 pub use auth::sealing::KeyEncryptionKey;
 use auth::tokens::{self, TokenSigner};
 pub use ipnet::IpNet;
+pub use mail::{MailConfig, MailTransport};
 pub use store::AppChange;
 use store::Store;
 
@@ -55,6 +57,8 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// Where the key-encryption key that seals the server's own secrets at rest comes from.
     pub key_encryption_key: KeySource,
+    /// Verification mail.
+    pub mail: MailConfig,
 }
 
 /// Where a server's key-encryption key comes from (docs/protocol.md §5.3).
@@ -107,6 +111,7 @@ impl Config {
             address_budget_per_minute: 300,
             trusted_proxies: Vec::new(),
             key_encryption_key: KeySource::default(),
+            mail: MailConfig::default(),
         }
     }
 }
@@ -128,6 +133,8 @@ pub(crate) struct AppState {
     pub issuer: String,
     /// Recently used apps.
     pub apps: Arc<apps::AppCache>,
+    /// Verification mail, when the server has a transport.
+    pub mail: Option<Arc<mail::Mailer>>,
 }
 
 impl AppState {
@@ -165,6 +172,7 @@ impl Server {
         auth::sealing::seal_what_is_plain(store.as_ref(), &kek).await?;
         let tokens = Arc::new(TokenSigner::load_or_create(store.as_ref(), config.issuer.clone(), kek.clone()).await?);
         let secret = Arc::new(ServerSecret::load_or_create(store.as_ref(), &kek).await?);
+        let mail = mail::Mailer::new(&config.mail)?.map(Arc::new);
         let state = AppState {
             store,
             tokens,
@@ -173,6 +181,7 @@ impl Server {
             trusted_proxies: config.trusted_proxies.into(),
             issuer: config.issuer,
             apps: Default::default(),
+            mail,
         };
         Ok(Self { state, kek })
     }

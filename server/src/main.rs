@@ -7,7 +7,9 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 use sealbase::PaymentsMode;
 use sealbase_server::store::Store;
-use sealbase_server::{apps, AppChange, Config, IpNet, KeyEncryptionKey, KeySource, NewApp, Server};
+use sealbase_server::{
+    apps, AppChange, Config, IpNet, KeyEncryptionKey, KeySource, MailConfig, MailTransport, NewApp, Server,
+};
 
 #[derive(Parser)]
 #[command(name = "sealbase-server", version, about = "Companion server for sealbase end-to-end-encrypted accounts")]
@@ -46,6 +48,24 @@ impl KeyFile {
     }
 }
 
+/// Where verification mail goes (none: a request that needs mail is refused).
+#[derive(Args)]
+struct MailArgs {
+    /// SMTP server for verification mail: `smtps://user:pass@host:465` (TLS), `smtp://host:587?tls=required`
+    /// (STARTTLS) or `smtp://host:25` (plain, for a local relay). The password never reaches the logs.
+    #[arg(long, env = "SEALBASE_SMTP_URL", conflicts_with = "mail_outbox")]
+    smtp_url: Option<String>,
+    /// Development and quickstart: write each message to a `.eml` file in this directory instead.
+    #[arg(long, env = "SEALBASE_MAIL_OUTBOX")]
+    mail_outbox: Option<PathBuf>,
+    /// The sender of verification mail.
+    #[arg(long, env = "SEALBASE_MAIL_FROM", default_value = "sealbase <no-reply@localhost>")]
+    mail_from: String,
+    /// The server's public URL, for the links in verification mail (default: the listening address).
+    #[arg(long, env = "SEALBASE_PUBLIC_URL")]
+    public_url: Option<String>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the HTTP API.
@@ -68,6 +88,8 @@ enum Command {
         /// or comma-separated in the environment.
         #[arg(long = "trusted-proxy", env = "SEALBASE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_proxy)]
         trusted_proxies: Vec<IpNet>,
+        #[command(flatten)]
+        mail: MailArgs,
     },
     /// Manage apps.
     App {
@@ -143,6 +165,9 @@ enum AppCommand {
         /// Longest authToken lifetime, in seconds.
         #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u32).range(60..=86400))]
         token_lifetime_secs: u32,
+        /// Sign-in needs a verified email (servers need a mail transport to send verifications).
+        #[arg(long)]
+        require_verified_email: bool,
     },
     /// Change an app's password policy; prints it as JSON. Clients see it within 5 seconds (or their
     /// next start, when they cached it).
@@ -158,6 +183,9 @@ enum AppCommand {
         /// New number of password practices required.
         #[arg(long, value_parser = clap::value_parser!(u8).range(1..=5))]
         password_complexity: Option<u8>,
+        /// Whether sign-in needs a verified email (`true` or `false`).
+        #[arg(long)]
+        require_verified_email: Option<bool>,
     },
     /// Replace an app's admin access token (the old one stops working); prints the new one.
     Token {
@@ -226,16 +254,25 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve { database, key, bind, issuer, address_budget_per_minute, trusted_proxies } => {
+        Command::Serve { database, key, bind, issuer, address_budget_per_minute, trusted_proxies, mail } => {
+            let listener = tokio::net::TcpListener::bind(&bind).await?;
+            let transport = match (mail.smtp_url, mail.mail_outbox) {
+                (Some(url), _) => MailTransport::Smtp(url),
+                (None, Some(dir)) => MailTransport::Outbox(dir),
+                (None, None) => MailTransport::None,
+            };
+            let public_url = mail.public_url.unwrap_or_else(|| {
+                listener.local_addr().map_or_else(|_| format!("http://{bind}"), |address| format!("http://{address}"))
+            });
             let config = Config {
                 issuer,
                 address_budget_per_minute,
                 trusted_proxies,
                 key_encryption_key: key.source(),
+                mail: MailConfig { transport, from: mail.mail_from, public_url },
                 ..Config::new(database.database)
             };
             let server = Server::open(config).await?;
-            let listener = tokio::net::TcpListener::bind(&bind).await?;
             // On stdout, for scripts (port 0 picks a free port).
             println!("listening on http://{}", listener.local_addr()?);
             server.serve(listener).await
@@ -252,6 +289,7 @@ async fn main() -> anyhow::Result<()> {
                     payments_mode,
                     trial_days,
                     token_lifetime_secs,
+                    require_verified_email,
                 },
         } => {
             let store = database.store().await?;
@@ -264,14 +302,18 @@ async fn main() -> anyhow::Result<()> {
                 payments_mode,
                 trial_days,
                 token_lifetime_secs,
+                require_verified_email,
             };
             let created = apps::create(store.as_ref(), &app).await?;
             println!("{}", serde_json::to_string_pretty(&created)?);
             Ok(())
         }
-        Command::App { command: AppCommand::Update { database, app_id, password_min_length, password_complexity } } => {
+        Command::App {
+            command:
+                AppCommand::Update { database, app_id, password_min_length, password_complexity, require_verified_email },
+        } => {
             let store = database.store().await?;
-            let change = AppChange { password_min_length, password_complexity };
+            let change = AppChange { password_min_length, password_complexity, require_verified_email };
             println!("{}", serde_json::to_string_pretty(&apps::update(store.as_ref(), &app_id, &change).await?)?);
             Ok(())
         }

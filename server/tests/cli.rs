@@ -70,7 +70,16 @@ async fn app_update_changes_the_password_policy_clients_are_given() {
     let app = json(database, &["app", "create", "--name", "shop", "--password-complexity", "4"]);
     let app_id = app["appId"].as_str().unwrap();
     let updated = json(database, &["app", "update", "--app-id", app_id, "--password-min-length", "12"]);
-    assert_eq!(updated, serde_json::json!({ "appId": app_id, "passwordMinLength": 12, "passwordComplexity": 4 }));
+    assert_eq!(
+        updated,
+        serde_json::json!({ "appId": app_id, "passwordMinLength": 12, "passwordComplexity": 4,
+                            "requireVerifiedEmail": false })
+    );
+    let updated = json(database, &["app", "update", "--app-id", app_id, "--require-verified-email", "true"]);
+    assert_eq!(
+        (updated["requireVerifiedEmail"].as_bool(), updated["passwordMinLength"].as_u64()),
+        (Some(true), Some(12))
+    );
     let updated = json(database, &["app", "update", "--app-id", app_id, "--password-complexity", "2"]);
     assert_eq!((updated["passwordMinLength"].as_u64(), updated["passwordComplexity"].as_u64()), (Some(12), Some(2)));
     for out_of_range in [["--password-complexity", "6"], ["--password-complexity", "0"], ["--password-min-length", "0"]]

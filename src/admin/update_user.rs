@@ -11,8 +11,7 @@ use crate::validate;
 
 type Result<T> = std::result::Result<T, AdminError>;
 
-/// The fields an app's backend may change. `verify_email` is not among them until the server sends
-/// verification mail: a flag that would do nothing is refused rather than stored.
+/// The fields an app's backend may change.
 const FIELDS: &[&str] = &[
     "blocked",
     "email",
@@ -26,6 +25,7 @@ const FIELDS: &[&str] = &[
     "picture",
     "profile",
     "username",
+    "verify_email",
 ];
 
 /// A change of a user's record. `None` leaves a field alone; `Some(None)` removes an optional one.
@@ -45,6 +45,8 @@ pub struct UserChange {
     pub phone_number_verified: Option<bool>,
     /// Whether the email is verified.
     pub email_verified: Option<bool>,
+    /// Send a verification mail (the server needs a mail transport); `false` cancels a pending one.
+    pub verify_email: Option<bool>,
     /// Block (every live session is revoked) or unblock.
     pub blocked: Option<bool>,
     /// Failed sign-ins (0 to 20000).
@@ -80,7 +82,9 @@ impl UserChange {
     /// Checks an untrusted body: unknown fields first, then each field; the first defect is answered.
     pub fn from_json(body: &Value) -> Result<Self> {
         let object = Object::new(body, "", FIELDS)?;
-        for required in ["username", "blocked", "email_verified", "phone_number_verified", "login_attempts"] {
+        for required in
+            ["username", "blocked", "email_verified", "verify_email", "phone_number_verified", "login_attempts"]
+        {
             if object.is_null(required) {
                 return Err(AdminError::not_valid(required, "cannot be null"));
             }
@@ -103,6 +107,7 @@ impl UserChange {
             phone_number: nullable(&object, "phone_number", || record::phone_number(&object, "phone_number"))?,
             phone_number_verified: object.boolean("phone_number_verified")?,
             email_verified: object.boolean("email_verified")?,
+            verify_email: object.boolean("verify_email")?,
             blocked: object.boolean("blocked")?,
             login_attempts: object.integer("login_attempts", 0..=LOGIN_ATTEMPTS_MAX)?.map(|n| n as u32),
             metadata: nullable(&object, "metadata", || {
@@ -134,6 +139,7 @@ impl UserChange {
         put(&mut body, "phone_number", &self.phone_number);
         put(&mut body, "phone_number_verified", &self.phone_number_verified);
         put(&mut body, "email_verified", &self.email_verified);
+        put(&mut body, "verify_email", &self.verify_email);
         put(&mut body, "blocked", &self.blocked);
         put(&mut body, "login_attempts", &self.login_attempts);
         put(&mut body, "metadata", &self.metadata);
@@ -178,6 +184,9 @@ impl UserChange {
         if let Some(verified) = self.email_verified {
             details.email_verified = verified;
         }
+        if let Some(verify) = self.verify_email {
+            details.verify_email = verify;
+        }
         if let Some(verified) = self.phone_number_verified {
             details.phone_number_verified = verified;
         }
@@ -187,6 +196,11 @@ impl UserChange {
         if let Some(attempts) = self.login_attempts {
             details.login_attempts = attempts;
         }
+        if details.verify_email && next.email.is_none() {
+            return Err(AdminError::not_valid("verify_email", "can only be true with email"));
+        }
+        // A verified email needs no verification.
+        details.verify_email &= !details.email_verified;
         if details.email_verified && next.email.is_none() {
             return Err(AdminError::not_valid("email_verified", "can only be true with email"));
         }
@@ -234,7 +248,7 @@ mod tests {
     #[test]
     fn refusals_name_their_field() {
         let refused = |body: Value| UserChange::from_json(&body).unwrap_err();
-        assert_eq!(refused(json!({"verify_email": true})), AdminError::UnknownField { field: "verify_email".into() });
+        assert_eq!(refused(json!({"verify": true})), AdminError::UnknownField { field: "verify".into() });
         assert_eq!(refused(json!({"blocked": null})), AdminError::not_valid("blocked", "cannot be null"));
         assert_eq!(refused(json!({"username": null})), AdminError::not_valid("username", "cannot be null"));
         assert_eq!(

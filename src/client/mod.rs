@@ -11,6 +11,7 @@ pub mod sign_out;
 pub mod sign_up;
 pub mod store;
 pub mod update_user;
+pub mod verify_email;
 
 use std::sync::{Arc, Mutex};
 

@@ -90,10 +90,16 @@ impl Client {
             .send_authorized(self.authorized(super::http::Method::Patch, routes::USER, &active.secret)?.json(&request))
             .await?;
         let response: UpdateUserResponse = serde_json::from_slice(&body).map_err(|_| Error::ServiceUnavailable)?;
+        self.user_updated(active, response.user);
+        Ok(())
+    }
+
+    /// The server changed the signed-in user: keep its copy and tell the update handler.
+    pub(crate) fn user_updated(&self, active: ActiveSession, user: crate::protocol::User) {
         // Only if this session is still the signed-in one (a sign-out may have happened meanwhile).
         let still_active = lock(&self.active).as_ref().is_some_and(|current| current.session_id == active.session_id);
         if still_active {
-            let updated = ActiveSession { user: response.user.clone(), ..active };
+            let updated = ActiveSession { user: user.clone(), ..active };
             // The update is done on the server, and the stored session (secret, seed) has not changed:
             // only its copy of the user is refreshed, so failing to store it does not undo anything.
             if self.activate(updated.clone()).is_err() {
@@ -102,9 +108,8 @@ impl Client {
         }
         let handler = lock(&self.update_user_handler).clone();
         if let Some(handler) = handler {
-            handler(&response.user);
+            handler(&user);
         }
-        Ok(())
     }
 
     /// New salt, new login key, the same seed re-wrapped; then a proof of the current password that

@@ -46,6 +46,11 @@ pub mod routes {
     pub const AUTH_TOKEN: &str = "/v1/apps/{app_id}/auth-token";
     /// `GET`: the app's token verification keys as a JWK set.
     pub const JWKS: &str = "/v1/apps/{app_id}/jwks.json";
+    /// `GET`: the page a verification mail links to (the token in its fragment); `POST {token}`: verifies
+    /// the email.
+    pub const VERIFY_EMAIL: &str = "/v1/apps/{app_id}/verify-email";
+    /// `POST {code}` with the session: verifies the signed-in user's email, answers the user.
+    pub const USER_VERIFY_EMAIL: &str = "/v1/apps/{app_id}/user/verify-email";
     /// `GET` or `POST` with `Authorization: Bearer <authToken>`: the user's OpenID Connect claims.
     pub const USERINFO: &str = "/v1/apps/{app_id}/userinfo";
     /// `GET …/{auth_token}` with the app's admin access token: the online check for app servers.

@@ -3,7 +3,7 @@
 // leaves in Web Storage across reloads and browser restarts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, startStaticServer, launchBrowser, importFixtures } from './support.mjs';
+import { startServer, startStaticServer, launchBrowser, importFixtures, verificationMails } from './support.mjs';
 
 const PASSWORD = 'correct horse battery';
 let server;
@@ -357,5 +357,40 @@ test('profile claims and metadata round-trip through signUp, updateUser and sign
   await call(page, 'signOut');
   const again = (await call(page, 'signIn', { username: 'claims', password: PASSWORD })).ok;
   assert.deepEqual([again.claims, again.metadata], [{ nickname: 'ada' }, undefined]);
+  await page.close();
+});
+
+test('an app that requires a verified email: the code through verifyEmail, the link in the browser', { skip: !process.env.SEALBASE_TEST_MAILDIR && 'needs the SMTP sink of cargo xtask test' }, async () => {
+  const app = server.createApp(['--require-verified-email']);
+  const run = Math.random().toString(36).slice(2);
+  const [ada, grace] = [`ada-${run}@example.com`, `grace-${run}@example.com`];
+  const page = await openPage();
+  await page.evaluate(() => { window.updates = []; });
+  await page.evaluate(([appId, endpoint]) =>
+    window.sealbase.init({ appId, endpoint, updateUserHandler: (update) => window.updates.push(update) }), [app.appId, server.url]);
+  const user = (await call(page, 'signUp', { username: ada, password: PASSWORD, email: ada, rememberMe: 'none' })).ok;
+  assert.equal(user.emailVerified, undefined);
+  const [{ code }] = verificationMails(ada);
+  expectError(await call(page, 'verifyEmail', { code: code === '00000000' ? '11111111' : '00000000' }), 'EmailVerificationNotValid', 400,
+    'Email verification not valid. The link or code may be wrong, expired or used.');
+  const verified = await call(page, 'verifyEmail', { code });
+  assert.equal(verified.ok.emailVerified, true);
+  assert.equal(await page.evaluate(() => window.updates.at(-1).user.emailVerified), true);
+  await call(page, 'signOut');
+  assert.equal((await call(page, 'signIn', { username: ada, password: PASSWORD, rememberMe: 'none' })).ok.emailVerified, true);
+  await call(page, 'signOut');
+
+  // Not verified: refused after a right password; the mail's link, opened in the browser, verifies.
+  await call(page, 'signUp', { username: grace, password: PASSWORD, email: grace, rememberMe: 'none' });
+  await call(page, 'signOut');
+  expectError(await call(page, 'signIn', { username: grace, password: PASSWORD }), 'EmailNotVerified', 403,
+    'Email not verified. Follow the link or enter the code from the verification email.');
+  const [{ link }] = verificationMails(grace);
+  const tab = await browser.context.newPage();
+  await tab.goto(link);
+  await tab.waitForFunction(() => document.getElementById('message').textContent.includes('confirmed'));
+  assert.equal(new URL(tab.url()).hash, '', 'the token left the address bar');
+  await tab.close();
+  assert.equal((await call(page, 'signIn', { username: grace, password: PASSWORD, rememberMe: 'none' })).ok.emailVerified, true);
   await page.close();
 });

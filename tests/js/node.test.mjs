@@ -31,7 +31,7 @@ function assertError(error, name, status, message) {
 }
 
 test('the default export and the named exports are the same functions, and nothing else', () => {
-  const api = ['init', 'signUp', 'signIn', 'signOut', 'updateUser', 'deleteUser', 'getAuthToken'];
+  const api = ['init', 'signUp', 'signIn', 'signOut', 'updateUser', 'deleteUser', 'getAuthToken', 'verifyEmail'];
   for (const name of api) {
     assert.equal(typeof sealbase[name], 'function', name);
     assert.equal(sealbase[name], named[name], name);

@@ -3,7 +3,7 @@
 // created with its CLI, a static server for the package and the test page, headless Chromium.
 import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, extname, resolve } from 'node:path';
@@ -37,7 +37,9 @@ export async function startServer() {
   const postgres = process.env.SEALBASE_TEST_POSTGRES ? postgresDatabase(process.env.SEALBASE_TEST_POSTGRES) : null;
   const database = postgres ? postgres.url : `sqlite://${join(dir, 'sealbase.db')}`;
   const kek = postgres ? { SEALBASE_KEY_ENCRYPTION_KEY_FILE: keyEncryptionKeyFile(dir) } : {};
-  const child = spawn(serverBin, ['serve', '--database', database, '--bind', '127.0.0.1:0', '--address-budget-per-minute', '100000'], {
+  // Verification mail goes to the run's SMTP sink (cargo xtask test starts one), when there is one.
+  const mail = process.env.SEALBASE_TEST_SMTP_URL ? ['--smtp-url', process.env.SEALBASE_TEST_SMTP_URL] : [];
+  const child = spawn(serverBin, ['serve', '--database', database, '--bind', '127.0.0.1:0', '--address-budget-per-minute', '100000', ...mail], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, RUST_LOG: 'warn', ...kek },
   });
@@ -73,6 +75,22 @@ export async function startServer() {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+// The verification mails the run's SMTP sink received for `to` ({ link, code } each), oldest first; null
+// outside cargo xtask test (no sink).
+export function verificationMails(to) {
+  const maildir = process.env.SEALBASE_TEST_MAILDIR;
+  if (!maildir) return null;
+  const files = ['new', 'cur'].flatMap((sub) => {
+    try { return readdirSync(join(maildir, sub)).map((name) => join(maildir, sub, name)); } catch { return []; }
+  });
+  return files
+    .map((file) => ({ file, mtime: statSync(file).mtimeMs }))
+    .sort((a, b) => a.mtime - b.mtime)
+    .map(({ file }) => readFileSync(file, 'utf8').replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16))))
+    .filter((mail) => mail.split(/\r?\n/).some((line) => line.toLowerCase() === `to: ${to}`.toLowerCase()))
+    .map((mail) => ({ link: mail.match(/\S+#token=\S+/)[0], code: mail.match(/^\s+(\d{8})\s*$/m)[1] }));
 }
 
 // Hashes made by reference implementations (tests/fixtures/imported_hashes.py), one per algorithm family.

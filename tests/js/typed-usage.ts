@@ -22,6 +22,8 @@ async function main(): Promise<void> {
   await sealbase.updateUser({ email: null, profile: null, currentPassword: 'a', newPassword: 'b' });
   await sealbase.updateUser({ claims: null, metadata: { plan: 'team' } });
   console.log(user.claims?.given_name, user.metadata?.plan, user.phoneNumberVerified === true);
+  const verified: User = await sealbase.verifyEmail({ code: '12345678' });
+  if (verified.emailVerified === true) console.log('verified');
   const token: string = await sealbase.getAuthToken();
   console.log(again.paymentsMode, token.length, user.trialExpirationDate ?? 'no trial');
   await sealbase.signOut();

@@ -54,6 +54,7 @@ export function createApi(start, loadLegacy) {
     signOut: wrap('signOut'),
     updateUser: wrap('updateUser'),
     deleteUser: wrap('deleteUser'),
+    verifyEmail: wrap('verifyEmail'),
     getAuthToken: wrap('getAuthToken'),
     __panicForTests: wrap('__panicForTests'),
   };

@@ -133,7 +133,7 @@ export type SealbaseErrorName =
   | 'PasswordMissing' | 'PasswordCannotBeBlank' | 'PasswordMustBeString' | 'PasswordTooShort' | 'PasswordTooLong'
   | 'PasswordTooWeak'
   | 'PasswordAttemptLimitExceeded' | 'CurrentPasswordMissing' | 'CurrentPasswordIncorrect'
-  | 'EmailNotValid' | 'EmailAlreadyExists' | 'UserBlocked' | 'ClaimsNotValid' | 'MetadataNotValid'
+  | 'EmailNotValid' | 'EmailAlreadyExists' | 'UserBlocked' | 'EmailNotVerified' | 'EmailVerificationNotValid' | 'ClaimsNotValid' | 'MetadataNotValid'
   | 'ProfileMustBeObject' | 'ProfileCannotBeEmpty' | 'ProfileHasTooManyKeys' | 'ProfileKeyTooLong'
   | 'ProfileValueMustBeString' | 'ProfileValueCannotBeBlank' | 'ProfileValueTooLong'
   | 'RememberMeValueNotValid' | 'SessionLengthMustBeNumber' | 'SessionLengthTooShort' | 'SessionLengthTooLong'
@@ -167,6 +167,12 @@ export function signIn(params: SignInParams): Promise<User>;
 export function signOut(): Promise<void>;
 export function updateUser(params: UpdateUserParams): Promise<void>;
 export function deleteUser(): Promise<void>;
+/**
+ * Confirms the signed-in user's email with the 8-digit code of the verification mail; resolves the user,
+ * now with `emailVerified`, and calls `updateUserHandler`. A wrong, expired or used code rejects with
+ * `EmailVerificationNotValid`.
+ */
+export function verifyEmail(params: { code: string }): Promise<User>;
 /** A token valid for at least five more minutes (refreshed through the session when needed). */
 export function getAuthToken(): Promise<string>;
 
@@ -177,6 +183,7 @@ declare const sealbase: {
   signOut: typeof signOut;
   updateUser: typeof updateUser;
   deleteUser: typeof deleteUser;
+  verifyEmail: typeof verifyEmail;
   getAuthToken: typeof getAuthToken;
 };
 export default sealbase;

@@ -13,5 +13,5 @@ const api = createApi(
   },
 );
 
-export const { init, signUp, signIn, signOut, updateUser, deleteUser, getAuthToken } = api;
-export default { init, signUp, signIn, signOut, updateUser, deleteUser, getAuthToken };
+export const { init, signUp, signIn, signOut, updateUser, deleteUser, verifyEmail, getAuthToken } = api;
+export default { init, signUp, signIn, signOut, updateUser, deleteUser, verifyEmail, getAuthToken };

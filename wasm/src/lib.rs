@@ -234,6 +234,27 @@ async fn run_sign_in(params: JsValue) -> Result<JsValue, Error> {
     to_js(&user)
 }
 
+/// `verifyEmail({ code })` → `user`, with `emailVerified`; then `updateUserHandler({ user })`.
+#[wasm_bindgen(js_name = verifyEmail)]
+pub async fn verify_email(params: JsValue) -> JsResult {
+    async {
+        let params = params_object(&params)?;
+        let code = match field(&params, "code") {
+            Some(Value::String(code)) => code,
+            _ => return Err(Error::EmailVerificationNotValid),
+        };
+        let sdk = sdk()?;
+        let user = sdk.client.verify_email(&code).await?;
+        if let Some(handler) = &sdk.update_user_handler {
+            let argument = to_js(&serde_json::json!({ "user": user }))?;
+            let _ = handler.call1(&JsValue::NULL, &argument);
+        }
+        to_js(&user)
+    }
+    .await
+    .map_err(|error| js_error(&error))
+}
+
 /// `signOut()` → `undefined`.
 #[wasm_bindgen(js_name = signOut)]
 pub async fn sign_out() -> JsResult {

@@ -11,6 +11,7 @@ mod pkg;
 mod postgres;
 mod run;
 mod setup;
+mod smtp;
 
 use std::process::ExitCode;
 
@@ -36,27 +37,34 @@ fn main() -> ExitCode {
 }
 
 /// Every suite: native Rust (unit, integration, doc), the server's integration suites again on
-/// PostgreSQL (a private cluster started for the run), the independent checks of the vectors and of the
+/// PostgreSQL (a private cluster started for the run; an SMTP sink receives the mail of both), the independent checks of the vectors and of the
 /// import fixtures against reference implementations (Python), the quickstart,
 /// the storage layer in Chromium (wasm-bindgen-test), the npm package's types, and its flows in Node
 /// and in headless Chromium against a real server.
 fn test() -> Result<(), String> {
     let tools = setup::tools()?;
     let cluster = postgres::Cluster::start(postgres::Durability::Tests)?;
+    let sink = smtp::Sink::start(&tools.python)?;
+    let (smtp_url, maildir) = (sink.url(), sink.maildir());
+    let mail = [("SEALBASE_TEST_SMTP_URL", smtp_url.as_str()), ("SEALBASE_TEST_MAILDIR", maildir.as_str())];
     let mut totals = run::Totals::default();
     run::status("cargo", &["run", "--quiet", "--example", "quickstart"], &[])?;
     totals.add(&run::counted(&tools.python, &["tests/vectors/check_vectors.py"], &[])?);
     totals.add(&run::counted(&tools.python, &["tests/fixtures/imported_hashes.py"], &[])?);
     let native = ["--workspace", "--exclude", "sealbase-wasm", "--exclude", "sealbase-wasm-legacy", "--all-features"];
-    totals.add(&run::counted("cargo", &[&["test"][..], &native, &["--all-targets"]].concat(), &[])?);
+    totals.add(&run::counted("cargo", &[&["test"][..], &native, &["--all-targets"]].concat(), &mail)?);
     totals.add(&run::counted("cargo", &[&["test"][..], &native, &["--doc"]].concat(), &[])?);
+    // The mail flow is ignored without a sink; this run has one, so it runs on SQLite here too.
+    let mail_flow = [&["test"][..], &native, &["--test", "email_verification", "--", "--include-ignored"]].concat();
+    totals.add(&run::counted("cargo", &mail_flow, &mail)?);
     // The suites that run a server, again on PostgreSQL (the same build: the same packages and
     // features), with the tests that only make sense there (several servers, outages, TLS).
     let on_postgres = [
         ("SEALBASE_TEST_POSTGRES", cluster.admin_url()),
         ("SEALBASE_TEST_POSTGRES_CA", cluster.ca_file().display().to_string()),
     ];
-    let on_postgres: Vec<(&str, &str)> = on_postgres.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let on_postgres: Vec<(&str, &str)> =
+        on_postgres.iter().map(|(k, v)| (*k, v.as_str())).chain(mail.iter().copied()).collect();
     let integration = [&["test"][..], &native, &["--test", "*", "--", "--include-ignored"]].concat();
     totals.add(&run::counted("cargo", &integration, &on_postgres)?);
     totals.add(&run::counted(
@@ -73,7 +81,7 @@ fn test() -> Result<(), String> {
     run::status(&tools.bin("tsc"), &["--noEmit", "-p", "tests/js/tsconfig.json"], &[])?;
     let js = ["--test", "--test-reporter=tap", "--test-concurrency=1", "tests/js/"];
     let server_bin = ("SEALBASE_SERVER_BIN", "target/debug/sealbase-server");
-    totals.add(&run::counted("node", &js, &[server_bin])?);
+    totals.add(&run::counted("node", &js, &[&[server_bin][..], &mail].concat())?);
     // And against a server on PostgreSQL.
     let psql = cluster.psql_path().display().to_string();
     let js_on_postgres = [&on_postgres[..], &[server_bin, ("SEALBASE_TEST_PSQL", psql.as_str())]].concat();

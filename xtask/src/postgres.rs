@@ -253,7 +253,7 @@ pub fn with_database(cluster_url: &str, database: &str) -> String {
 }
 
 /// A loopback port nothing listens on right now.
-fn free_port() -> Result<u16, String> {
+pub fn free_port() -> Result<u16, String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     Ok(listener.local_addr().map_err(|e| e.to_string())?.port())
 }

@@ -5,6 +5,7 @@
 pub mod app_secret;
 pub mod budget;
 pub mod challenge;
+pub mod email_verification;
 pub mod proof;
 pub mod sealing;
 pub mod session;

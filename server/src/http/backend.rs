@@ -76,6 +76,9 @@ async fn authenticate(state: &AppState, app_id: &str, presented: &str) -> Result
 /// workers: a plaintext costs one Argon2id), stores the account, and reads it back.
 async fn create(state: &AppState, app: &AppRecord, request: NewUserRequest) -> Result<AdminUserRecord> {
     let password_seen_by_server = matches!(request.password, PasswordSource::Plaintext(_));
+    if request.details.verify_email && state.mail.is_none() {
+        return Err(super::email::no_mail_transport().into());
+    }
     if let PasswordSource::Plaintext(password) = &request.password {
         let min_length = app.password_min_length as usize;
         if password.chars().count() < min_length {
@@ -136,6 +139,12 @@ async fn create(state: &AppState, app: &AppRecord, request: NewUserRequest) -> R
         CreateUserOutcome::QuotaExceeded => return Err(AdminError::UserQuotaExceeded.into()),
     }
     tracing::info!(user_id = %account.user.id, password_seen_by_server, "app backend created a pending account");
+    if let (true, Some(email)) = (account.details.verify_email, &account.user.email) {
+        // The account stands either way; a failed mail leaves verify_email set, for a retry by PATCH.
+        if let Err(error) = super::email::send_verification(state, &app.id, &account.user.id, email).await {
+            tracing::error!(%error, user_id = %account.user.id, "verification mail not sent");
+        }
+    }
     let stored = state.store.admin_user(&app.id, &account.user.id).await?;
     stored.ok_or_else(|| StoreError::Malformed(format!("user {} vanished after its creation", account.user.id)).into())
 }

@@ -4,6 +4,7 @@
 mod admin;
 mod authenticated;
 mod backend;
+mod email;
 mod jwks;
 mod session;
 mod settings;
@@ -63,6 +64,8 @@ pub fn router(state: AppState) -> Router {
         .route(routes::USER, patch(user::update_user).delete(user::delete_user))
         .route(routes::AUTH_TOKEN, post(session::auth_token))
         .route(routes::JWKS, get(jwks::jwks))
+        .route(routes::VERIFY_EMAIL, get(email::page).post(email::confirm_link))
+        .route(routes::USER_VERIFY_EMAIL, post(email::confirm_code))
         .route(routes::USERINFO, get(userinfo::userinfo).post(userinfo::userinfo))
         .route(&format!("{}{{auth_token}}", routes::ADMIN_AUTH_TOKEN), get(admin::check_auth_token))
         .route(sealbase::admin::routes::CREATE_USER, post(backend::create_user))

@@ -63,6 +63,7 @@ pub(super) async fn sign_in(
         signature: &request.signature,
     };
     let checked = proof::check(&proof, &state.secret, &state.issuer, state.store.as_ref()).await?;
+    require_verified_email(&state, &app, checked.verified.as_ref()).await?;
     let now = now_ms();
     // The session is for the verified user; an unverified proof opens nothing (a user id that names no
     // account stands in, and the store counts a failure without reaching the effect).
@@ -81,6 +82,17 @@ pub(super) async fn sign_in(
         .map_err(ApiError::Internal)?;
     tracing::info!(user_id = %user.id, "user signed in");
     respond(&app, user, session, auth_token)
+}
+
+/// An app that requires a verified email refuses a right proof of a user whose email is not, before it
+/// is spent (so nothing is written), and mails a new verification. Only a proof that verified gets
+/// here: a wrong password never learns whether an email is verified.
+async fn require_verified_email(state: &AppState, app: &AppRecord, verified: Option<&UserRecord>) -> ApiResult<()> {
+    let Some(user) = verified.filter(|user| app.require_verified_email && !user.email_verified) else {
+        return Ok(());
+    };
+    super::email::resend_verification(state, &app.id, &user.id, user.email.as_deref()).await;
+    Err(Error::EmailNotVerified.into())
 }
 
 /// The answer to a sign-in: the user, the session, and the seed backup only the password opens.
@@ -120,6 +132,7 @@ pub(super) async fn first_sign_in(
         signature: &request.signature,
     };
     let checked = proof::check(&proof, &state.secret, &state.issuer, state.store.as_ref()).await?;
+    require_verified_email(&state, &app, checked.verified.as_ref()).await?;
     let now = now_ms();
     let user_id = checked.verified.as_ref().map_or("", |user| &user.id);
     let session = IssuedSession::new(user_id, request.remember_me, request.session_length, now);

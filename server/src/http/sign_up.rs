@@ -94,5 +94,10 @@ pub(super) async fn sign_up(
         .issue(&app.id, app.token_lifetime_secs.into(), user.token_subject(), &session.session_id, expires_at)
         .map_err(ApiError::Internal)?;
     tracing::info!(user_id = user.id, "user signed up");
+    if let (true, Some(email)) = (app.require_verified_email, &user.email) {
+        if let Err(error) = super::email::send_verification(&state, &app.id, &user.id, email).await {
+            tracing::error!(%error, user_id = user.id, "verification mail not sent");
+        }
+    }
     Ok((StatusCode::CREATED, Json(SignUpResponse { user: user.to_user(&app, auth_token), session })))
 }

@@ -73,6 +73,17 @@ pub(super) async fn update_user(
         }
         None => state.store.update_user(&update).await??,
     };
+    // A new email is unverified: mail a verification when the app requires one or the app's backend
+    // asked for one.
+    if let (Some(Some(_)), Some(email)) = (&request.email, &updated.email) {
+        let asked = app.require_verified_email
+            || state.store.admin_user(&app.id, &updated.id).await?.is_some_and(|user| user.details.verify_email);
+        if asked {
+            if let Err(error) = super::email::send_verification(&state, &app.id, &updated.id, email).await {
+                tracing::error!(%error, user_id = updated.id, "verification mail not sent");
+            }
+        }
+    }
     let auth_token = state
         .tokens
         .issue(

@@ -73,6 +73,9 @@ pub(super) async fn update_user(
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Json<AdminUser>> {
     let change = UserChange::from_json(&json_body(body)?)?;
+    if change.verify_email == Some(true) && state.mail.is_none() {
+        return Err(super::email::no_mail_transport().into());
+    }
     let taken = |field: &str| AdminError::UserAlreadyExists { field: field.into() };
     let updated = match state.store.update_account(&app.id, &user_id, &change, now_ms()).await? {
         Ok(updated) => updated,
@@ -84,6 +87,16 @@ pub(super) async fn update_user(
         }
         Err(AccountRefusal::NotValid(error)) => return Err(error.into()),
     };
+    // A verification asked for, or a new email of a user whose verification is pending: mail it.
+    let email_changed = change.email.as_ref().is_some_and(|email| email.is_some());
+    if let (true, Some(email)) = (updated.details.verify_email, &updated.user.email) {
+        if change.verify_email == Some(true) || email_changed {
+            super::email::send_verification(&state, &app.id, &updated.user.id, email).await.map_err(|error| {
+                tracing::error!(%error, "verification mail not sent");
+                AdminError::ServiceUnavailable
+            })?;
+        }
+    }
     if change.blocked == Some(true) {
         tracing::info!(user_id = %updated.user.id, "user blocked by the app's backend");
     }

@@ -153,6 +153,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         now: i64,
     ) -> StoreResult<Result<(), Refusal>>;
 
+    /// Stores a verification of the user's email, replacing any earlier one; false (nothing stored) if
+    /// the user is gone or their email is no longer the verification's.
+    async fn start_email_verification(&self, verification: &NewEmailVerification) -> StoreResult<bool>;
+    /// Spends a live verification matching the proof and marks the email verified, in one transaction;
+    /// a verification works once (a conditional update), on every server. A wrong code is counted;
+    /// after [`crate::auth::email_verification::MAX_WRONG_CODES`] the verification is dead.
+    async fn confirm_email(&self, proof: &EmailProof<'_>, now: i64) -> StoreResult<EmailConfirmation>;
+    /// When the user's current verification was made, if they have one.
+    async fn email_verification_sent_at(&self, user_id: &str) -> StoreResult<Option<i64>>;
+
     /// The live session whose secret hashes to this, or any session of a blocked user whose secret
     /// hashes to this (marked [`SessionRecord::user_blocked`]).
     async fn session_by_secret_hash(&self, secret_hash: &SecretHash, now: i64) -> StoreResult<Option<SessionRecord>>;

@@ -46,10 +46,13 @@ pub struct AppRecord {
     pub trial_days: Option<u32>,
     /// Longest authToken lifetime, in seconds.
     pub token_lifetime_secs: u32,
+    /// Sign-in needs a verified email.
+    pub require_verified_email: bool,
 }
 
 impl AppRecord {
     /// From stored columns (`allowed_origins` as a JSON list, `payments_mode` as its spelling).
+    #[allow(clippy::too_many_arguments, reason = "one argument per column of the apps table, in its order")]
     pub(crate) fn from_columns(
         id: String,
         password_min_length: i64,
@@ -58,6 +61,7 @@ impl AppRecord {
         trial_days: Option<i64>,
         token_lifetime_secs: i64,
         password_complexity: i64,
+        require_verified_email: bool,
     ) -> Result<Self, StoreError> {
         let malformed = |what: &str| StoreError::Malformed(format!("{what} of app {id}"));
         Ok(Self {
@@ -67,6 +71,7 @@ impl AppRecord {
             trial_days: trial_days.map(u32::try_from).transpose().map_err(|_| malformed("trial_days"))?,
             token_lifetime_secs: u32::try_from(token_lifetime_secs).map_err(|_| malformed("token_lifetime_secs"))?,
             password_complexity: u8::try_from(password_complexity).map_err(|_| malformed("password_complexity"))?,
+            require_verified_email,
             id,
         })
     }
@@ -79,6 +84,8 @@ pub struct AppChange {
     pub password_min_length: Option<u32>,
     /// New password complexity (1–5).
     pub password_complexity: Option<u8>,
+    /// Whether sign-in needs a verified email.
+    pub require_verified_email: Option<bool>,
 }
 
 /// How a user proves their password.
@@ -519,6 +526,52 @@ pub enum Refusal {
     UserNotFound,
     /// The user is blocked: a right proof opens nothing (nothing written).
     UserBlocked,
+}
+
+/// An email verification about to be stored (the user's one live verification from then on).
+#[derive(Debug, Clone)]
+pub struct NewEmailVerification {
+    /// The user.
+    pub user_id: String,
+    /// The address it is mailed to; the verification is void once the user's email is another.
+    pub email: String,
+    /// SHA-256 of the link's token.
+    pub token_hash: SecretHash,
+    /// SHA-256 of the user id and the code.
+    pub code_hash: SecretHash,
+    /// When it was made (Unix ms).
+    pub created_at: i64,
+    /// When it expires (Unix ms).
+    pub expires_at: i64,
+}
+
+/// What proves an email: the link's token, or a signed-in user's code.
+#[derive(Debug, Clone, Copy)]
+pub enum EmailProof<'a> {
+    /// The hash of a link's token.
+    Token(&'a SecretHash),
+    /// The hash of a code, for this user.
+    Code {
+        /// The signed-in user.
+        user_id: &'a str,
+        /// The code's hash ([`crate::auth::email_verification::code_hash`]).
+        code_hash: &'a SecretHash,
+    },
+}
+
+/// What [`super::Store::confirm_email`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmailConfirmation {
+    /// The email is verified; the verification is spent.
+    Verified {
+        /// The user.
+        user_id: String,
+    },
+    /// No live verification matches (unknown, expired, spent, too many wrong codes, or the user's email
+    /// changed since); nothing written.
+    NotValid,
+    /// The code is wrong: one more wrong code counted.
+    WrongCode,
 }
 
 /// Why a change by the server-side API was refused (nothing written).

@@ -163,6 +163,18 @@ impl Store for PausingStore {
     async fn delete_account(&self, app_id: &str, user_id: &str) -> StoreResult<bool> {
         self.inner.delete_account(app_id, user_id).await
     }
+
+    async fn start_email_verification(&self, verification: &NewEmailVerification) -> StoreResult<bool> {
+        self.inner.start_email_verification(verification).await
+    }
+
+    async fn confirm_email(&self, proof: &EmailProof<'_>, now: i64) -> StoreResult<EmailConfirmation> {
+        self.inner.confirm_email(proof, now).await
+    }
+
+    async fn email_verification_sent_at(&self, user_id: &str) -> StoreResult<Option<i64>> {
+        self.inner.email_verification_sent_at(user_id).await
+    }
     async fn user_by_id(&self, user_id: &str) -> StoreResult<Option<UserRecord>> {
         self.inner.user_by_id(user_id).await
     }

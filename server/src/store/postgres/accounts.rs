@@ -152,6 +152,7 @@ async fn complete_keys(
 }
 
 /// What a spent proof came to, its user's columns not yet checked.
+#[allow(clippy::large_enum_variant, reason = "made once per proof and consumed at once")]
 pub(super) enum Spent {
     Outcome(ProofOutcome),
     Updated(UserColumns),

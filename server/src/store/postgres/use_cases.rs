@@ -21,7 +21,7 @@ use super::{retrying, violates, Failure, PostgresStore, PURGE_LOCK};
 use crate::store::*;
 
 const SELECT_APP: &str = "SELECT id, password_min_length, allowed_origins, payments_mode, trial_days, \
-                          token_lifetime_secs, password_complexity FROM apps";
+                          token_lifetime_secs, password_complexity, require_verified_email FROM apps";
 
 fn app_from_row(row: &Row) -> Result<Result<AppRecord, StoreError>, Failure> {
     Ok(AppRecord::from_columns(
@@ -32,6 +32,7 @@ fn app_from_row(row: &Row) -> Result<Result<AppRecord, StoreError>, Failure> {
         row.try_get(4)?,
         row.try_get::<_, i32>(5)?.into(),
         row.try_get::<_, i32>(6)?.into(),
+        row.try_get(7)?,
     ))
 }
 
@@ -105,9 +106,10 @@ impl Store for PostgresStore {
             .unwrap_or_else(|_| unreachable!("a list of strings serialises"));
         let client = self.pool.get().await.map_err(Failure::from)?;
         let insert = "INSERT INTO apps (id, name, admin_token_hash, password_min_length, allowed_origins, user_quota,
-                          payments_mode, trial_days, token_lifetime_secs, created_at, password_complexity)
-                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
-        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 11] = [
+                          payments_mode, trial_days, token_lifetime_secs, created_at, password_complexity,
+                          require_verified_email)
+                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 12] = [
             &app.id,
             &settings.name,
             &app.admin_token_hash.as_slice(),
@@ -119,6 +121,7 @@ impl Store for PostgresStore {
             &i32::try_from(settings.token_lifetime_secs).unwrap_or(i32::MAX),
             &app.created_at,
             &i32::from(settings.password_complexity),
+            &settings.require_verified_email,
         ];
         client.execute(insert, &params).await.map_err(Failure::from)?;
         Ok(())
@@ -142,13 +145,17 @@ impl Store for PostgresStore {
     async fn update_app(&self, app_id: &str, change: &AppChange) -> StoreResult<Option<AppRecord>> {
         let client = self.pool.get().await.map_err(Failure::from)?;
         let update = "UPDATE apps SET password_min_length = COALESCE($1, password_min_length),
-                                      password_complexity = COALESCE($2, password_complexity)
-                      WHERE id = $3
+                                      password_complexity = COALESCE($2, password_complexity),
+                                      require_verified_email = COALESCE($3, require_verified_email)
+                      WHERE id = $4
                       RETURNING id, password_min_length, allowed_origins, payments_mode, trial_days,
-                                token_lifetime_secs, password_complexity";
+                                token_lifetime_secs, password_complexity, require_verified_email";
         let min_length = change.password_min_length.map(|length| i32::try_from(length).unwrap_or(i32::MAX));
         let complexity = change.password_complexity.map(i32::from);
-        let row = client.query_opt(update, &[&min_length, &complexity, &app_id]).await.map_err(Failure::from)?;
+        let row = client
+            .query_opt(update, &[&min_length, &complexity, &change.require_verified_email, &app_id])
+            .await
+            .map_err(Failure::from)?;
         row.map(|row| app_from_row(&row)).transpose()?.transpose()
     }
 
@@ -303,6 +310,24 @@ impl Store for PostgresStore {
         now: i64,
     ) -> StoreResult<Result<(), Refusal>> {
         retrying(|| self.delete_user_once(app_id, user_id, session_id, now)).await
+    }
+
+    async fn start_email_verification(&self, verification: &NewEmailVerification) -> StoreResult<bool> {
+        retrying(|| self.start_email_verification_once(verification)).await
+    }
+
+    async fn confirm_email(&self, proof: &EmailProof<'_>, now: i64) -> StoreResult<EmailConfirmation> {
+        retrying(|| self.confirm_email_once(proof, now)).await
+    }
+
+    async fn email_verification_sent_at(&self, user_id: &str) -> StoreResult<Option<i64>> {
+        let client = self.pool.get().await.map_err(Failure::from)?;
+        let select = client
+            .prepare_cached("SELECT created_at FROM email_verifications WHERE user_id = $1")
+            .await
+            .map_err(Failure::from)?;
+        let row = client.query_opt(&select, &[&user_id]).await.map_err(Failure::from)?;
+        Ok(row.map(|row| row.try_get(0)).transpose().map_err(Failure::from)?)
     }
 
     async fn session_by_secret_hash(&self, secret_hash: &SecretHash, now: i64) -> StoreResult<Option<SessionRecord>> {

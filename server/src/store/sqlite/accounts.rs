@@ -202,6 +202,7 @@ pub(super) fn apply_update(
 }
 
 /// What a spent proof came to, its user's columns not yet checked.
+#[allow(clippy::large_enum_variant, reason = "made once per proof and consumed at once")]
 pub(super) enum Spent {
     Outcome(ProofOutcome),
     Accepted(UserRecord),

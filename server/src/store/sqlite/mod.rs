@@ -9,6 +9,7 @@
 //! it reads cannot change before it commits.
 
 mod accounts;
+mod email;
 mod use_cases;
 mod users_api;
 
@@ -21,7 +22,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, Transactio
 use super::{Decision, StoreError, StoreResult};
 
 /// Schema changes, applied in order; `PRAGMA user_version` counts those applied.
-const MIGRATIONS: [&str; 9] = [
+const MIGRATIONS: [&str; 10] = [
     include_str!("../../../migrations/sqlite/0001_init.sql"),
     include_str!("../../../migrations/sqlite/0002_sign_in.sql"),
     include_str!("../../../migrations/sqlite/0003_token_keys.sql"),
@@ -31,6 +32,7 @@ const MIGRATIONS: [&str; 9] = [
     include_str!("../../../migrations/sqlite/0007_sealed_secrets.sql"),
     include_str!("../../../migrations/sqlite/0008_pending_accounts.sql"),
     include_str!("../../../migrations/sqlite/0009_users_api.sql"),
+    include_str!("../../../migrations/sqlite/0010_email_verification.sql"),
 ];
 
 /// WAL size (in pages) at which a commit checkpoints by itself.

@@ -14,7 +14,7 @@ macro_rules! select_app {
     ($where:literal) => {
         concat!(
             "SELECT id, password_min_length, allowed_origins, payments_mode, trial_days, token_lifetime_secs, ",
-            "password_complexity ",
+            "password_complexity, require_verified_email ",
             "FROM apps WHERE ",
             $where
         )
@@ -30,6 +30,7 @@ fn app_from_row(row: &Row<'_>) -> rusqlite::Result<Result<AppRecord, StoreError>
         row.get(4)?,
         row.get(5)?,
         row.get(6)?,
+        row.get(7)?,
     ))
 }
 
@@ -153,10 +154,10 @@ impl Store for SqliteStore {
                 tx.prepare_cached(
                     "INSERT INTO apps (id, name, admin_token_hash, password_min_length, password_complexity,
                                        allowed_origins, user_quota, payments_mode, trial_days, token_lifetime_secs,
-                                       created_at)
+                                       created_at, require_verified_email)
                      VALUES (:id, :name, :admin_token_hash, :password_min_length, :password_complexity,
                              :allowed_origins, :user_quota, :payments_mode, :trial_days, :token_lifetime_secs,
-                             :created_at)",
+                             :created_at, :require_verified_email)",
                 )?
                 .execute(named_params! {
                     ":id": app.id,
@@ -170,6 +171,7 @@ impl Store for SqliteStore {
                     ":trial_days": settings.trial_days,
                     ":token_lifetime_secs": settings.token_lifetime_secs,
                     ":created_at": app.created_at,
+                    ":require_verified_email": settings.require_verified_email,
                 })?;
                 Ok(Decision::Commit(()))
             })
@@ -197,9 +199,10 @@ impl Store for SqliteStore {
             .write(|tx| {
                 tx.execute(
                     "UPDATE apps SET password_min_length = COALESCE(?, password_min_length),
-                                     password_complexity = COALESCE(?, password_complexity)
+                                     password_complexity = COALESCE(?, password_complexity),
+                                     require_verified_email = COALESCE(?, require_verified_email)
                      WHERE id = ?",
-                    (change.password_min_length, change.password_complexity, app_id),
+                    (change.password_min_length, change.password_complexity, change.require_verified_email, app_id),
                 )?;
                 Ok(Decision::Commit(tx.query_row(select_app!("id = ?"), [app_id], app_from_row).optional()?))
             })
@@ -479,6 +482,22 @@ impl Store for SqliteStore {
                 Ok(Decision::Commit(Ok(())))
             })
             .await
+    }
+
+    async fn start_email_verification(&self, verification: &NewEmailVerification) -> StoreResult<bool> {
+        self.connections.write(|tx| super::email::start(tx, verification)).await
+    }
+
+    async fn confirm_email(&self, proof: &EmailProof<'_>, now: i64) -> StoreResult<EmailConfirmation> {
+        self.connections.write(|tx| super::email::confirm(tx, proof, now)).await
+    }
+
+    async fn email_verification_sent_at(&self, user_id: &str) -> StoreResult<Option<i64>> {
+        self.connections.read(|c| {
+            c.prepare_cached("SELECT created_at FROM email_verifications WHERE user_id = ?")?
+                .query_row([user_id], |row| row.get(0))
+                .optional()
+        })
     }
 
     async fn session_by_secret_hash(&self, secret_hash: &SecretHash, now: i64) -> StoreResult<Option<SessionRecord>> {
