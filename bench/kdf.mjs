@@ -2,12 +2,13 @@
 // headless Chromium, and the pure-JS scrypt-js that userbase-js uses at 2^15 and 2^14 in the same
 // Chromium (its synchronous entry point, and at 2^14 also the promise API userbase-js calls). Prints one JSON object of millisecond samples; `cargo xtask bench` feeds it to the report.
 import { readFile } from 'node:fs/promises';
-import startWasm, { __benchDeriveKey } from '../pkg/sealbase_wasm.js';
+// The test build: the published package has no benchmark hook.
+import startWasm, { __benchDeriveKey } from '../target/pkg-hooks/sealbase_wasm.js';
 import { launchBrowser, startStaticServer } from '../tests/js/support.mjs';
 
 const times = Number(process.env.BENCH_KDF_RUNS ?? 15);
 
-await startWasm({ module_or_path: await readFile(new URL('../pkg/sealbase_wasm_bg.wasm', import.meta.url)) });
+await startWasm({ module_or_path: await readFile(new URL('../target/pkg-hooks/sealbase_wasm_bg.wasm', import.meta.url)) });
 __benchDeriveKey(15, 8, 1);
 const nodeSamples = [];
 for (let i = 0; i < times; i += 1) {

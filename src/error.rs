@@ -63,7 +63,7 @@ errors! {
     /// `appId` was empty.
     AppIdCannotBeBlank = 400, "Application ID cannot be blank.";
     /// `init` was called again with another app ID.
-    AppIdAlreadySet = 409, "Application ID already set.";
+    AppIdAlreadySet { app_id: String } = 409, "Application ID already set.";
     /// The server knows no app with this ID.
     AppIdNotValid = 401, "App ID not valid.";
     /// The request's `Origin` is not in the app's allowed origins.
@@ -78,6 +78,8 @@ errors! {
     UsernameMustBeString = 400, "Username must be a string.";
     /// `username` longer than `max_len` characters.
     UsernameTooLong { max_len: usize } = 400, "Username too long. Must be a max of {max_len} characters.";
+    /// `username` breaks the username profile (docs/protocol.md §1): `reason` says how.
+    UsernameNotValid { reason: String } = 400, "Username not valid: it {reason}.";
     /// Another user of this app has this username.
     UsernameAlreadyExists = 409, "Username already exists.";
     /// Wrong password or unknown username (deliberately indistinguishable).

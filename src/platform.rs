@@ -14,6 +14,29 @@ pub fn nfkc(text: &str) -> String {
     js_sys::JsString::from(text).normalize("NFKC").as_string().unwrap_or_else(|| text.to_owned())
 }
 
+/// Whether `text` holds a control or format character or a line or paragraph separator (general
+/// categories Cc, Cf, Zl, Zp): invisible or reordering characters a username must not carry.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn has_control_or_format(text: &str) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    text.chars().any(|c| {
+        matches!(
+            c.general_category(),
+            GeneralCategory::Control
+                | GeneralCategory::Format
+                | GeneralCategory::LineSeparator
+                | GeneralCategory::ParagraphSeparator
+        )
+    })
+}
+
+/// [`has_control_or_format`] through JavaScript's Unicode property escapes, so the bundle carries no
+/// Unicode tables.
+#[cfg(target_arch = "wasm32")]
+pub fn has_control_or_format(text: &str) -> bool {
+    js_sys::RegExp::new(r"[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]", "u").test(text)
+}
+
 /// Wall-clock time in Unix seconds (`std::time::SystemTime` is unavailable on wasm32-unknown-unknown).
 #[cfg(all(feature = "client", not(target_arch = "wasm32")))]
 pub fn now_unix_secs() -> i64 {

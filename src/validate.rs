@@ -9,7 +9,7 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
-use crate::platform::nfkc;
+use crate::platform::{has_control_or_format, nfkc};
 
 /// Longest username, in characters.
 pub const USERNAME_MAX_LEN: usize = 100;
@@ -17,6 +17,8 @@ pub const USERNAME_MAX_LEN: usize = 100;
 pub const PASSWORD_MAX_LEN: usize = 1000;
 /// Password minimum when the app sets none.
 pub const DEFAULT_PASSWORD_MIN_LEN: usize = 8;
+/// No password shorter than this signs in (userbase-js's floor), so no app may allow one.
+pub const PASSWORD_MIN_LEN_FLOOR: usize = 6;
 /// Most keys in a profile.
 pub const PROFILE_MAX_KEYS: usize = 100;
 /// Longest profile key.
@@ -83,16 +85,41 @@ pub fn app_id(raw: &str) -> Result<&str> {
     Ok(raw)
 }
 
-/// NFKC-normalises and lower-cases a username, then checks it: the stored, unique form.
+/// Rounds of lower-casing and NFKC a username may take to settle. Two suffice for every string
+/// known; the bound keeps a pathological one from looping.
+const USERNAME_CANONICAL_ROUNDS: usize = 4;
+
+/// A username's stored, unique form, the same on client and server (docs/protocol.md §1.1): NFKC,
+/// then lower-case and NFKC again until nothing changes. The second NFKC matters: lower-casing
+/// "İ" gives "i" + U+0307, which can leave combining marks out of canonical order.
 pub fn username(raw: &str) -> Result<String> {
     if raw.trim().is_empty() {
         return Err(Error::UsernameCannotBeBlank);
     }
-    let normalized = nfkc(raw).to_lowercase();
-    if char_len(&normalized) > USERNAME_MAX_LEN {
+    let mut canonical = nfkc(raw);
+    let mut settled = false;
+    for _ in 0..USERNAME_CANONICAL_ROUNDS {
+        let next = nfkc(&canonical.to_lowercase());
+        settled = next == canonical;
+        canonical = next;
+        if settled {
+            break;
+        }
+    }
+    let not_valid = |reason: &str| Err(Error::UsernameNotValid { reason: reason.into() });
+    if !settled {
+        return not_valid("has no stable lower-case form");
+    }
+    if canonical.starts_with(char::is_whitespace) || canonical.ends_with(char::is_whitespace) {
+        return not_valid("starts or ends with white space");
+    }
+    if has_control_or_format(&canonical) {
+        return not_valid("contains a control or invisible formatting character");
+    }
+    if char_len(&canonical) > USERNAME_MAX_LEN {
         return Err(Error::UsernameTooLong { max_len: USERNAME_MAX_LEN });
     }
-    Ok(normalized)
+    Ok(canonical)
 }
 
 /// The checks that need no app settings: blank and too long.
@@ -104,6 +131,13 @@ pub fn password(raw: &str) -> Result<()> {
         return Err(Error::PasswordTooLong { max_len: PASSWORD_MAX_LEN });
     }
     Ok(())
+}
+
+/// A password given to sign in or as the current one: blank, too long, or under
+/// [`PASSWORD_MIN_LEN_FLOOR`] fails before any hashing or request, as in userbase-js.
+pub fn existing_password(raw: &str) -> Result<()> {
+    password(raw)?;
+    password_min_len(raw, PASSWORD_MIN_LEN_FLOOR)
 }
 
 /// The app-specific minimum.

@@ -200,7 +200,7 @@ async fn the_online_check_follows_sign_out_password_change_and_delete() {
     assert_eq!(verifier.online(&user.auth_token, &server.admin_access_token).await.unwrap_err(), VerifyError::Revoked);
     assert_eq!(
         admin_check(&server, &user.auth_token, Some(&admin)).await,
-        (401, json!({ "message": "Auth token invalid." }))
+        (401, json!({ "error": "AuthTokenInvalid", "message": "Auth token invalid." }))
     );
     assert!(verifier.verify(&user.auth_token).await.is_ok(), "offline verification cannot see a sign-out");
 
@@ -230,7 +230,10 @@ async fn the_online_check_follows_sign_out_password_change_and_delete() {
     let laptop_token = laptop.auth_token().await.unwrap();
     assert!(verifier.online(&laptop_token, &server.admin_access_token).await.is_ok());
     laptop.delete_user().await.unwrap();
-    assert_eq!(admin_check(&server, &laptop_token, Some(&admin)).await, (404, json!({ "message": "User not found." })));
+    assert_eq!(
+        admin_check(&server, &laptop_token, Some(&admin)).await,
+        (404, json!({ "error": "UserNotFound", "message": "User not found." }))
+    );
     assert_eq!(
         verifier.online(&laptop_token, &server.admin_access_token).await.unwrap_err(),
         VerifyError::UserNotFound
@@ -243,15 +246,20 @@ async fn the_admin_check_rejects_bad_credentials_with_userbase_messages() {
     let user = server.client().sign_up(sign_up("ada")).await.unwrap();
     let token = &user.auth_token;
     let cases = [
-        (None, 400, "Authorization header missing."),
-        (Some("Basic abc".to_owned()), 400, "Authorization scheme must be of type Bearer."),
-        (Some("Bearer ".to_owned()), 400, "Access token missing."),
-        (Some("Bearer not-the-token".to_owned()), 401, "Access token invalid."),
+        (None, 400, "AuthorizationHeaderMissing", "Authorization header missing."),
+        (
+            Some("Basic abc".to_owned()),
+            400,
+            "AuthorizationSchemeNotBearer",
+            "Authorization scheme must be of type Bearer.",
+        ),
+        (Some("Bearer ".to_owned()), 400, "AccessTokenMissing", "Access token missing."),
+        (Some("Bearer not-the-token".to_owned()), 401, "AccessTokenInvalid", "Access token invalid."),
     ];
-    for (authorization, status, message) in cases {
+    for (authorization, status, name, message) in cases {
         assert_eq!(
             admin_check(&server, token, authorization.as_deref()).await,
-            (status, json!({ "message": message })),
+            (status, json!({ "error": name, "message": message })),
             "{authorization:?}"
         );
     }
@@ -260,7 +268,7 @@ async fn the_admin_check_rejects_bad_credentials_with_userbase_messages() {
     let other_admin = format!("Bearer {}", other.admin_access_token);
     assert_eq!(
         admin_check(&server, token, Some(&other_admin)).await,
-        (401, json!({ "message": "Auth token invalid." }))
+        (401, json!({ "error": "AuthTokenInvalid", "message": "Auth token invalid." }))
     );
     // A new admin token replaces the old one.
     let replacement = server.server.new_admin_token(&server.app_id).await.unwrap();

@@ -271,12 +271,16 @@ async fn password_too_weak_at_each_complexity_levels_boundary() {
     let secret = app_secret(&server).await;
     // Passwords following exactly 0 to 5 of seed 000's practices (at least 8 characters, upper case,
     // lower case, a number, one of !@#$%^&*).
-    let following = ["漢字", "abc", "abcdefgh", "Abcdefgh", "Abcdefg1", "Abcdef1!"];
+    let following = ["漢字漢字漢字", "abcdef", "abcdefgh", "Abcdefgh", "Abcdefg1", "Abcdef1!"];
     for (met, password) in following.iter().enumerate() {
         assert_eq!(sealbase::validate::password_complexity(password) as usize, met, "{password}");
     }
-    let change = AppChange { password_min_length: Some(1), ..Default::default() };
-    server.server.update_app(&server.app_id, &change).await.expect("minimum length 1");
+    // The lowest minimum an app may set (the SDKs' sign-in floor), so only the practices count here.
+    let change = AppChange { password_min_length: Some(6), ..Default::default() };
+    server.server.update_app(&server.app_id, &change).await.expect("minimum length 6");
+    let change = AppChange { password_min_length: Some(5), ..Default::default() };
+    let refused = server.server.update_app(&server.app_id, &change).await.unwrap_err();
+    assert_eq!(refused.to_string(), "the minimum password length must be 6 to 1000");
     for level in 1..=5u8 {
         let change = AppChange { password_complexity: Some(level), ..Default::default() };
         server.server.update_app(&server.app_id, &change).await.expect("level set");

@@ -68,7 +68,10 @@ async fn a_blocked_user_is_shut_out_everywhere_at_once_and_unblocked_signs_in_to
     assert_eq!(live_sessions(&server, &user.user_id).await, 0, "blocking revokes every live session");
 
     // The online check, a fresh authToken, a resume (init) and a sign-in: each says why.
-    assert_eq!(online_check(&server, &user.auth_token).await, (403, json!({ "message": "User is blocked." })));
+    assert_eq!(
+        online_check(&server, &user.auth_token).await,
+        (403, json!({ "error": "UserBlocked", "message": "User is blocked." }))
+    );
     let refused = phone.auth_token().await.unwrap_err();
     assert_error(&refused, "UserBlocked", 403, "User is blocked.");
     assert!(phone.current_user().is_none(), "the client dropped the dead session");

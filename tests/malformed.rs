@@ -54,6 +54,17 @@ async fn malformed_sign_ups_get_400_with_their_own_name_and_write_nothing() {
     let cases: Vec<(&str, reqwest::Body, Value)> = vec![
         ("not json", "{username:".into(), json!({ "error": "RequestBodyNotValid" })),
         ("empty body", "".into(), json!({ "error": "RequestBodyNotValid" })),
+        (
+            // Parsers disagree on which copy of a repeated key counts: refused, whichever it is.
+            "repeated key",
+            format!(r#"{{"username":"eve",{}"#, &valid_body("mallory").to_string()[1..]).into(),
+            json!({ "error": "RequestBodyNotValid" }),
+        ),
+        (
+            "repeated key deeper",
+            valid_body("mallory").to_string().replacen(r#""logN":"#, r#""logN":15,"logN":"#, 1).into(),
+            json!({ "error": "RequestBodyNotValid" }),
+        ),
         ("array body", "[1,2]".into(), json!({ "error": "ParamsMustBeObject" })),
         ("missing username", edited(remove("username")), json!({ "error": "UsernameMissing" })),
         ("username number", edited(set("username", json!(5))), json!({ "error": "UsernameMustBeString" })),
@@ -62,6 +73,26 @@ async fn malformed_sign_ups_get_400_with_their_own_name_and_write_nothing() {
             "long username",
             edited(set("username", json!("a".repeat(101)))),
             json!({ "error": "UsernameTooLong", "maxLen": 100 }),
+        ),
+        (
+            "username with a leading space",
+            edited(set("username", json!(" mallory"))),
+            json!({ "error": "UsernameNotValid", "reason": "starts or ends with white space" }),
+        ),
+        (
+            "username with a zero width space",
+            edited(set("username", json!("mallory\u{200b}"))),
+            json!({ "error": "UsernameNotValid", "reason": "contains a control or invisible formatting character" }),
+        ),
+        (
+            "username with NUL",
+            edited(set("username", json!("mallory\u{0}"))),
+            json!({ "error": "UsernameNotValid", "reason": "contains a control or invisible formatting character" }),
+        ),
+        (
+            "username with a bidi override",
+            edited(set("username", json!("\u{202e}mallory"))),
+            json!({ "error": "UsernameNotValid", "reason": "contains a control or invisible formatting character" }),
         ),
         ("rememberMe", edited(set("rememberMe", json!("forever"))), json!({ "error": "RememberMeValueNotValid" })),
         (
@@ -267,5 +298,52 @@ async fn a_path_segment_that_does_not_decode_gets_the_routes_own_error() {
     let (status, body) =
         answer(http.get(format!("{}/v1/admin/auth-tokens/%FF", server.url)).bearer_auth(&server.admin_access_token))
             .await;
-    assert_eq!((status, body), (401, json!({ "message": "Auth token invalid." })));
+    assert_eq!((status, body), (401, json!({ "error": "AuthTokenInvalid", "message": "Auth token invalid." })));
+    // An empty one too, after the same checks of the caller's credentials.
+    let empty = format!("{}/v1/admin/auth-tokens/", server.url);
+    let (status, body) = answer(http.get(&empty).bearer_auth(&server.admin_access_token)).await;
+    assert_eq!((status, body), (401, json!({ "error": "AuthTokenInvalid", "message": "Auth token invalid." })));
+    let (status, body) = answer(http.get(&empty)).await;
+    assert_eq!(
+        (status, body),
+        (400, json!({ "error": "AuthorizationHeaderMissing", "message": "Authorization header missing." }))
+    );
+    // Sign-up checks the body before the app (protocol §3.3), whatever the path segment.
+    let (status, body) = answer(http.post(format!("{apps}/users")).json(&json!({}))).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("UsernameMissing")), "{body}");
+    let (status, body) = answer(http.post(format!("{apps}/users")).json(&valid_body("eve"))).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("AppIdNotValid")), "{body}");
+    assert_eq!(server.written().await, (0, 0, 0));
+}
+
+#[tokio::test]
+async fn a_body_declared_over_the_limit_is_refused_without_waiting_for_it() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::start().await;
+    let address = server.url.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.expect("connect");
+    let head = format!(
+        "POST /v1/apps/{}/users HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         Content-Length: 10000000\r\n\r\n{{",
+        server.app_id
+    );
+    stream.write_all(head.as_bytes()).await.expect("write");
+    // The rest of the body never comes: the answer must not wait for it.
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        let mut buffer = [0u8; 4096];
+        while !String::from_utf8_lossy(&answer).contains("}") {
+            let read = stream.read(&mut buffer).await.expect("read");
+            if read == 0 {
+                break;
+            }
+            answer.extend_from_slice(&buffer[..read]);
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "no answer while the body was missing");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+    assert!(answer.contains(r#""error":"RequestBodyTooLarge""#) && answer.contains(r#""maxLen":65536"#), "{answer}");
+    assert_eq!(server.written().await, (0, 0, 0));
 }

@@ -129,6 +129,12 @@ async fn client_side_errors_cost_no_request() {
     let cases: Vec<(SignUp, &str, &str)> = vec![
         (sign_up(""), "UsernameCannotBeBlank", "Username cannot be blank."),
         (sign_up(&"a".repeat(101)), "UsernameTooLong", "Username too long. Must be a max of 100 characters."),
+        (sign_up("ada "), "UsernameNotValid", "Username not valid: it starts or ends with white space."),
+        (
+            sign_up("ada\u{200b}"),
+            "UsernameNotValid",
+            "Username not valid: it contains a control or invisible formatting character.",
+        ),
         (SignUp { password: String::new(), ..sign_up("u") }, "PasswordCannotBeBlank", "Password cannot be blank."),
         (
             SignUp { password: "p".repeat(1001), ..sign_up("u") },
@@ -190,8 +196,32 @@ async fn client_side_errors_cost_no_request() {
         "Application ID cannot be blank.",
     );
     assert_eq!(sealbase::Client::new("app", "ftp://x").unwrap_err(), Error::EndpointNotValid);
+    // Signing in, a password under userbase-js's floor of 6 fails before any request too.
+    let short = sealbase::SignIn { username: "ada".into(), password: "five5".into(), ..Default::default() };
+    let error = client.sign_in(short).await.unwrap_err();
+    assert_error(&error, "PasswordTooShort", 400, "Password too short. Must be a minimum of 6 characters.");
     tokio::task::yield_now().await;
     assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 0, "a client-side error reached the network");
+}
+
+#[tokio::test]
+async fn a_username_is_stored_in_its_canonical_form_which_signs_in_and_has_no_twin() {
+    let server = TestServer::start().await;
+    let client = server.client();
+    // Lower-casing "İ" gives "i" + U+0307, which must then be put back in canonical order.
+    let user = client.sign_up(sign_up("\u{130}\u{316}c9c8fe")).await.unwrap();
+    assert_eq!(user.username, "i\u{316}\u{307}c9c8fe");
+    client.sign_out().await.unwrap();
+    let again = client
+        .sign_in(sealbase::SignIn { username: user.username.clone(), password: PASSWORD.into(), ..Default::default() })
+        .await
+        .expect("the returned name signs in");
+    assert_eq!(again.user_id, user.user_id);
+    client.sign_out().await.unwrap();
+    // The same name written with its marks in the other order is the same account.
+    let twin = client.sign_up(sign_up("i\u{307}\u{316}C9C8FE")).await.unwrap_err();
+    assert_eq!(twin, Error::UsernameAlreadyExists);
+    assert_eq!(server.count("SELECT COUNT(*) FROM users").await, 1);
 }
 
 #[tokio::test]

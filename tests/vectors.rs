@@ -237,3 +237,57 @@ fn legacy_hashes_and_the_first_sign_in() {
     });
     check("legacy.json", computed);
 }
+
+/// The username profile (docs/protocol.md §1.1): each input's stored form, or the error it gets.
+#[test]
+fn usernames() {
+    let inputs = [
+        ("ASCII capitals", "Ada.Lovelace"),
+        ("full-width letters (NFKC)", "Ｊｏｈｎ.DOE"),
+        ("a ligature (NFKC)", "ﬀ"),
+        ("KELVIN SIGN (NFKC, then lower case)", "\u{212a}elvin"),
+        ("a decomposed accent composes (NFC within NFKC)", "e\u{301}cole"),
+        ("dotted capital I: lower-casing adds U+0307, the second NFKC reorders it", "\u{130}\u{316}c9c8fe"),
+        ("final sigma (lower case, not case folding)", "ΣΑΣ"),
+        ("sharp s stays (lower case, not case folding)", "Straße"),
+        ("an ideographic space inside becomes a space", "ada\u{3000}lovelace"),
+        ("a leading space", " ada"),
+        ("a trailing space", "ada "),
+        ("a trailing no-break space (NFKC: a space)", "ada\u{a0}"),
+        ("a leading ideographic space", "\u{3000}ada"),
+        ("zero width space", "ada\u{200b}"),
+        ("only a zero width space", "\u{200b}"),
+        ("byte order mark", "\u{feff}ada"),
+        ("soft hyphen", "a\u{ad}da"),
+        ("right-to-left override", "\u{202e}ada"),
+        ("NUL", "ada\u{0}"),
+        ("a tab", "ada\tlovelace"),
+        ("line separator", "ada\u{2028}"),
+        ("only white space", " \u{3000} "),
+    ];
+    let vectors: Vec<Value> = inputs
+        .iter()
+        .map(|(description, input)| {
+            let outcome = match sealbase::validate::username(input) {
+                Ok(stored) => {
+                    assert_eq!(sealbase::validate::username(&stored).as_ref(), Ok(&stored), "idempotent");
+                    json!({ "stored": stored, "storedUtf8Hex": hex::encode(stored.as_bytes()) })
+                }
+                Err(error) => json!({ "error": error.name() }),
+            };
+            let mut vector = json!({ "description": description, "input": input,
+                                    "inputUtf8Hex": hex::encode(input.as_bytes()) });
+            vector.as_object_mut().unwrap().extend(outcome.as_object().unwrap().clone());
+            vector
+        })
+        .collect();
+    check(
+        "usernames.json",
+        json!({
+            "profile": "NFKC; then lower case (Unicode full case mapping) and NFKC until unchanged; refused: \
+                        leading or trailing White_Space, any character of general category Cc, Cf, Zl or Zp; \
+                        at most 100 characters",
+            "vectors": vectors,
+        }),
+    );
+}

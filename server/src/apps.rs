@@ -66,6 +66,7 @@ impl std::fmt::Debug for CreatedApp {
 
 /// Creates an app.
 pub async fn create(store: &dyn Store, app: &NewApp) -> anyhow::Result<CreatedApp> {
+    check_password_min_length(app.password_min_length)?;
     let app_id = uuid::Uuid::new_v4().to_string();
     let token = random_admin_token();
     let record = NewAppRecord {
@@ -76,6 +77,14 @@ pub async fn create(store: &dyn Store, app: &NewApp) -> anyhow::Result<CreatedAp
     };
     store.create_app(&record).await?;
     Ok(CreatedApp { app_id, admin_access_token: token.to_string() })
+}
+
+/// The SDKs refuse to sign in with a password under the floor, so no app may accept one at sign-up.
+fn check_password_min_length(length: u32) -> anyhow::Result<()> {
+    let floor = sealbase::validate::PASSWORD_MIN_LEN_FLOOR as u32;
+    let most = sealbase::validate::PASSWORD_MAX_LEN as u32;
+    anyhow::ensure!((floor..=most).contains(&length), "the minimum password length must be {floor} to {most}");
+    Ok(())
 }
 
 /// Apps by id, kept for a few seconds: every request names its app, and settings change rarely (`app
@@ -157,7 +166,7 @@ pub struct AppSettings {
 /// after `init` until they start again).
 pub async fn update(store: &dyn Store, app_id: &str, change: &AppChange) -> anyhow::Result<AppSettings> {
     if let Some(length) = change.password_min_length {
-        anyhow::ensure!((1..=1000).contains(&length), "the minimum password length must be 1 to 1000");
+        check_password_min_length(length)?;
     }
     if let Some(complexity) = change.password_complexity {
         anyhow::ensure!(

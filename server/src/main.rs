@@ -144,7 +144,7 @@ enum AppCommand {
         #[arg(long)]
         name: String,
         /// Minimum password length.
-        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(6..=1000))]
         password_min_length: u32,
         /// How many of the five password practices (8+ characters, upper case, lower case, a number,
         /// one of !@#$%^&*) a password must follow.
@@ -178,7 +178,7 @@ enum AppCommand {
         #[arg(long)]
         app_id: String,
         /// New minimum password length.
-        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        #[arg(long, value_parser = clap::value_parser!(u32).range(6..=1000))]
         password_min_length: Option<u32>,
         /// New number of password practices required.
         #[arg(long, value_parser = clap::value_parser!(u8).range(1..=5))]

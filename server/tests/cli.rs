@@ -82,7 +82,7 @@ async fn app_update_changes_the_password_policy_clients_are_given() {
     );
     let updated = json(database, &["app", "update", "--app-id", app_id, "--password-complexity", "2"]);
     assert_eq!((updated["passwordMinLength"].as_u64(), updated["passwordComplexity"].as_u64()), (Some(12), Some(2)));
-    for out_of_range in [["--password-complexity", "6"], ["--password-complexity", "0"], ["--password-min-length", "0"]]
+    for out_of_range in [["--password-complexity", "6"], ["--password-complexity", "0"], ["--password-min-length", "5"]]
     {
         let refused = run(database, &[&["app", "update", "--app-id", app_id][..], &out_of_range].concat());
         assert_eq!(refused.status.code(), Some(2), "{out_of_range:?}: clap refuses the value");

@@ -103,7 +103,7 @@ async fn a_sign_out_on_one_replica_fails_the_online_check_on_the_other_at_once()
         send(reqwest::Client::new().delete(replicas[0].app_url(&deployment.app_id, "session")).bearer_auth(secret))
             .await;
     assert_eq!(signed_out.0, 204);
-    assert_eq!(check().await, (401, json!({ "message": "Auth token invalid." })));
+    assert_eq!(check().await, (401, json!({ "error": "AuthTokenInvalid", "message": "Auth token invalid." })));
 }
 
 /// The `kid` in an authToken's header.

@@ -163,6 +163,7 @@ pub(crate) fn field_error(field: &str, error: Error) -> AdminError {
         }
         Error::UsernameCannotBeBlank | Error::PasswordCannotBeBlank => AdminError::not_valid(field, "cannot be blank"),
         Error::EmailNotValid => AdminError::not_valid(field, "must be an email address"),
+        Error::UsernameNotValid { reason } => AdminError::not_valid(field, reason),
         Error::KeyMaterialNotValid { key } => {
             AdminError::not_valid(format!("{field}.{key}"), "must be unpadded base64url of the exact size")
         }

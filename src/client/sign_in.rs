@@ -45,7 +45,7 @@ impl Client {
         let password = Zeroizing::new(password);
         let _signing_in = self.begin_signing_in().await?;
         let username = validate::username(&username)?;
-        validate::password(&password)?;
+        validate::existing_password(&password)?;
         let session_length = validate::session_length(session_length.unwrap_or(DEFAULT_SESSION_LENGTH_HOURS))?;
         self.require_store(remember_me)?;
 

@@ -78,6 +78,7 @@ impl Client {
         let password_change = match new_password {
             Some(new_password) => {
                 let current_password = current_password.ok_or(Error::CurrentPasswordMissing)?;
+                validate::existing_password(&current_password)?;
                 let settings = self.client_settings().await?;
                 validate::password_policy(&new_password, settings.password_min_length, settings.password_complexity)?;
                 Some(self.password_change(&active, current_password, new_password).await?)

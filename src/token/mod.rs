@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::protocol::b64::Bytes;
 
+mod online_check;
 #[cfg(all(feature = "verify", not(target_arch = "wasm32")))]
 mod verifier;
+pub use online_check::CheckError;
 #[cfg(all(feature = "verify", not(target_arch = "wasm32")))]
 pub use verifier::{OnlineStatus, Verifier};
 

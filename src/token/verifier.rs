@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use super::{verify, Jwks, VerifiedToken, VerifyError};
+use super::{verify, CheckError, Jwks, VerifiedToken, VerifyError};
 use crate::protocol::{routes, ClientSettings};
 
 /// How long a fetched key set is used before it is refreshed (the JWKS's `Cache-Control: max-age`).
@@ -128,19 +128,23 @@ impl Verifier {
         let url = self.admin_url.join(token).map_err(|_| VerifyError::Malformed)?;
         let response =
             self.http.get(url).bearer_auth(admin_access_token).send().await.map_err(|_| VerifyError::Unavailable)?;
-        match response.status().as_u16() {
-            200 => response.json().await.map_err(|_| VerifyError::Unavailable),
-            401 => {
-                let body: serde_json::Value = response.json().await.unwrap_or_default();
-                Err(match body["message"].as_str() {
-                    Some("Auth token invalid.") => VerifyError::Revoked,
-                    _ => VerifyError::AccessTokenInvalid,
-                })
-            }
-            403 => Err(VerifyError::UserBlocked),
-            404 => Err(VerifyError::UserNotFound),
-            _ => Err(VerifyError::Unavailable),
+        if response.status().is_success() {
+            return response.json().await.map_err(|_| VerifyError::Unavailable);
         }
+        // A refusal is read by its name, never by its message or status alone.
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        Err(match body["error"].as_str().and_then(CheckError::from_name) {
+            Some(CheckError::AuthTokenInvalid) => VerifyError::Revoked,
+            Some(CheckError::UserBlocked) => VerifyError::UserBlocked,
+            Some(CheckError::UserNotFound) => VerifyError::UserNotFound,
+            Some(
+                CheckError::AccessTokenInvalid
+                | CheckError::AccessTokenMissing
+                | CheckError::AuthorizationHeaderMissing
+                | CheckError::AuthorizationSchemeNotBearer,
+            ) => VerifyError::AccessTokenInvalid,
+            Some(CheckError::TooManyRequests | CheckError::ServiceUnavailable) | None => VerifyError::Unavailable,
+        })
     }
 }
 

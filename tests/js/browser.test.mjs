@@ -163,7 +163,7 @@ test('every reachable error has its name, message, status and extras', async () 
   expectError(await call(quota, 'signUp', { username: 'a', password: PASSWORD }), 'TrialExceededLimit', 402, 'Trial exceeded limit of users.');
 
   assert.deepEqual(await initPage(page, app), { ok: {} });
-  expectError(await initPage(page, { appId: quotaApp.appId }), 'AppIdAlreadySet', 409, 'Application ID already set.');
+  expectError(await initPage(page, { appId: quotaApp.appId }), 'AppIdAlreadySet', 409, 'Application ID already set.', { appId: app.appId });
   for (const bad of [undefined, false, 'x', [], null]) {
     expectError(await call(page, 'signUp', bad), 'ParamsMustBeObject', 400, 'Parameters passed to function must be placed inside an object.');
   }

@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import sealbase, * as named from '../../pkg/node.js';
 import { startServer, importFixtures } from './support.mjs';
 
@@ -38,6 +39,13 @@ test('the default export and the named exports are the same functions, and nothi
   }
   assert.deepEqual(Object.keys(named).sort(), [...api, 'default'].sort(), 'no test or bench hooks among the exports');
   assert.deepEqual(Object.keys(sealbase).sort(), [...api].sort());
+  // Nor anywhere in the published files: the hooks exist only in the test build.
+  for (const file of ['sealbase_wasm.js', 'sealbase_wasm_bg.wasm', 'api.js', 'index.js', 'node.js', 'index.d.ts']) {
+    const text = readFileSync(new URL(`../../pkg/${file}`, import.meta.url)).toString('latin1');
+    for (const hook of ['__panicForTests', '__benchDeriveKey']) assert.ok(!text.includes(hook), `${hook} in pkg/${file}`);
+  }
+  const testBuild = readFileSync(new URL('../../target/pkg-hooks/sealbase_wasm.js', import.meta.url), 'utf8');
+  assert.ok(testBuild.includes('__panicForTests') && testBuild.includes('__benchDeriveKey'), 'the test build has the hooks');
 });
 
 test('calls before init fail with AppIdNotSet', async () => {
@@ -77,8 +85,11 @@ test('init validates its parameters, then resolves {} for a new app', async () =
   ]);
   assert.deepEqual(first, { status: 'fulfilled', value: {} });
   assertError(second.reason, 'AppIdAlreadySet', 409, 'Application ID already set.');
+  assert.equal(second.reason.appId, app.appId, 'the appId already set, as userbase-js gives it');
   assert.deepEqual(await sealbase.init({ appId: app.appId, endpoint: server.url }), {}, 'idempotent');
-  assertError(await rejection(sealbase.init({ appId: 'another-app', endpoint: server.url })), 'AppIdAlreadySet', 409, 'Application ID already set.');
+  const again = await rejection(sealbase.init({ appId: 'another-app', endpoint: server.url }));
+  assertError(again, 'AppIdAlreadySet', 409, 'Application ID already set.');
+  assert.equal(again.appId, app.appId);
 });
 
 const updates = [];
@@ -115,9 +126,16 @@ test('updateUser changes the user and calls the update handler', async () => {
   assert.equal(await sealbase.updateUser({ email: null, profile: { plan: 'team' } }), undefined);
   assert.equal(updates.length, 1);
   assert.equal(updates[0].user.email, undefined);
+  assert.equal(updates[0].user.passwordChanged, undefined, 'no password change, no flag');
   assert.deepEqual(updates[0].user.profile, { plan: 'team' });
+  // userbase-js's floor of 6 characters for a password given to prove the user: refused before any request.
+  assertError(
+    await rejection(sealbase.updateUser({ currentPassword: 'five5', newPassword: 'a new password' })),
+    'PasswordTooShort', 400, 'Password too short. Must be a minimum of 6 characters.',
+  );
   await sealbase.updateUser({ currentPassword: PASSWORD, newPassword: 'a new password' });
   assert.equal(updates.length, 2);
+  assert.equal(updates[1].user.passwordChanged, true, 'as userbase-js 2.x tells the handler');
 });
 
 test('signOut, then init reports the last used username; signIn brings the user back', async () => {
@@ -125,6 +143,9 @@ test('signOut, then init reports the last used username; signIn brings the user 
   assertError(await rejection(sealbase.signOut()), 'UserNotSignedIn', 400, 'Not signed in.');
   assert.deepEqual(await sealbase.init({ appId: app.appId, endpoint: server.url }), { lastUsedUsername: 'ada' });
   assertError(await rejection(sealbase.signIn({ username: 'ada', password: PASSWORD })), 'UsernameOrPasswordMismatch', 401, 'Username or password mismatch.');
+  const short = await rejection(sealbase.signIn({ username: 'ada', password: 'five5' }));
+  assertError(short, 'PasswordTooShort', 400, 'Password too short. Must be a minimum of 6 characters.');
+  assert.equal(short.minLen, 6);
   const user = await sealbase.signIn({ username: 'ada', password: 'a new password', rememberMe: 'session' });
   assert.equal(user.username, 'ada');
 });
@@ -138,19 +159,36 @@ test('deleteUser signs out and frees the username', async () => {
   await sealbase.signOut();
 });
 
+test('usernames follow the published profile vectors: stored form, or the error before any request', async () => {
+  const { vectors } = JSON.parse(readFileSync(new URL('../vectors/usernames.json', import.meta.url), 'utf8'));
+  for (const vector of vectors) {
+    const signingUp = sealbase.signUp({ username: vector.input, password: PASSWORD, rememberMe: 'none' });
+    if (vector.error) {
+      const error = await rejection(signingUp);
+      assert.equal(error.name, vector.error, vector.description);
+      assert.equal(error.status, 400, vector.description);
+    } else {
+      assert.equal((await signingUp).username, vector.stored, vector.description);
+      await sealbase.signOut();
+    }
+  }
+});
+
 test('a panic inside the module rejects the pending call instead of leaving it pending', () => {
   // In a child process: after a panic the module traps, which Node reports as an uncaught RuntimeError
   // (fatal unless the app handles it, like any uncaught exception). The child observes that and
   // reports how the pending Promise settled.
   const script = `
     process.on('uncaughtException', (error) => console.log(JSON.stringify({ trap: String(error) })));
-    // The API built as pkg/node.js builds it, from the package's internal modules: the panic hook is
-    // not part of the package's exports.
+    // The API built as pkg/node.js builds it, over the test build (target/pkg-hooks): only that one
+    // has the panic hook.
     const { readFile } = await import('node:fs/promises');
-    const { default: startWasm } = await import(${JSON.stringify(new URL('../../pkg/sealbase_wasm.js', import.meta.url).href)});
-    const { createApi } = await import(${JSON.stringify(new URL('../../pkg/api.js', import.meta.url).href)});
+    const { default: startWasm } = await import(${JSON.stringify(new URL('../../target/pkg-hooks/sealbase_wasm.js', import.meta.url).href)});
+    const { createApi } = await import(${JSON.stringify(new URL('../../target/pkg-hooks/api.js', import.meta.url).href)});
     const sealbase = createApi(async () =>
-      startWasm({ module_or_path: await readFile(${JSON.stringify(new URL('../../pkg/sealbase_wasm_bg.wasm', import.meta.url).pathname)}) }),
+      startWasm({ module_or_path: await readFile(${JSON.stringify(new URL('../../target/pkg-hooks/sealbase_wasm_bg.wasm', import.meta.url).pathname)}) }),
+      () => Promise.reject(new Error('no legacy module here')),
+      ['__panicForTests'],
     );
     const timeout = new Promise((resolve) => setTimeout(() => resolve({ pending: true }), 5000));
     const outcome = await Promise.race([

@@ -106,11 +106,12 @@ export function importFixtures() {
 
 const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
 
-// Serves `/pkg/*` from the built package and `/` as the test page.
+// Serves `/pkg/*` from the built package, `/target/pkg-hooks/*` from the test build, and `/` as the
+// test page.
 export async function startStaticServer() {
   const server = createServer((request, response) => {
     const path = request.url === '/' ? join(repo, 'tests/js/page/index.html') : join(repo, decodeURIComponent(request.url.split('?')[0]));
-    const served = ['pkg', 'tests/js/page', 'tests/js/node_modules/scrypt-js'].map((dir) => join(repo, dir));
+    const served = ['pkg', 'target/pkg-hooks', 'tests/js/page', 'tests/js/node_modules/scrypt-js'].map((dir) => join(repo, dir));
     if (!served.some((dir) => path.startsWith(dir))) {
       response.writeHead(404).end();
       return;

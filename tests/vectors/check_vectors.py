@@ -122,4 +122,33 @@ assert public_key(seed).hex() == first["verifierPublicKey"]
 Ed25519PublicKey.from_public_bytes(bytes.fromhex(first["verifierPublicKey"])).verify(bytes.fromhex(first["signature"]), message)
 checked += 1
 
+
+
+def username(raw: str):
+    """The username profile with Python's own Unicode tables: str.lower is the full lower-case mapping."""
+    if not raw.strip():
+        return "UsernameCannotBeBlank"
+    name = unicodedata.normalize("NFKC", raw)
+    for _ in range(4):
+        lowered = unicodedata.normalize("NFKC", name.lower())
+        settled, name = lowered == name, lowered
+        if settled:
+            break
+    if not settled or name[:1].isspace() or name[-1:].isspace():
+        return "UsernameNotValid"
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in name):
+        return "UsernameNotValid"
+    return "UsernameTooLong" if len(name) > 100 else name
+
+
+usernames = json.loads((HERE / "usernames.json").read_text())
+for vector in usernames["vectors"]:
+    assert vector["input"].encode().hex() == vector["inputUtf8Hex"], vector["description"]
+    expected = vector["stored"] if "stored" in vector else vector["error"]
+    assert username(vector["input"]) == expected, vector["description"]
+    if "stored" in vector:
+        assert vector["stored"].encode().hex() == vector["storedUtf8Hex"], vector["description"]
+        assert username(vector["stored"]) == vector["stored"], "a stored form is its own stored form"
+    checked += 1
+
 print(f"vectors: {checked} passed, 0 failed")

@@ -10,8 +10,9 @@ const asPublicError = (error) =>
   error instanceof Error && typeof error.status === 'number' ? error : serviceUnavailable();
 
 // `start` loads the main module; `loadLegacy` the second one (legacy password hashes), which only a
-// pending account's first sign-in needs, so it is downloaded then, once.
-export function createApi(start, loadLegacy) {
+// pending account's first sign-in needs, so it is downloaded then, once. `hooks` names further exports
+// to offer the same way: only the test build has any.
+export function createApi(start, loadLegacy, hooks = []) {
   const pending = new Set();
   let started;
   let legacy;
@@ -56,6 +57,6 @@ export function createApi(start, loadLegacy) {
     deleteUser: wrap('deleteUser'),
     verifyEmail: wrap('verifyEmail'),
     getAuthToken: wrap('getAuthToken'),
-    __panicForTests: wrap('__panicForTests'),
+    ...Object.fromEntries(hooks.map((name) => [name, wrap(name)])),
   };
 }

@@ -83,7 +83,8 @@ export interface InitParams {
   endpoint?: string;
   /** Hours; a resumed session is extended by its own length when absent. */
   sessionLength?: number;
-  updateUserHandler?: (update: { user: User }) => void;
+  /** Called after updateUser and verifyEmail; after a password change the user has `passwordChanged: true`. */
+  updateUserHandler?: (update: { user: User & { passwordChanged?: true } }) => void;
 }
 
 export interface InitResult {
@@ -128,7 +129,7 @@ export type SealbaseErrorName =
   | 'ParamsMustBeObject' | 'ParamsMissing'
   | 'AppIdNotSet' | 'AppIdMissing' | 'AppIdMustBeString' | 'AppIdCannotBeBlank' | 'AppIdAlreadySet' | 'AppIdNotValid'
   | 'DomainNotWhitelisted' | 'UpdateUserHandlerMustBeFunction'
-  | 'UsernameMissing' | 'UsernameCannotBeBlank' | 'UsernameMustBeString' | 'UsernameTooLong' | 'UsernameAlreadyExists'
+  | 'UsernameMissing' | 'UsernameCannotBeBlank' | 'UsernameMustBeString' | 'UsernameTooLong' | 'UsernameNotValid' | 'UsernameAlreadyExists'
   | 'UsernameOrPasswordMismatch'
   | 'PasswordMissing' | 'PasswordCannotBeBlank' | 'PasswordMustBeString' | 'PasswordTooShort' | 'PasswordTooLong'
   | 'PasswordTooWeak'
@@ -147,7 +148,7 @@ export interface SealbaseError extends Error {
   name: SealbaseErrorName;
   status: number;
   key?: string;
-  /** `ClaimsNotValid`, `MetadataNotValid`: the rule `key` breaks. */
+  /** `ClaimsNotValid`, `MetadataNotValid`: the rule `key` breaks; `UsernameNotValid`: the rule the name breaks. */
   reason?: string;
   value?: unknown;
   maxLen?: number;
@@ -159,6 +160,8 @@ export interface SealbaseError extends Error {
   delay?: number;
   username?: string;
   origin?: string;
+  /** `AppIdAlreadySet`: the appId this page already uses. */
+  appId?: string;
 }
 
 export function init(params: InitParams): Promise<InitResult>;

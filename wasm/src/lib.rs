@@ -52,9 +52,9 @@ pub fn set_panic_handler(handler: js_sys::Function) {
 }
 
 /// Test hook: panics, so the test suite can check that no Promise is left pending by a panic. Like the
-/// benchmark hook below, it is not among the package's exports (index.js, node.js); only the internal
-/// module has it, and the package's `exports` map keeps that out of reach of `import`.
-#[doc(hidden)]
+/// benchmark hook below, it exists only in the test build (feature `test-hooks`), never in the
+/// published package.
+#[cfg(feature = "test-hooks")]
 #[wasm_bindgen(js_name = __panicForTests)]
 pub async fn panic_for_tests() -> JsResult {
     panic!("deliberate panic from __panicForTests");
@@ -62,7 +62,7 @@ pub async fn panic_for_tests() -> JsResult {
 
 /// Benchmark hook: one password-key derivation (scrypt with the given cost) on a fixed password and
 /// salt, exactly as sign-up and sign-in run it.
-#[doc(hidden)]
+#[cfg(feature = "test-hooks")]
 #[wasm_bindgen(js_name = __benchDeriveKey)]
 pub fn bench_derive_key(log_n: u8, r: u32, p: u32) -> Result<(), JsValue> {
     use sealbase::crypto::{KdfAlgorithm, KdfParams, PasswordKey};
@@ -93,7 +93,7 @@ async fn run_init(params: JsValue) -> Result<JsValue, Error> {
         present => Some(json::session_length(present.as_ref())?),
     };
     let sdk = match SDK.with(|sdk| sdk.borrow().clone()) {
-        Some(sdk) if sdk.app_id != app_id => return Err(Error::AppIdAlreadySet),
+        Some(sdk) if sdk.app_id != app_id => return Err(Error::AppIdAlreadySet { app_id: sdk.app_id.clone() }),
         Some(sdk) => {
             // An init of this appId may still be asking the server about it: same answer here (the
             // settings are cached once known, so this is no request after the first success).
@@ -226,6 +226,7 @@ async fn run_sign_in(params: JsValue) -> Result<JsValue, Error> {
     let sdk = sdk()?;
     let username = json::username(field(&params, "username").as_ref())?;
     let password = password_value(field(&params, "password"))?;
+    sealbase::validate::existing_password(&password)?;
     let remember_me = json::remember_me(field(&params, "rememberMe").as_ref())?;
     let session_length = json::session_length(field(&params, "sessionLength").as_ref())?;
     let password = hand_over(password);
@@ -301,7 +302,9 @@ async fn run_update_user(params: JsValue) -> Result<JsValue, Error> {
             let current_password = field(&params, "currentPassword")
                 .filter(|value| !value.is_null())
                 .ok_or(Error::CurrentPasswordMissing)?;
-            Some((password_value(Some(current_password))?, password_value(new_password)?))
+            let current_password = password_value(Some(current_password))?;
+            sealbase::validate::existing_password(&current_password)?;
+            Some((current_password, password_value(new_password)?))
         }
     };
     let email = field(&params, "email").map(|value| json::email(Some(&value))).transpose()?;
@@ -312,6 +315,7 @@ async fn run_update_user(params: JsValue) -> Result<JsValue, Error> {
     if sdk.client.current_user().is_none() {
         return Err(Error::UserNotSignedIn);
     }
+    let password_changed = passwords.is_some();
     let (current_password, new_password) = match passwords {
         Some((current, new)) => {
             check_policy(&new, &sdk).await?;
@@ -322,6 +326,11 @@ async fn run_update_user(params: JsValue) -> Result<JsValue, Error> {
     let update = UpdateUser { username, current_password, new_password, email, profile, claims, metadata };
     sdk.client.update_user(update).await?;
     if let (Some(handler), Some(user)) = (&sdk.update_user_handler, sdk.client.current_user()) {
+        let mut user = serde_json::to_value(&user).map_err(|_| Error::ServiceUnavailable)?;
+        if password_changed {
+            // As userbase-js 2.x tells the handler.
+            user["passwordChanged"] = true.into();
+        }
         let argument = to_js(&serde_json::json!({ "user": user }))?;
         let _ = handler.call1(&JsValue::NULL, &argument);
     }

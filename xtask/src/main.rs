@@ -19,7 +19,7 @@ fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
     let result = match task.as_str() {
         "test" => test(),
-        "pkg" => setup::tools().and_then(|tools| pkg::build(&tools)),
+        "pkg" => setup::tools().and_then(|tools| pkg::build(&tools).and_then(|()| pkg::build_with_hooks(&tools))),
         "bench" => bench(),
         "postgres" => throwaway_postgres(),
         _ => {
@@ -77,6 +77,7 @@ fn test() -> Result<(), String> {
         ],
     )?);
     pkg::build(&tools)?;
+    pkg::build_with_hooks(&tools)?;
     run::status("cargo", &["build", "--quiet", "-p", "sealbase-server"], &[])?;
     run::status(&tools.bin("tsc"), &["--noEmit", "-p", "tests/js/tsconfig.json"], &[])?;
     let js = ["--test", "--test-reporter=tap", "--test-concurrency=1", "tests/js/"];
@@ -113,6 +114,7 @@ const BASELINE_COMMIT: &str = "ce6cbd3";
 fn bench() -> Result<(), String> {
     let tools = setup::tools()?;
     pkg::build(&tools)?;
+    pkg::build_with_hooks(&tools)?;
     run::status("cargo", &["build", "--quiet", "--release", "-p", "sealbase-server", "-p", "sealbase-bench"], &[])?;
     let baseline = baseline_server()?;
     let kdf = run::counted("node", &["bench/kdf.mjs"], &[])?;

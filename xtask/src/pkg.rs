@@ -8,6 +8,8 @@ use crate::run;
 use crate::setup::Tools;
 
 const OUT: &str = "pkg";
+/// The test build of the main module, with the test and benchmark hooks; never published.
+pub const HOOKS_OUT: &str = "target/pkg-hooks";
 
 /// The main module, and the second one a pending account's first sign-in loads (legacy hashes).
 const MODULES: [(&str, &str); 2] = [("sealbase-wasm", "sealbase_wasm"), ("sealbase-wasm-legacy", "sealbase_legacy")];
@@ -15,20 +17,7 @@ const MODULES: [(&str, &str); 2] = [("sealbase-wasm", "sealbase_wasm"), ("sealba
 pub fn build(tools: &Tools) -> Result<(), String> {
     let _ = fs::remove_dir_all(OUT);
     for (package, out_name) in MODULES {
-        // One package per build: built together, cargo would unify the `sealbase` features of both and
-        // put the legacy hashes into the main module.
-        run::status(
-            "cargo",
-            &["build", "--quiet", "-p", package, "--target", "wasm32-unknown-unknown", "--profile", "wasm-release"],
-            &[],
-        )?;
-        let built = format!("target/wasm32-unknown-unknown/wasm-release/{}.wasm", package.replace('-', "_"));
-        run::status(
-            &tools.wasm_bindgen,
-            &[&built, "--target", "web", "--out-dir", OUT, "--out-name", out_name, "--no-typescript"],
-            &[],
-        )?;
-        optimize(tools, &format!("{OUT}/{out_name}_bg.wasm"))?;
+        module(tools, package, out_name, OUT, &[])?;
     }
     for file in ["api.js", "index.js", "node.js", "index.d.ts"] {
         fs::copy(Path::new("wasm/js").join(file), Path::new(OUT).join(file))
@@ -47,6 +36,30 @@ pub fn build(tools: &Tools) -> Result<(), String> {
         eprintln!("xtask: pkg/{file}: {} bytes", bytes.len());
     }
     Ok(())
+}
+
+/// The main module with `--features test-hooks` and the API over it, in [`HOOKS_OUT`], optimised as the
+/// published one is so the benchmark measures the same code.
+pub fn build_with_hooks(tools: &Tools) -> Result<(), String> {
+    let _ = fs::remove_dir_all(HOOKS_OUT);
+    module(tools, "sealbase-wasm", "sealbase_wasm", HOOKS_OUT, &["--features", "test-hooks"])?;
+    fs::copy("wasm/js/api.js", Path::new(HOOKS_OUT).join("api.js")).map_err(|e| format!("copy api.js: {e}"))?;
+    Ok(())
+}
+
+/// One wasm module: cargo, wasm-bindgen (web target), wasm-opt.
+fn module(tools: &Tools, package: &str, out_name: &str, out_dir: &str, features: &[&str]) -> Result<(), String> {
+    // One package per build: built together, cargo would unify the `sealbase` features of both and
+    // put the legacy hashes into the main module.
+    let build = ["build", "--quiet", "-p", package, "--target", "wasm32-unknown-unknown", "--profile", "wasm-release"];
+    run::status("cargo", &[&build[..], features].concat(), &[])?;
+    let built = format!("target/wasm32-unknown-unknown/wasm-release/{}.wasm", package.replace('-', "_"));
+    run::status(
+        &tools.wasm_bindgen,
+        &[&built, "--target", "web", "--out-dir", out_dir, "--out-name", out_name, "--no-typescript"],
+        &[],
+    )?;
+    optimize(tools, &format!("{out_dir}/{out_name}_bg.wasm"))
 }
 
 fn optimize(tools: &Tools, wasm: &str) -> Result<(), String> {

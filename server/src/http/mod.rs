@@ -10,6 +10,7 @@ mod session;
 mod settings;
 mod sign_in;
 mod sign_up;
+mod strict_json;
 mod user;
 mod userinfo;
 mod users_api;
@@ -68,6 +69,8 @@ pub fn router(state: AppState) -> Router {
         .route(routes::USER_VERIFY_EMAIL, post(email::confirm_code))
         .route(routes::USERINFO, get(userinfo::userinfo).post(userinfo::userinfo))
         .route(&format!("{}{{auth_token}}", routes::ADMIN_AUTH_TOKEN), get(admin::check_auth_token))
+        // An empty authToken goes through the same checks (and fails as a forged one would).
+        .route(routes::ADMIN_AUTH_TOKEN, get(admin::check_auth_token))
         .route(sealbase::admin::routes::CREATE_USER, post(backend::create_user))
         .route(sealbase::admin::routes::USERS, post(backend::create_account).get(users_api::list_users))
         .route(sealbase::admin::routes::USER_LOOKUP, post(users_api::lookup_user))
@@ -76,11 +79,22 @@ pub fn router(state: AppState) -> Router {
             get(users_api::get_user).patch(users_api::update_user).delete(users_api::delete_user),
         )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(refuse_declared_oversize))
         .layer(trace)
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(cors)
         .with_state(state)
+}
+
+/// Answers `RequestBodyTooLarge` at once when `Content-Length` already says the body is over the
+/// limit, instead of waiting for a body that will be refused anyway.
+async fn refuse_declared_oversize(request: Request<axum::body::Body>, next: axum::middleware::Next) -> Response {
+    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|value| value.to_str().ok());
+    if declared.and_then(|value| value.parse::<u64>().ok()).is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return ApiError::from(Error::RequestBodyTooLarge { max_len: MAX_BODY_BYTES }).into_response();
+    }
+    next.run(request).await
 }
 
 /// The `Origin` header, if the caller is a browser.
@@ -94,7 +108,7 @@ pub(crate) fn json_body(body: Result<Bytes, BytesRejection>) -> ApiResult<serde_
         StatusCode::PAYLOAD_TOO_LARGE => Error::RequestBodyTooLarge { max_len: MAX_BODY_BYTES },
         _ => Error::RequestBodyNotValid,
     })?;
-    Ok(serde_json::from_slice(&body).map_err(|_| Error::RequestBodyNotValid)?)
+    Ok(strict_json::from_slice(&body).map_err(|_| Error::RequestBodyNotValid)?)
 }
 
 /// Like [`json_body`], with an empty body read as `{}`.
@@ -106,15 +120,17 @@ pub(crate) fn json_body_or_empty(body: Result<Bytes, BytesRejection>) -> ApiResu
 }
 
 /// The `{appId}` path segment. One that does not decode (not UTF-8 once percent-decoded) names no app:
-/// `AppIdNotValid`, like any other unknown appId, rather than the framework's plain-text 400.
+/// it reads as the empty ID, which no app has (app IDs are UUIDs), so it fails with `AppIdNotValid`
+/// at the step where any unknown appId does (after the body, docs/protocol.md §3.3), rather than
+/// with the framework's plain-text 400 or ahead of the body's checks.
 pub(crate) struct AppIdPath(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for AppIdPath {
-    type Rejection = ApiError;
+    type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Path(app_id) = Path::<String>::from_request_parts(parts, state).await.map_err(|_| Error::AppIdNotValid)?;
-        Ok(Self(app_id))
+        let app_id = Path::<String>::from_request_parts(parts, state).await.map(|Path(app_id)| app_id);
+        Ok(Self(app_id.unwrap_or_default()))
     }
 }
 
