@@ -175,6 +175,19 @@ errors! {
     /// The seed backup the server returned does not decrypt under the password's key: the client refuses
     /// to continue rather than create a new seed.
     SeedBackupNotValid = 502, "Seed backup could not be decrypted. The stored backup is damaged.";
+    /// Encrypted app data that does not open: made under another user's key, for another app or
+    /// context, sealed to someone else, or altered.
+    EnvelopeNotValid = 400, "Encrypted data not valid. It was made with another key, app or context, or altered.";
+    /// A signature that does not verify for this user, app, context and data.
+    SignatureNotValid = 400, "Signature not valid.";
+    /// An encryption or signature `context` that is not a string (npm package).
+    ContextMustBeString = 400, "Context must be a string.";
+    /// `data` that is neither bytes nor a string (npm package).
+    DataMustBeBytesOrString = 400, "Data must be a Uint8Array or a string.";
+    /// An encryption or signature context longer than `max_len` bytes.
+    ContextTooLong { max_len: usize } = 400, "Context too long. Must be a max of {max_len} bytes.";
+    /// Data to encrypt, seal or sign larger than `max_len` bytes.
+    DataTooLarge { max_len: usize } = 400, "Data too large. Must be a max of {max_len} bytes.";
     /// The local session store cannot be read as sealbase's (corrupt, or another program's file).
     SessionStoreNotValid { path: String } = 500, "Session store not valid: '{path}' is not a readable sealbase session file.";
     /// The local session store could not be written.

@@ -291,3 +291,83 @@ fn usernames() {
         }),
     );
 }
+
+/// App data (docs/protocol.md §8): the data envelope, the signature and the sealed envelope, from fixed
+/// seeds, nonces and ephemeral key.
+#[test]
+fn app_data_envelopes() {
+    use sealbase::crypto::app_data::{self, label};
+    let sender = Seed::from_bytes(core::array::from_fn(|i| i as u8)).user_keys();
+    let recipient = Seed::from_bytes([0xff; 32]).user_keys();
+    let recipient_exchange = recipient.identity_public_keys().exchange.0;
+    let (app_id, nonce) = ("3fbb1976-1745-42b4-a4bc-f7f8961eb656", [0x24u8; 12]);
+    let cases = [("notes/42", "a note: ünïcode ✓"), ("", "")];
+    let vectors: Vec<Value> = cases
+        .iter()
+        .map(|(context, plaintext)| {
+            let data =
+                app_data::encrypt_with_nonce(&sender.data_encryption_key, app_id, context, plaintext.as_bytes(), nonce)
+                    .unwrap();
+            let signed = app_data::signed_message(app_id, context, plaintext.as_bytes()).unwrap();
+            let signature =
+                app_data::sign(&sender.identity_signing_key, app_id, context, plaintext.as_bytes()).unwrap();
+            let ephemeral_secret = [0x5au8; 32];
+            let sealed = app_data::seal_with(
+                &recipient_exchange,
+                app_id,
+                context,
+                plaintext.as_bytes(),
+                ephemeral_secret,
+                nonce,
+            )
+            .unwrap();
+            // Every output opens again, and only as made.
+            let opened = app_data::decrypt(&sender.data_encryption_key, app_id, context, &data).unwrap();
+            assert_eq!(opened.as_slice(), plaintext.as_bytes());
+            assert_eq!(
+                app_data::decrypt(&sender.data_encryption_key, app_id, "other", &data),
+                Err(sealbase::Error::EnvelopeNotValid)
+            );
+            let sender_signing = sender.identity_public_keys().signing.0;
+            app_data::verify(&sender_signing, app_id, context, plaintext.as_bytes(), &signature).unwrap();
+            let opened = app_data::open(&recipient.identity_exchange_key, app_id, context, &sealed).unwrap();
+            assert_eq!(opened.as_slice(), plaintext.as_bytes());
+            assert_eq!(
+                app_data::open(&sender.identity_exchange_key, app_id, context, &sealed),
+                Err(sealbase::Error::EnvelopeNotValid)
+            );
+            json!({
+                "appId": app_id,
+                "context": context,
+                "plaintextUtf8Hex": hex::encode(plaintext.as_bytes()),
+                "nonce": hex::encode(nonce),
+                "dataAad": hex::encode(app_data::binding(label::DATA, app_id, context).unwrap()),
+                "dataEnvelope": hex::encode(&data),
+                "signedMessage": hex::encode(&signed),
+                "signature": hex::encode(signature),
+                "ephemeralSecretKey": hex::encode(ephemeral_secret),
+                "sealedEnvelope": hex::encode(&sealed),
+            })
+        })
+        .collect();
+    check(
+        "app_data.json",
+        json!({
+            "construction": {
+                "dataEnvelope": "0x01 || nonce (12) || AES-256-GCM(dataEncryptionKey, nonce, plaintext, aad = lp(label.data) || lp(appId) || lp(context))",
+                "signature": "Ed25519(identitySigningKey, lp(label.signature) || lp(appId) || lp(context) || lp(message))",
+                "sealedEnvelope": "0x01 || E (32) || nonce (12) || AES-256-GCM(k, nonce, plaintext, aad = lp(label.sealed) || lp(appId) || lp(context) || lp(E) || lp(R)); E = X25519 public key of the ephemeral secret, R = the recipient's identityExchangePublicKey, k = HKDF-SHA256(salt = E || R, ikm = X25519(ephemeral secret, R), info = label.sealedKey) -> 32 bytes",
+                "lp": "u32 big-endian byte length || bytes",
+            },
+            "label": {
+                "data": text(label::DATA),
+                "signature": text(label::SIGNATURE),
+                "sealed": text(label::SEALED),
+                "sealedKey": text(label::SEALED_KEY),
+            },
+            "sender": "seed.json's first vector (seed 00 01 … 1f)",
+            "recipient": "seed.json's second vector (seed ff … ff)",
+            "vectors": vectors,
+        }),
+    );
+}

@@ -1,5 +1,6 @@
 //! The network client: a thin I/O shell over the sans-I/O core, one file per operation.
 
+pub mod app_data;
 pub mod auth_token;
 pub mod delete_user;
 pub(crate) mod http;

@@ -8,6 +8,7 @@
 //! ```
 
 pub mod account;
+pub mod app_data;
 pub mod hkdf;
 pub mod legacy;
 pub mod password;

@@ -5,12 +5,14 @@ mod account;
 pub mod b64;
 pub mod claims;
 mod fields;
+mod public_keys;
 mod sign_in;
 mod sign_up;
 mod user;
 
 pub use account::{AuthTokenResponse, ResumeRequest, ResumeResponse, UpdateUserRequest, UpdateUserResponse};
 pub use claims::{Metadata, UserClaims};
+pub use public_keys::{PublicKeysRequest, UserPublicKeys};
 pub use sign_in::{
     challenge_message, AccountKeys, ChallengePurpose, FirstSignInRequest, PasswordChange, PreLoginRequest,
     PreLoginResponse, SignInRequest, SignInResponse, CHALLENGE_LEN,
@@ -53,6 +55,8 @@ pub mod routes {
     pub const USER_VERIFY_EMAIL: &str = "/v1/apps/{app_id}/user/verify-email";
     /// `GET` or `POST` with `Authorization: Bearer <authToken>`: the user's OpenID Connect claims.
     pub const USERINFO: &str = "/v1/apps/{app_id}/userinfo";
+    /// `POST` with a session: another user's public identity keys (sealing to them, their signatures).
+    pub const PUBLIC_KEYS: &str = "/v1/apps/{app_id}/public-keys";
     /// `GET …/{auth_token}` with the app's admin access token: the online check for app servers.
     pub const ADMIN_AUTH_TOKEN: &str = "/v1/admin/auth-tokens/";
 }

@@ -394,3 +394,57 @@ test('an app that requires a verified email: the code through verifyEmail, the l
   assert.equal((await call(page, 'signIn', { username: grace, password: PASSWORD, rememberMe: 'none' })).ok.emailVerified, true);
   await page.close();
 });
+
+test('app data: encrypted in the browser and opened after signing in again; sealed to another user; signatures', async () => {
+  const app = server.createApp();
+  const [alice, bob] = [await openPage(), await openPage()];
+  await initPage(alice, app);
+  await initPage(bob, app);
+  await call(alice, 'signUp', { username: 'alice', password: PASSWORD, rememberMe: 'none' });
+  await call(bob, 'signUp', { username: 'bob', password: PASSWORD, rememberMe: 'none' });
+
+  // Bytes in and out (typed arrays stay inside the page).
+  const bytes = await alice.evaluate(async () => {
+    const envelope = await window.sealbase.encrypt({ context: 'notes/1', data: new Uint8Array([1, 2, 3, 250]) });
+    const opened = await window.sealbase.decrypt({ context: 'notes/1', envelope });
+    const wrong = await window.sealbase.decrypt({ context: 'notes/2', envelope }).catch((error) => error.name);
+    const mistyped = await window.sealbase.encrypt({ context: 'notes/1', data: 42 }).catch((error) => error.name);
+    return { length: envelope.length, isBytes: envelope instanceof Uint8Array, opened: [...opened], wrong, mistyped };
+  });
+  assert.deepEqual(bytes, { length: 1 + 12 + 4 + 16, isBytes: true, opened: [1, 2, 3, 250], wrong: 'EnvelopeNotValid', mistyped: 'DataMustBeBytesOrString' });
+
+  // A JSON note survives signing out and in: the same seed, so the same key.
+  const note = { title: 'plans', body: 'ünïcode ✓', tags: ['a'] };
+  const envelope = (await call(alice, 'encryptJson', { context: 'notes/2', value: note })).ok;
+  assert.match(envelope, /^[A-Za-z0-9_-]+$/);
+  assert.ok(!envelope.includes(Buffer.from('plans').toString('base64url')), 'plaintext visible in the envelope');
+  await call(alice, 'signOut');
+  expectError(await call(alice, 'decryptJson', { context: 'notes/2', envelope }), 'UserNotSignedIn', 400, 'Not signed in.');
+  await call(alice, 'signIn', { username: 'alice', password: PASSWORD, rememberMe: 'none' });
+  assert.deepEqual((await call(alice, 'decryptJson', { context: 'notes/2', envelope })).ok, note);
+  expectError(await call(bob, 'decryptJson', { context: 'notes/2', envelope }), 'EnvelopeNotValid', 400,
+    'Encrypted data not valid. It was made with another key, app or context, or altered.');
+
+  // Sealed from alice's page to bob's; the envelope crosses as plain numbers.
+  const sealed = await alice.evaluate(async () =>
+    Array.from(await window.sealbase.sealFor({ username: 'Bob', context: 'chat', data: 'hello bob' })));
+  const open = (page, context) => page.evaluate(async ([sealed, context]) => {
+    try {
+      return new TextDecoder().decode(await window.sealbase.openSealed({ context, envelope: new Uint8Array(sealed) }));
+    } catch (error) {
+      return error.name;
+    }
+  }, [sealed, context]);
+  assert.equal(await open(bob, 'chat'), 'hello bob');
+  assert.equal(await open(bob, 'other'), 'EnvelopeNotValid');
+  assert.equal(await open(alice, 'chat'), 'EnvelopeNotValid', 'not even the sender opens it');
+  expectError(await call(alice, 'sealFor', { username: 'nobody', context: 'chat', data: 'x' }), 'UserNotFound', 404, 'User not found.');
+
+  // Signatures, checked against the key the server has for the signer.
+  const signature = (await call(alice, 'sign', { context: 'posts/1', data: 'I wrote this' })).ok;
+  assert.equal((await call(bob, 'verify', { username: 'alice', context: 'posts/1', data: 'I wrote this', signature })).ok, true);
+  expectError(await call(bob, 'verify', { username: 'alice', context: 'posts/1', data: 'I wrote that', signature }), 'SignatureNotValid', 400, 'Signature not valid.');
+  expectError(await call(bob, 'verify', { username: 'bob', context: 'posts/1', data: 'I wrote this', signature }), 'SignatureNotValid', 400, 'Signature not valid.');
+  await alice.close();
+  await bob.close();
+});

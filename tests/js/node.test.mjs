@@ -32,7 +32,10 @@ function assertError(error, name, status, message) {
 }
 
 test('the default export and the named exports are the same functions, and nothing else', () => {
-  const api = ['init', 'signUp', 'signIn', 'signOut', 'updateUser', 'deleteUser', 'getAuthToken', 'verifyEmail'];
+  const api = [
+    'init', 'signUp', 'signIn', 'signOut', 'updateUser', 'deleteUser', 'getAuthToken', 'verifyEmail',
+    'encrypt', 'decrypt', 'encryptJson', 'decryptJson', 'sign', 'verify', 'sealFor', 'openSealed',
+  ];
   for (const name of api) {
     assert.equal(typeof sealbase[name], 'function', name);
     assert.equal(sealbase[name], named[name], name);

@@ -26,6 +26,14 @@ async function main(): Promise<void> {
   if (verified.emailVerified === true) console.log('verified');
   const token: string = await sealbase.getAuthToken();
   console.log(again.paymentsMode, token.length, user.trialExpirationDate ?? 'no trial');
+  const envelope: Uint8Array = await sealbase.encrypt({ context: 'notes/1', data: 'a note' });
+  const opened: Uint8Array = await sealbase.decrypt({ context: 'notes/1', envelope });
+  const text: string = await sealbase.encryptJson({ context: 'notes/2', value: { title: 'plans' } });
+  const note = await sealbase.decryptJson<{ title: string }>({ envelope: text });
+  const signature: string = await sealbase.sign({ data: new Uint8Array([1]) });
+  const valid: true = await sealbase.verify({ username: 'bob', data: new Uint8Array([1]), signature });
+  const sealed: Uint8Array = await sealbase.sealFor({ username: 'bob', context: 'chat', data: 'hi' });
+  console.log(opened.length, note.title, valid, (await sealbase.openSealed({ context: 'chat', envelope: sealed })).length);
   await sealbase.signOut();
   await sealbase.deleteUser();
 }
@@ -35,6 +43,7 @@ main().catch((error: SealbaseError) => {
   if (name === 'UsernameAlreadyExists' && error.status === 409) console.log('taken');
   if (name === 'EmailAlreadyExists' || name === 'LegacyParamsNotValid') console.log(error.message);
   if (name === 'ClaimsNotValid' || name === 'MetadataNotValid') console.log(error.key, error.reason);
+  if (name === 'EnvelopeNotValid' || name === 'SignatureNotValid' || name === 'AppIdAlreadySet') console.log(error.appId);
 });
 
 // @ts-expect-error rememberMe is one of 'local' | 'session' | 'none'

@@ -151,4 +151,42 @@ for vector in usernames["vectors"]:
         assert username(vector["stored"]) == vector["stored"], "a stored form is its own stored form"
     checked += 1
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+
+def lp32(x: bytes) -> bytes:
+    return len(x).to_bytes(4, "big") + x
+
+
+def raw_public(private) -> bytes:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+    return private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+app_data = json.loads((HERE / "app_data.json").read_text())
+label = {name: value.encode() for name, value in app_data["label"].items()}
+seed_vectors = json.loads((HERE / "seed.json").read_text())["vectors"]
+sender_keys, recipient_keys = seed_vectors[0], seed_vectors[1]
+for vector in app_data["vectors"]:
+    app_id, context = vector["appId"].encode(), vector["context"].encode()
+    plaintext, nonce = bytes.fromhex(vector["plaintextUtf8Hex"]), bytes.fromhex(vector["nonce"])
+    aad = lp32(label["data"]) + lp32(app_id) + lp32(context)
+    assert aad.hex() == vector["dataAad"]
+    data = b"\x01" + nonce + AESGCM(bytes.fromhex(sender_keys["dataEncryptionKey"])).encrypt(nonce, plaintext, aad)
+    assert data.hex() == vector["dataEnvelope"]
+    signed = lp32(label["signature"]) + lp32(app_id) + lp32(context) + lp32(plaintext)
+    assert signed.hex() == vector["signedMessage"]
+    signer = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(sender_keys["identitySigningKeySeed"]))
+    assert signer.sign(signed).hex() == vector["signature"]
+    ephemeral = X25519PrivateKey.from_private_bytes(bytes.fromhex(vector["ephemeralSecretKey"]))
+    e, r = raw_public(ephemeral), bytes.fromhex(recipient_keys["identityExchangePublicKey"])
+    shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(r))
+    prk = hmac.new(e + r, shared, hashlib.sha256).digest()
+    key = hmac.new(prk, label["sealedKey"] + b"\x01", hashlib.sha256).digest()
+    sealed_aad = lp32(label["sealed"]) + lp32(app_id) + lp32(context) + lp32(e) + lp32(r)
+    sealed = b"\x01" + e + nonce + AESGCM(key).encrypt(nonce, plaintext, sealed_aad)
+    assert sealed.hex() == vector["sealedEnvelope"]
+    checked += 1
+
 print(f"vectors: {checked} passed, 0 failed")

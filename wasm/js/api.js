@@ -57,6 +57,14 @@ export function createApi(start, loadLegacy, hooks = []) {
     deleteUser: wrap('deleteUser'),
     verifyEmail: wrap('verifyEmail'),
     getAuthToken: wrap('getAuthToken'),
+    encrypt: wrap('encrypt'),
+    decrypt: wrap('decrypt'),
+    encryptJson: wrap('encryptJson'),
+    decryptJson: wrap('decryptJson'),
+    sign: wrap('sign'),
+    verify: wrap('verify'),
+    sealFor: wrap('sealFor'),
+    openSealed: wrap('openSealed'),
     ...Object.fromEntries(hooks.map((name) => [name, wrap(name)])),
   };
 }

@@ -130,6 +130,7 @@ export type SealbaseErrorName =
   | 'AppIdNotSet' | 'AppIdMissing' | 'AppIdMustBeString' | 'AppIdCannotBeBlank' | 'AppIdAlreadySet' | 'AppIdNotValid'
   | 'DomainNotWhitelisted' | 'UpdateUserHandlerMustBeFunction'
   | 'UsernameMissing' | 'UsernameCannotBeBlank' | 'UsernameMustBeString' | 'UsernameTooLong' | 'UsernameNotValid' | 'UsernameAlreadyExists'
+  | 'EnvelopeNotValid' | 'SignatureNotValid' | 'ContextMustBeString' | 'DataMustBeBytesOrString' | 'ContextTooLong' | 'DataTooLarge'
   | 'UsernameOrPasswordMismatch'
   | 'PasswordMissing' | 'PasswordCannotBeBlank' | 'PasswordMustBeString' | 'PasswordTooShort' | 'PasswordTooLong'
   | 'PasswordTooWeak'
@@ -176,6 +177,31 @@ export function deleteUser(): Promise<void>;
  * `EmailVerificationNotValid`.
  */
 export function verifyEmail(params: { code: string }): Promise<User>;
+
+/**
+ * End-to-end encryption of the app's data with the signed-in user's keys (docs/protocol.md §8). Every
+ * envelope and signature is bound to the app and to `context` (at most 256 bytes; default `''`), so one
+ * made for a context fails for any other. `data` is bytes, or a string taken as UTF-8.
+ */
+export interface AppDataParams {
+  context?: string;
+  data: Uint8Array | string;
+}
+/** Encrypts for the signed-in user alone (any of their devices). */
+export function encrypt(params: AppDataParams): Promise<Uint8Array>;
+/** Opens what `encrypt` made for this user, app and context; otherwise rejects `EnvelopeNotValid`. */
+export function decrypt(params: { context?: string; envelope: Uint8Array }): Promise<Uint8Array>;
+/** `encrypt` of a value's JSON; the envelope as unpadded base64url text. */
+export function encryptJson(params: { context?: string; value: unknown }): Promise<string>;
+export function decryptJson<T = unknown>(params: { context?: string; envelope: string }): Promise<T>;
+/** Ed25519 signature with the signed-in user's identity key, as unpadded base64url text. */
+export function sign(params: AppDataParams): Promise<string>;
+/** Resolves `true` if `username` signed `data` in this context; otherwise rejects `SignatureNotValid`. */
+export function verify(params: AppDataParams & { username: string; signature: string }): Promise<true>;
+/** Seals `data` to another user of the app: only they can open it (not even the sender). */
+export function sealFor(params: AppDataParams & { username: string }): Promise<Uint8Array>;
+/** Opens what another user sealed to the signed-in user. */
+export function openSealed(params: { context?: string; envelope: Uint8Array }): Promise<Uint8Array>;
 /** A token valid for at least five more minutes (refreshed through the session when needed). */
 export function getAuthToken(): Promise<string>;
 
@@ -188,5 +214,13 @@ declare const sealbase: {
   deleteUser: typeof deleteUser;
   verifyEmail: typeof verifyEmail;
   getAuthToken: typeof getAuthToken;
+  encrypt: typeof encrypt;
+  decrypt: typeof decrypt;
+  encryptJson: typeof encryptJson;
+  decryptJson: typeof decryptJson;
+  sign: typeof sign;
+  verify: typeof verify;
+  sealFor: typeof sealFor;
+  openSealed: typeof openSealed;
 };
 export default sealbase;

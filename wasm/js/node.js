@@ -13,5 +13,11 @@ const api = createApi(
   },
 );
 
-export const { init, signUp, signIn, signOut, updateUser, deleteUser, verifyEmail, getAuthToken } = api;
-export default { init, signUp, signIn, signOut, updateUser, deleteUser, verifyEmail, getAuthToken };
+export const {
+  init, signUp, signIn, signOut, updateUser, deleteUser, verifyEmail, getAuthToken,
+  encrypt, decrypt, encryptJson, decryptJson, sign, verify, sealFor, openSealed,
+} = api;
+export default {
+  init, signUp, signIn, signOut, updateUser, deleteUser, verifyEmail, getAuthToken,
+  encrypt, decrypt, encryptJson, decryptJson, sign, verify, sealFor, openSealed,
+};

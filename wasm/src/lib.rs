@@ -4,6 +4,7 @@
 //! else is the Rust SDK. The hand-written `js/` wrapper turns these exports into the package's API.
 #![forbid(unsafe_code)]
 
+mod app_data;
 mod convert;
 pub mod legacy;
 pub mod storage;

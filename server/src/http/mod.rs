@@ -6,6 +6,7 @@ mod authenticated;
 mod backend;
 mod email;
 mod jwks;
+mod public_keys;
 mod session;
 mod settings;
 mod sign_in;
@@ -68,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .route(routes::VERIFY_EMAIL, get(email::page).post(email::confirm_link))
         .route(routes::USER_VERIFY_EMAIL, post(email::confirm_code))
         .route(routes::USERINFO, get(userinfo::userinfo).post(userinfo::userinfo))
+        .route(routes::PUBLIC_KEYS, post(public_keys::public_keys))
         .route(&format!("{}{{auth_token}}", routes::ADMIN_AUTH_TOKEN), get(admin::check_auth_token))
         // An empty authToken goes through the same checks (and fails as a forged one would).
         .route(routes::ADMIN_AUTH_TOKEN, get(admin::check_auth_token))
