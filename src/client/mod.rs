@@ -177,6 +177,15 @@ impl Client {
     }
 
     /// The active session, or `UserNotSignedIn`.
+    /// Test builds only: the signed-in session's secret and the user's seed, for tests that check
+    /// neither is anywhere at rest.
+    #[cfg(feature = "test-hooks")]
+    #[doc(hidden)]
+    pub fn secrets_for_tests(&self) -> Option<(Vec<u8>, Seed)> {
+        let active = self.active().ok()?;
+        Some((active.secret.expose().to_vec(), active.seed))
+    }
+
     pub(crate) fn active(&self) -> Result<ActiveSession> {
         lock(&self.active).clone().ok_or(Error::UserNotSignedIn)
     }

@@ -53,8 +53,9 @@ test('signUp with each rememberMe mode stores the session in exactly one place',
     assert.deepEqual({ local: stored.local !== null, session: stored.session !== null }, expected, mode);
     const held = JSON.parse(stored.local ?? stored.session ?? 'null');
     if (held) {
-      assert.equal(held.session.username, `user-${mode}`);
-      assert.equal(typeof held.session.seed, 'string', 'the seed is kept with the session');
+      assert.equal(held.lastUsedUsername, `user-${mode}`);
+      assert.equal(typeof held.sealedSession, 'string', 'the session (with the seed) is kept sealed');
+      assert.equal(held.session, undefined, 'nothing of the session in plaintext');
     }
 
     // A reload resumes 'session' and 'local', not 'none'.
@@ -265,8 +266,9 @@ test("a user the app's backend created signs in: keys made in the browser, the l
   assert.equal(first.ok.userId, created.body.user.id);
   assert.equal(first.ok.passwordSeenByServer, true);
   assert.deepEqual(legacyRequests.sort(), ['/pkg/sealbase_legacy.js', '/pkg/sealbase_legacy_bg.wasm']);
-  const seed = JSON.parse((await storage(page, app.appId)).local).session.seed;
-  assert.equal(typeof seed, 'string');
+  // The seed is nowhere readable: an envelope only that seed opens stands for it.
+  const sealedBySeed = (await call(page, 'encryptJson', { context: 'seed', value: 'same seed' })).ok;
+  assert.equal(typeof sealedBySeed, 'string');
   await call(page, 'signOut');
 
   // An ordinary account from now on: the same seed, and no legacy hash on a fresh page.
@@ -276,7 +278,7 @@ test("a user the app's backend created signs in: keys made in the browser, the l
   expectError(await call(fresh, 'signIn', { username: 'ada@example.com', password: `${PASSWORD}!` }), 'UsernameOrPasswordMismatch', 401, 'Username or password mismatch.');
   const again = await call(fresh, 'signIn', { username: 'ada@example.com', password: PASSWORD, rememberMe: 'local' });
   assert.equal(again.ok.userId, created.body.user.id);
-  assert.equal(JSON.parse((await storage(fresh, app.appId)).local).session.seed, seed);
+  assert.equal((await call(fresh, 'decryptJson', { context: 'seed', envelope: sealedBySeed })).ok, 'same seed');
   await page.close();
   await fresh.close();
 });
@@ -288,17 +290,23 @@ test('users imported with bcrypt, argon2 and pbkdf2 hashes sign in to the same s
     const username = `imported${index}`;
     const imported = await server.backend(`/v1/admin/apps/${app.appId}/users`, { username, ...fixture.body }, secret);
     assert.equal(imported.status, 201, `${fixture.description}: ${JSON.stringify(imported.body)}`);
-    const seeds = [];
+    // The seed is nowhere readable: an envelope made at the first sign-in opens at the second only
+    // with the same seed.
+    let sealedBySeed;
     for (let time = 0; time < 2; time += 1) {
       const page = await openPage();
       await initPage(page, app);
       const user = await call(page, 'signIn', { username, password: fixture.password, rememberMe: 'local' });
       assert.equal(user.ok?.username, username, `${fixture.description}: ${JSON.stringify(user)}`);
-      seeds.push(JSON.parse((await storage(page, app.appId)).local).session.seed);
+      if (time === 0) {
+        sealedBySeed = (await call(page, 'encryptJson', { context: 'seed', value: 'same seed' })).ok;
+      } else {
+        const opened = await call(page, 'decryptJson', { context: 'seed', envelope: sealedBySeed });
+        assert.equal(opened.ok, 'same seed', fixture.description);
+      }
       await call(page, 'signOut');
       await page.close();
     }
-    assert.equal(seeds[0], seeds[1], fixture.description);
   }
 });
 
@@ -309,7 +317,7 @@ test('a user the app blocks is refused with UserBlocked on resume and sign-in, a
   const page = await openPage();
   await initPage(page, app);
   const user = (await call(page, 'signUp', { username: 'blocked', password: PASSWORD, rememberMe: 'local' })).ok;
-  const seed = JSON.parse((await storage(page, app.appId)).local).session.seed;
+  const sealedBySeed = (await call(page, 'encryptJson', { context: 'seed', value: 'same seed' })).ok;
   const blocked = await setBlocked(user.userId, true);
   assert.deepEqual([blocked.status, blocked.body.blocked], [200, true], JSON.stringify(blocked.body));
 
@@ -325,7 +333,7 @@ test('a user the app blocks is refused with UserBlocked on resume and sign-in, a
   assert.equal((await setBlocked(user.userId, false)).status, 200);
   const back = await call(again, 'signIn', { username: 'blocked', password: PASSWORD, rememberMe: 'local' });
   assert.equal(back.ok?.userId, user.userId, JSON.stringify(back));
-  assert.equal(JSON.parse((await storage(again, app.appId)).local).session.seed, seed, 'the same seed');
+  assert.equal((await call(again, 'decryptJson', { context: 'seed', envelope: sealedBySeed })).ok, 'same seed', 'the same seed');
   await page.close();
   await again.close();
 });
@@ -447,4 +455,85 @@ test('app data: encrypted in the browser and opened after signing in again; seal
   expectError(await call(bob, 'verify', { username: 'bob', context: 'posts/1', data: 'I wrote this', signature }), 'SignatureNotValid', 400, 'Signature not valid.');
   await alice.close();
   await bob.close();
+});
+
+test('no secret at rest: after signUp with each rememberMe, nothing readable holds the seed, the session secret or a key from them', async () => {
+  const encodings = (hex) => {
+    const bytes = Buffer.from(hex, 'hex');
+    return [hex, hex.toUpperCase(), bytes.toString('base64url'), bytes.toString('base64').replace(/=+$/, '')];
+  };
+  for (const mode of ['local', 'session', 'none']) {
+    const app = server.createApp();
+    const { context, profile } = await launchBrowser();
+    let secrets;
+    try {
+      const page = await context.newPage();
+      await page.goto(`${site.url}/tests/js/page/hooks.html`);
+      await page.waitForFunction(() => window.ready === true);
+      await page.evaluate(([appId, endpoint]) => window.sealbase.init({ appId, endpoint }), [app.appId, server.url]);
+      await page.evaluate(([mode, password]) => window.sealbase.signUp({ username: 'ada', password, rememberMe: mode }), [mode, PASSWORD]);
+      secrets = await page.evaluate(() => window.secrets());
+      const dump = await page.evaluate(() => window.dumpEverything());
+      const text = JSON.stringify(dump);
+      for (const [name, hex] of Object.entries(secrets)) {
+        if (!hex) continue;
+        for (const encoded of encodings(hex)) assert.ok(!text.includes(encoded), `${mode}: ${name} at rest as ${encoded}`);
+      }
+      const deviceKeys = dump.indexedDB.filter((record) => record.cryptoKey);
+      if (mode === 'none') {
+        assert.deepEqual({ local: dump.local, session: dump.session, deviceKeys }, { local: {}, session: {}, deviceKeys: [] }, 'none leaves nothing');
+        assert.equal(secrets.storageKey, '', 'no storage key made for a session that is not kept');
+      } else {
+        const entry = JSON.parse(dump[mode][`sealbase.${app.appId}`]);
+        assert.deepEqual(Object.keys(entry).sort(), ['lastUsedUsername', 'sealedSession'], mode);
+        assert.deepEqual(deviceKeys.map((record) => record.cryptoKey), [{ type: 'secret', extractable: false, algorithm: 'HMAC', exported: 'InvalidAccessError' }]);
+      }
+      await page.close();
+    } finally {
+      await context.close();
+    }
+    if (mode !== 'local') continue;
+    // A browser restart resumes the sealed session; with the device key gone it is dead, never a crash.
+    const restarted = await launchBrowser(profile);
+    try {
+      const page = await openPage(restarted.context);
+      assert.equal((await initPage(page, app)).ok.user.username, 'ada');
+      await page.evaluate(() => new Promise((resolve) => { const r = indexedDB.deleteDatabase('sealbase'); r.onsuccess = r.onerror = r.onblocked = resolve; }));
+      await page.reload();
+      await page.waitForFunction(() => window.ready === true);
+      assert.deepEqual(await initPage(page, app), { ok: { lastUsedUsername: 'ada' } });
+      assert.deepEqual(JSON.parse((await storage(page, app.appId)).local), { lastUsedUsername: 'ada' }, 'the dead session is cleared');
+    } finally {
+      await restarted.context.close();
+    }
+  }
+});
+
+test('the browser example: sign up, keep an encrypted note, sign out and in, and read it again', async () => {
+  const app = server.createApp();
+  const page = await openPage();
+  await page.goto(`${site.url}/examples/browser/index.html?appId=${app.appId}&endpoint=${encodeURIComponent(server.url)}`);
+  const status = async (text) => page.waitForFunction((text) => document.getElementById('status').textContent.includes(text), text);
+  await page.click('#init');
+  await status('Connected.');
+  await page.fill('#username', 'ada');
+  await page.fill('#password', PASSWORD);
+  await page.selectOption('#rememberMe', 'local');
+  await page.click('#signUp');
+  await status('Signed up.');
+  assert.match(await page.textContent('#storage'), /localStorage: signed-in session, sealed/);
+  await page.fill('#note', 'meet at the old mill at nine');
+  await page.click('#saveNote');
+  await status('Encrypted');
+  const ciphertext = await page.textContent('#noteCiphertext');
+  assert.match(ciphertext, /^[A-Za-z0-9_-]{40,}$/);
+  assert.ok(!ciphertext.includes(Buffer.from('old mill').toString('base64url').slice(0, 8)), 'the note is not readable');
+  await page.click('#signOut');
+  await status('Signed out.');
+  await page.click('#signIn');
+  await status('Signed in.');
+  await page.click('#openNote');
+  await status('Decrypted');
+  assert.equal(await page.inputValue('#note'), 'meet at the old mill at nine');
+  await page.close();
 });

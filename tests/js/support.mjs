@@ -111,7 +111,7 @@ const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'applic
 export async function startStaticServer() {
   const server = createServer((request, response) => {
     const path = request.url === '/' ? join(repo, 'tests/js/page/index.html') : join(repo, decodeURIComponent(request.url.split('?')[0]));
-    const served = ['pkg', 'target/pkg-hooks', 'tests/js/page', 'tests/js/node_modules/scrypt-js'].map((dir) => join(repo, dir));
+    const served = ['pkg', 'target/pkg-hooks', 'tests/js/page', 'examples/browser', 'tests/js/node_modules/scrypt-js'].map((dir) => join(repo, dir));
     if (!served.some((dir) => path.startsWith(dir))) {
       response.writeHead(404).end();
       return;

@@ -9,6 +9,37 @@ const serviceUnavailable = () =>
 const asPublicError = (error) =>
   error instanceof Error && typeof error.status === 'number' ? error : serviceUnavailable();
 
+// The device key: per app, a non-extractable HMAC key in IndexedDB, which no script can read. The
+// module seals the stored session under a key derived from it, so Web Storage holds ciphertext only
+// (docs/protocol.md §6.2). `create` is false at init: a key is made only when a session is to be kept.
+const request = (r) =>
+  new Promise((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+
+async function storageKey(appId, create) {
+  if (typeof indexedDB === 'undefined' || !globalThis.crypto?.subtle) return undefined;
+  const opening = indexedDB.open('sealbase', 1);
+  opening.onupgradeneeded = () => opening.result.createObjectStore('device-keys');
+  const db = await request(opening);
+  try {
+    const get = () => request(db.transaction('device-keys').objectStore('device-keys').get(appId));
+    let key = await get();
+    if (!key && create) {
+      const fresh = await crypto.subtle.generateKey({ name: 'HMAC', hash: 'SHA-256', length: 256 }, false, ['sign']);
+      // `add`, not `put`: if another tab made one meanwhile, theirs stays and both use it.
+      await request(db.transaction('device-keys', 'readwrite').objectStore('device-keys').add(fresh, appId)).catch(() => {});
+      key = await get();
+    }
+    if (!key) return undefined;
+    const label = new TextEncoder().encode(`sealbase/v1/web-storage-key\0${appId}`);
+    return new Uint8Array(await crypto.subtle.sign('HMAC', key, label));
+  } finally {
+    db.close();
+  }
+}
+
 // `start` loads the main module; `loadLegacy` the second one (legacy password hashes), which only a
 // pending account's first sign-in needs, so it is downloaded then, once. `hooks` names further exports
 // to offer the same way: only the test build has any.
@@ -40,11 +71,33 @@ export function createApi(start, loadLegacy, hooks = []) {
       });
     return started;
   };
+  // Hands the module the app's storage key before init (an existing one only) and before a sign-up
+  // or sign-in that keeps a session (made if missing). Without IndexedDB (Node, a blocked storage) no
+  // session is kept beyond the page.
+  let appId;
+  const provideStorageKey = async (create) => {
+    const key = await storageKey(appId, create).catch(() => undefined);
+    if (key || !create) wasm.setStorageKey(appId, key);
+    key?.fill(0);
+  };
+  const prepare = async (name, params) => {
+    if (name === 'init' && typeof params?.appId === 'string') {
+      appId = params.appId;
+      await provideStorageKey(false);
+    } else if ((name === 'signUp' || name === 'signIn') && appId !== undefined && params?.rememberMe !== 'none') {
+      await provideStorageKey(true);
+    }
+  };
+  // Calls start in the order they were made (an init's reservation of its appId relies on it), each
+  // after its own preparation; they then run concurrently.
+  let queue = Promise.resolve();
   const wrap = (name) => (params) =>
     new Promise((resolve, reject) => {
       pending.add(reject);
-      ready()
-        .then(() => wasm[name](params))
+      const call = queue.then(ready).then(() => prepare(name, params)).then(() => ({ result: wasm[name](params) }));
+      queue = call.catch(() => {});
+      call
+        .then(({ result }) => result)
         .then(resolve, (error) => reject(asPublicError(error)))
         .finally(() => pending.delete(reject));
     });

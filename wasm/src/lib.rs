@@ -61,6 +61,28 @@ pub async fn panic_for_tests() -> JsResult {
     panic!("deliberate panic from __panicForTests");
 }
 
+/// Test hook: every secret of the signed-in session as hex (session secret, seed, the keys derived
+/// from the seed, the app's storage key), for the test that looks for them at rest.
+#[cfg(feature = "test-hooks")]
+#[wasm_bindgen(js_name = __secretsForTests)]
+pub fn secrets_for_tests() -> Result<String, JsValue> {
+    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let sdk = sdk().map_err(|error| js_error(&error))?;
+    let (secret, seed) = sdk.client.secrets_for_tests().ok_or_else(|| js_error(&Error::UserNotSignedIn))?;
+    let keys = seed.user_keys();
+    let storage_key = storage::storage_key_for_tests(&sdk.app_id).unwrap_or_default();
+    Ok(serde_json::json!({
+        "sessionSecret": hex(&secret),
+        "seed": hex(seed.expose()),
+        "dataEncryptionKey": hex(keys.data_encryption_key.expose()),
+        "hmacKey": hex(keys.hmac_key.expose()),
+        "identitySigningKey": hex(&keys.identity_signing_key.to_bytes()),
+        "identityExchangeKey": hex(&keys.identity_exchange_key.to_bytes()),
+        "storageKey": hex(&storage_key),
+    })
+    .to_string())
+}
+
 /// Benchmark hook: one password-key derivation (scrypt with the given cost) on a fixed password and
 /// salt, exactly as sign-up and sign-in run it.
 #[cfg(feature = "test-hooks")]
@@ -70,6 +92,14 @@ pub fn bench_derive_key(log_n: u8, r: u32, p: u32) -> Result<(), JsValue> {
     let params =
         KdfParams { algorithm: KdfAlgorithm::Scrypt, log_n, r, p, salt: sealbase::protocol::b64::Bytes([7; 16]) };
     PasswordKey::derive(b"correct horse battery staple", &params).map(drop).map_err(|error| js_error(&error))
+}
+
+/// Hands over (or, with `undefined`, forgets) the app's storage key, derived by `api.js` from the
+/// device key in IndexedDB; the stored session is sealed under it.
+#[wasm_bindgen(js_name = setStorageKey)]
+pub fn set_storage_key(app_id: String, key: Option<Vec<u8>>) {
+    let key = key.map(Zeroizing::new);
+    storage::set_storage_key(&app_id, key.as_deref().map(Vec::as_slice));
 }
 
 /// `init({ appId, endpoint, sessionLength?, updateUserHandler? })` → `{}` · `{ lastUsedUsername }` · `{ user }`.

@@ -43,7 +43,10 @@ pub fn build(tools: &Tools) -> Result<(), String> {
 pub fn build_with_hooks(tools: &Tools) -> Result<(), String> {
     let _ = fs::remove_dir_all(HOOKS_OUT);
     module(tools, "sealbase-wasm", "sealbase_wasm", HOOKS_OUT, &["--features", "test-hooks"])?;
-    fs::copy("wasm/js/api.js", Path::new(HOOKS_OUT).join("api.js")).map_err(|e| format!("copy api.js: {e}"))?;
+    for file in ["api.js", "index.js"] {
+        fs::copy(Path::new("wasm/js").join(file), Path::new(HOOKS_OUT).join(file))
+            .map_err(|e| format!("copy {file}: {e}"))?;
+    }
     Ok(())
 }
 
