@@ -39,6 +39,7 @@ pub type Profile = BTreeMap<String, String>;
 
 /// Where the client keeps a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum RememberMe {
     /// Survives restarts (localStorage; a 0600 file natively).

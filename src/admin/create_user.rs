@@ -69,6 +69,7 @@ pub fn new_user(body: &Value) -> Result<NewUserRequest> {
 
 /// Seed 000's answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateUserResponse {
     /// The new user.
     pub user: CreatedUser,
@@ -76,6 +77,7 @@ pub struct CreateUserResponse {
 
 /// The user in seed 000's answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedUser {
     /// The userId.

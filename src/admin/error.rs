@@ -15,6 +15,9 @@ macro_rules! admin_errors {
         }
 
         impl AdminError {
+            /// Every wire name, in the table's order.
+            pub const NAMES: &'static [&'static str] = &[$($wire),*];
+
             /// The wire name (`error`).
             pub fn name(&self) -> &'static str {
                 match self { $( Self::$name { .. } => $wire, )* }

@@ -155,6 +155,7 @@ impl ListUsers {
 
 /// One page of users, in a fixed order (by id).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UsersPage {
     /// The users.
     pub users: Vec<AdminUser>,

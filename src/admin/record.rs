@@ -81,6 +81,7 @@ pub const IDENTITY_TYPES: &[&str] = &["sms", "otp", "push", "email", "social", "
 
 /// An identity at an external provider (seed 001's `identities[]`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Identity {
     /// Connection name.
     pub connection: String,
@@ -93,6 +94,7 @@ pub struct Identity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The provider's raw user object.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub details: Map<String, Value>,
 }
 

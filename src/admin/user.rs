@@ -24,6 +24,7 @@ pub const LOGIN_ATTEMPTS_MAX: i64 = 20_000;
 
 /// Everything about a user besides the username, email and password: seed 001's record.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountDetails {
     /// Full name in displayable form.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -51,6 +52,7 @@ pub struct AccountDetails {
     pub login_attempts: u32,
     /// Up to 10 fields of app data (server-visible).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::protocol::claims::MetadataSchema>))]
     pub metadata: Option<Metadata>,
     /// Identities at external providers.
     #[serde(default)]
@@ -305,6 +307,7 @@ impl NewUserRequest {
 
 /// A user as the server-side API answers it: never a password, hash or verifier.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdminUser {
     /// The userId.
     pub id: String,

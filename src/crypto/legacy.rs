@@ -72,6 +72,20 @@ pub enum LegacyParams {
     Pbkdf2Sha512(Pbkdf2Params),
 }
 
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for LegacyParams {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <WireParams as utoipa::PartialSchema>::schema()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for LegacyParams {
+    fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+        <WireParams as utoipa::ToSchema>::schemas(schemas);
+    }
+}
+
 /// Argon2's parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Argon2Params {
@@ -104,6 +118,7 @@ pub struct Pbkdf2Params {
 /// rather than serde's internally tagged enum: the browser bundle is kilobytes smaller without the
 /// buffering that needs.)
 #[derive(Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 struct WireParams {
     algorithm: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -31,6 +31,7 @@ pub const SALT_LEN: usize = 16;
 
 /// The only password KDF of protocol v1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum KdfAlgorithm {
     /// scrypt (RFC 7914).
@@ -39,6 +40,7 @@ pub enum KdfAlgorithm {
 
 /// Per-user KDF parameters, stored by the server and handed back at sign-in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct KdfParams {
     /// Always `scrypt` in protocol v1.
@@ -50,6 +52,7 @@ pub struct KdfParams {
     /// scrypt parallelism.
     pub p: u32,
     /// Random per-user salt.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::b64::schema::<SALT_LEN>))]
     pub salt: Bytes<SALT_LEN>,
 }
 

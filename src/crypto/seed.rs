@@ -33,11 +33,14 @@ pub const SEED_BACKUP_CIPHERTEXT_LEN: usize = 48;
 
 /// The encrypted seed the server keeps as the password-based backup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SeedBackup {
     /// Random 96-bit nonce.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::b64::schema::<SEED_BACKUP_NONCE_LEN>))]
     pub nonce: Bytes<SEED_BACKUP_NONCE_LEN>,
     /// AES-256-GCM(seed), tag appended.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::b64::schema::<SEED_BACKUP_CIPHERTEXT_LEN>))]
     pub ciphertext: Bytes<SEED_BACKUP_CIPHERTEXT_LEN>,
 }
 
@@ -142,10 +145,13 @@ impl core::fmt::Debug for UserKeys {
 
 /// Public identity keys, registered at sign-up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct IdentityPublicKeys {
     /// Ed25519 public key.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::b64::schema::<32>))]
     pub signing: Bytes<32>,
     /// X25519 public key.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::b64::schema::<32>))]
     pub exchange: Bytes<32>,
 }

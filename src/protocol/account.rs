@@ -12,6 +12,7 @@ use crate::validate::{self, Profile};
 
 /// `POST …/session`: resume a stored session, extending it.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ResumeRequest {
     /// New length in hours; when absent the session is extended by its own length.
@@ -33,6 +34,7 @@ impl ResumeRequest {
 
 /// Answer to a resume: the user with a fresh authToken and the session's new expiry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ResumeResponse {
     /// The user.
@@ -45,6 +47,7 @@ pub struct ResumeResponse {
 
 /// `PATCH …/user`. Absent fields are unchanged; `email: null` / `profile: null` remove.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateUserRequest {
     /// New username.
@@ -61,6 +64,7 @@ pub struct UpdateUserRequest {
     pub claims: Option<Option<UserClaims>>,
     /// New metadata (replacing all of it); `Some(None)` removes it.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::protocol::claims::MetadataSchema>))]
     pub metadata: Option<Option<Metadata>>,
     /// Password change with proof of the current password.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -101,6 +105,7 @@ impl UpdateUserRequest {
 
 /// Answer to updateUser.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateUserResponse {
     /// The user as it is now (with a fresh authToken).
@@ -109,6 +114,7 @@ pub struct UpdateUserResponse {
 
 /// Answer of `POST …/auth-token`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AuthTokenResponse {
     /// A fresh authToken for the session.

@@ -92,6 +92,43 @@ impl<'de> Deserialize<'de> for VarBytes {
     }
 }
 
+/// JSON Schema of unpadded base64url text (OpenAPI): exactly `len` characters when `len` is given.
+#[cfg(feature = "openapi")]
+fn base64url_schema(len: Option<usize>) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some("^[A-Za-z0-9_-]*$"))
+        .min_length(len)
+        .max_length(len)
+        .description(Some(match len {
+            Some(len) => format!("Unpadded base64url of {} bytes.", len * 3 / 4),
+            None => "Unpadded base64url.".to_owned(),
+        }))
+        .into()
+}
+
+/// The JSON Schema of [`Bytes<N>`] (OpenAPI), for `#[schema(schema_with = …)]` on its fields: utoipa's
+/// derive takes generic arguments for types, so a const-generic type cannot implement `ToSchema`.
+#[cfg(feature = "openapi")]
+pub fn schema<const N: usize>() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    base64url_schema(Some(encoded_len(N)))
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for VarBytes {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        base64url_schema(None)
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for VarBytes {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("Base64url")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,8 +9,38 @@ use serde_json::{Map, Value};
 /// Metadata: at most 10 fields of string (≤ 1024 characters), number, boolean or null.
 pub type Metadata = Map<String, Value>;
 
+/// The JSON Schema of [`Metadata`] (OpenAPI): at most 10 fields of strings, numbers, booleans or null.
+#[cfg(feature = "openapi")]
+pub struct MetadataSchema;
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for MetadataSchema {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        let value = ObjectBuilder::new().schema_type(SchemaType::from_iter([
+            Type::String,
+            Type::Number,
+            Type::Boolean,
+            Type::Null,
+        ]));
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .max_properties(Some(METADATA_MAX_FIELDS))
+            .additional_properties(Some(value))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for MetadataSchema {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("Metadata")
+    }
+}
+
 /// A gender: seed 001's short code, a string or an integer from −10 to 10.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum Gender {
     /// A numeric code.
@@ -21,6 +51,7 @@ pub enum Gender {
 
 /// One postal address (seed 001's `profile.addresses[]`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Address {
     /// The address's name ("Delivery Address", "Billing Address").
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -56,6 +87,7 @@ pub struct Address {
 
 /// Seed 001's `profile`: OpenID Connect standard claims (`profile_page` is OIDC's `profile`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProfileClaims {
     /// Postal addresses.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -96,6 +128,7 @@ pub struct ProfileClaims {
 /// `picture` and `phone_number` beside its `profile` object's claims. `profile` is userbase's flat
 /// string map, so these go under their own name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserClaims {
     /// Full name in displayable form.
     #[serde(default, skip_serializing_if = "Option::is_none")]

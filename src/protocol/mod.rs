@@ -30,6 +30,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub mod routes {
     /// Liveness probe.
     pub const HEALTH: &str = "/healthz";
+    /// `GET`: the OpenAPI 3.1 document of the whole HTTP API.
+    pub const OPENAPI: &str = "/openapi.json";
     /// `GET`: an app's public client settings ([`super::ClientSettings`]).
     pub const CLIENT_SETTINGS: &str = "/v1/apps/{app_id}/settings";
     /// `POST` a [`super::SignUpRequest`], answered by a [`super::SignUpResponse`].

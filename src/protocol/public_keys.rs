@@ -10,6 +10,7 @@ use crate::validate;
 
 /// The request: whose keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PublicKeysRequest {
     /// The user's username (any form that canonicalises to it).
     pub username: String,
@@ -25,6 +26,7 @@ impl PublicKeysRequest {
 
 /// The answer: the user's public identity keys, as registered at sign-up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UserPublicKeys {
     /// Stored form of the username.

@@ -84,6 +84,7 @@ pub fn challenge_message(
 
 /// `POST …/pre-login`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PreLoginRequest {
     /// The username to sign in as.
@@ -101,6 +102,7 @@ impl PreLoginRequest {
 /// Answer to pre-login: the same shape whether or not the user exists, except for pending accounts
 /// (made by an app's backend), which answer their legacy hash's parameters instead of `kdf`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PreLoginResponse {
     /// The user's KDF parameters (deterministic fake ones for unknown users); absent for a pending
@@ -111,6 +113,7 @@ pub struct PreLoginResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub legacy: Option<LegacyParams>,
     /// Single-use challenge, valid about two minutes.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::b64::schema::<CHALLENGE_LEN>))]
     pub challenge: Bytes<CHALLENGE_LEN>,
     /// The server's audience string, bound into the signed message.
     pub audience: String,
@@ -118,13 +121,16 @@ pub struct PreLoginResponse {
 
 /// `POST …/sign-in`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SignInRequest {
     /// NFKC, lower-cased username.
     pub username: String,
     /// The challenge from pre-login.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::b64::schema::<CHALLENGE_LEN>))]
     pub challenge: Bytes<CHALLENGE_LEN>,
     /// Ed25519 signature of [`challenge_message`] with purpose `SignIn`.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::b64::schema::<64>))]
     pub signature: Bytes<64>,
     /// How the client keeps the session.
     pub remember_me: RememberMe,
@@ -148,6 +154,7 @@ impl SignInRequest {
 
 /// Answer to a successful sign-in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SignInResponse {
     /// The user.
@@ -160,15 +167,19 @@ pub struct SignInResponse {
 
 /// A current-password proof plus the new password's key material (`updateUser` password change).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PasswordChange {
     /// A pre-login challenge for the user's current username.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::b64::schema::<CHALLENGE_LEN>))]
     pub challenge: Bytes<CHALLENGE_LEN>,
     /// Signature with the *current* login key, purpose `ChangePassword`.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::b64::schema::<64>))]
     pub signature: Bytes<64>,
     /// New KDF parameters (fresh salt).
     pub kdf: KdfParams,
     /// New login public key.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::b64::schema::<32>))]
     pub login_public_key: Bytes<32>,
     /// The same seed, wrapped under the new password.
     pub seed_backup: SeedBackup,
@@ -218,11 +229,13 @@ impl PasswordChange {
 /// The keys an account registers, all made on the device: at sign-up, and at a pending account's first
 /// sign-in.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AccountKeys {
     /// The user's scrypt parameters and (fresh) salt.
     pub kdf: KdfParams,
     /// Ed25519 public key derived from the password.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::b64::schema::<32>))]
     pub login_public_key: Bytes<32>,
     /// The seed, encrypted under the password-derived seed-backup key.
     pub seed_backup: SeedBackup,
@@ -267,13 +280,16 @@ impl AccountKeys {
 /// `POST …/first-sign-in`: a pending account's first sign-in from a client, which proves the password
 /// with the legacy login key and registers keys made on the device, in one step.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FirstSignInRequest {
     /// NFKC, lower-cased username.
     pub username: String,
     /// The challenge from pre-login.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::b64::schema::<CHALLENGE_LEN>))]
     pub challenge: Bytes<CHALLENGE_LEN>,
     /// Ed25519 signature of [`challenge_message`] with purpose `FirstSignIn`, by the legacy login key.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::b64::schema::<64>))]
     pub signature: Bytes<64>,
     /// How the client keeps the session.
     pub remember_me: RememberMe,

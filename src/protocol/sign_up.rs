@@ -12,6 +12,7 @@ use crate::validate::{self, Profile, RememberMe};
 
 /// Everything the client reveals at sign-up: no password, no password-equivalent, no plaintext seed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SignUpRequest {
     /// NFKC, lower-cased username.
@@ -27,6 +28,7 @@ pub struct SignUpRequest {
     pub claims: Option<UserClaims>,
     /// App metadata (server-visible).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::protocol::claims::MetadataSchema>))]
     pub metadata: Option<Metadata>,
     /// How the client will keep the session (recorded with it).
     pub remember_me: RememberMe,
@@ -63,6 +65,7 @@ secret_bytes!(
 
 /// A session issued to the client.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SessionGrant {
     /// Public session ID (the `sid` claim of authTokens).
@@ -77,6 +80,7 @@ pub struct SessionGrant {
 
 /// Answer to a successful sign-up.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SignUpResponse {
     /// The new user.

@@ -6,6 +6,7 @@ use crate::validate::Profile;
 
 /// The app's payments mode, as set by its operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum PaymentsMode {
     /// No payments.
@@ -42,6 +43,7 @@ impl std::str::FromStr for PaymentsMode {
 
 /// A signed-in user (userbase-js's `user` object).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct User {
     /// NFKC, lower-cased username.
@@ -78,11 +80,13 @@ pub struct User {
     pub phone_number_verified: bool,
     /// App metadata, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::protocol::claims::MetadataSchema>))]
     pub metadata: Option<super::Metadata>,
 }
 
 /// What any client may learn about an app before signing in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ClientSettings {
     /// The app's ID.

@@ -62,6 +62,7 @@ pub struct TokenSubject<'a> {
 
 /// One published verification key (RFC 8037 OKP / Ed25519).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Jwk {
     /// Always `OKP`.
     pub kty: String,
@@ -99,6 +100,7 @@ impl Jwk {
 
 /// A JWK set, as served at `/v1/apps/{appId}/jwks.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Jwks {
     /// The keys that currently verify tokens.
     pub keys: Vec<Jwk>,

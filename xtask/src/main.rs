@@ -37,7 +37,8 @@ fn main() -> ExitCode {
 }
 
 /// Every suite: native Rust (unit, integration, doc), the server's integration suites again on
-/// PostgreSQL (a private cluster started for the run; an SMTP sink receives the mail of both), the independent checks of the vectors and of the
+/// PostgreSQL (a private cluster started for the run; an SMTP sink receives the mail of both;
+/// schemathesis fuzzes both from the OpenAPI document), the independent checks of the vectors and of the
 /// import fixtures against reference implementations (Python), the quickstart,
 /// the storage layer in Chromium (wasm-bindgen-test), the npm package's types, and its flows in Node
 /// and in headless Chromium against a real server.
@@ -46,17 +47,26 @@ fn test() -> Result<(), String> {
     let cluster = postgres::Cluster::start(postgres::Durability::Tests)?;
     let sink = smtp::Sink::start(&tools.python)?;
     let (smtp_url, maildir) = (sink.url(), sink.maildir());
-    let mail = [("SEALBASE_TEST_SMTP_URL", smtp_url.as_str()), ("SEALBASE_TEST_MAILDIR", maildir.as_str())];
+    let schemathesis = tools.schemathesis();
+    // The services the ignored suites need: an SMTP sink for the mail flow, schemathesis for the fuzzing.
+    let services = [
+        ("SEALBASE_TEST_SMTP_URL", smtp_url.as_str()),
+        ("SEALBASE_TEST_MAILDIR", maildir.as_str()),
+        ("SEALBASE_TEST_SCHEMATHESIS", schemathesis.as_str()),
+    ];
     let mut totals = run::Totals::default();
     run::status("cargo", &["run", "--quiet", "--example", "quickstart"], &[])?;
     totals.add(&run::counted(&tools.python, &["tests/vectors/check_vectors.py"], &[])?);
     totals.add(&run::counted(&tools.python, &["tests/fixtures/imported_hashes.py"], &[])?);
     let native = ["--workspace", "--exclude", "sealbase-wasm", "--exclude", "sealbase-wasm-legacy", "--all-features"];
-    totals.add(&run::counted("cargo", &[&["test"][..], &native, &["--all-targets"]].concat(), &mail)?);
+    totals.add(&run::counted("cargo", &[&["test"][..], &native, &["--all-targets"]].concat(), &services)?);
     totals.add(&run::counted("cargo", &[&["test"][..], &native, &["--doc"]].concat(), &[])?);
-    // The mail flow is ignored without a sink; this run has one, so it runs on SQLite here too.
-    let mail_flow = [&["test"][..], &native, &["--test", "email_verification", "--", "--include-ignored"]].concat();
-    totals.add(&run::counted("cargo", &mail_flow, &mail)?);
+    // The mail flow and the fuzzing are ignored without their services; this run has them, so they
+    // run on SQLite here too.
+    for suite in ["email_verification", "openapi"] {
+        let with_services = [&["test"][..], &native, &["--test", suite, "--", "--include-ignored"]].concat();
+        totals.add(&run::counted("cargo", &with_services, &services)?);
+    }
     // The suites that run a server, again on PostgreSQL (the same build: the same packages and
     // features), with the tests that only make sense there (several servers, outages, TLS).
     let on_postgres = [
@@ -64,7 +74,7 @@ fn test() -> Result<(), String> {
         ("SEALBASE_TEST_POSTGRES_CA", cluster.ca_file().display().to_string()),
     ];
     let on_postgres: Vec<(&str, &str)> =
-        on_postgres.iter().map(|(k, v)| (*k, v.as_str())).chain(mail.iter().copied()).collect();
+        on_postgres.iter().map(|(k, v)| (*k, v.as_str())).chain(services.iter().copied()).collect();
     let integration = [&["test"][..], &native, &["--test", "*", "--", "--include-ignored"]].concat();
     totals.add(&run::counted("cargo", &integration, &on_postgres)?);
     totals.add(&run::counted(
@@ -82,7 +92,7 @@ fn test() -> Result<(), String> {
     run::status(&tools.bin("tsc"), &["--noEmit", "-p", "tests/js/tsconfig.json"], &[])?;
     let js = ["--test", "--test-reporter=tap", "--test-concurrency=1", "tests/js/"];
     let server_bin = ("SEALBASE_SERVER_BIN", "target/debug/sealbase-server");
-    totals.add(&run::counted("node", &js, &[&[server_bin][..], &mail].concat())?);
+    totals.add(&run::counted("node", &js, &[&[server_bin][..], &services].concat())?);
     // And against a server on PostgreSQL.
     let psql = cluster.psql_path().display().to_string();
     let js_on_postgres = [&on_postgres[..], &[server_bin, ("SEALBASE_TEST_PSQL", psql.as_str())]].concat();

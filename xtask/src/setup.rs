@@ -25,6 +25,11 @@ pub struct Tools {
 }
 
 impl Tools {
+    /// schemathesis' command-line tool, in the venv.
+    pub fn schemathesis(&self) -> String {
+        Path::new(&self.python).with_file_name("st").display().to_string()
+    }
+
     /// An npm tool's executable.
     pub fn bin(&self, name: &str) -> String {
         self.node_bin.join(name).display().to_string()

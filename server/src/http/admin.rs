@@ -38,6 +38,17 @@ impl From<StoreError> for AdminError {
 const AUTH_TOKEN_INVALID: AdminError = AdminError(CheckError::AuthTokenInvalid);
 
 /// 200 `{ userId, sessionId, expirationDate }` while the token verifies and its session is live.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/auth-tokens/{auth_token}",
+    tag = "tokens",
+    params(("auth_token" = String, Path, description = "The authToken to check.")),
+    security(("adminAccessToken" = [])),
+    responses(
+        (status = 200, description = "The token verifies and its session is live.", body = crate::http::openapi::OnlineCheck),
+        (status = "default", description = "A refusal (§3.12).", body = crate::http::openapi::CheckErrorBody),
+    ),
+)]
 pub(super) async fn check_auth_token(
     State(state): State<AppState>,
     auth_token: Result<Path<String>, PathRejection>,

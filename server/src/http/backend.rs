@@ -150,6 +150,16 @@ async fn create(state: &AppState, app: &AppRecord, request: NewUserRequest) -> R
 }
 
 /// Seed 000: `200 {"user": {id, email, firstName, lastName, fullName}}`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/server/createUser",
+    tag = "backend",
+    request_body = crate::http::openapi::CreateUserBody,
+    responses(
+        (status = 200, description = "The new user (seed 000).", body = sealbase::admin::create_user::CreateUserResponse),
+        (status = "default", description = "An error (§3.14.5).", body = crate::http::openapi::AdminErrorBody),
+    ),
+)]
 pub(super) async fn create_user(
     State(state): State<AppState>,
     body: std::result::Result<Bytes, BytesRejection>,
@@ -193,6 +203,18 @@ impl FromRequestParts<AppState> for BackendApp {
 }
 
 /// Seed 001: `201` and the stored user.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/apps/{app_id}/users",
+    tag = "backend",
+    params(("app_id" = String, Path, description = "The app's ID.")),
+    security(("appSecret" = [])),
+    request_body = crate::http::openapi::NewUserBody,
+    responses(
+        (status = 201, description = "The stored user.", body = sealbase::admin::AdminUser),
+        (status = "default", description = "An error (§3.14.5).", body = crate::http::openapi::AdminErrorBody),
+    ),
+)]
 pub(super) async fn create_account(
     State(state): State<AppState>,
     BackendApp(app): BackendApp,

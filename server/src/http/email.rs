@@ -86,6 +86,15 @@ static PAGE_POLICY: LazyLock<String> = LazyLock::new(|| {
 
 /// `GET …/verify-email`: the page the link opens. The token stays in the fragment, which browsers never
 /// send; the page posts it and says how it went.
+#[utoipa::path(
+    get,
+    path = "/v1/apps/{app_id}/verify-email",
+    tag = "email",
+    params(("app_id" = String, Path, description = "The app's ID.")),
+    responses(
+        (status = 200, description = "The page a verification link opens; it posts the token in its fragment.", content_type = "text/html", body = String),
+    ),
+)]
 pub(super) async fn page() -> Response {
     let html = format!(
         "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
@@ -102,6 +111,17 @@ pub(super) async fn page() -> Response {
 }
 
 /// `POST …/verify-email {token}`: the link's confirmation. `200 {"emailVerified": true}`.
+#[utoipa::path(
+    post,
+    path = "/v1/apps/{app_id}/verify-email",
+    tag = "email",
+    params(("app_id" = String, Path, description = "The app's ID.")),
+    request_body = crate::http::openapi::VerifyEmailToken,
+    responses(
+        (status = 200, description = "The email is verified.", body = crate::http::openapi::EmailVerified),
+        (status = "default", description = "An error (§7).", body = crate::http::openapi::ErrorBody),
+    ),
+)]
 pub(super) async fn confirm_link(
     State(state): State<AppState>,
     AppIdPath(app_id): AppIdPath,
@@ -128,6 +148,18 @@ pub(super) async fn confirm_link(
 
 /// `POST …/user/verify-email {code}` with the session: the user with the email verified (and a fresh
 /// authToken that says so).
+#[utoipa::path(
+    post,
+    path = "/v1/apps/{app_id}/user/verify-email",
+    tag = "email",
+    params(("app_id" = String, Path, description = "The app's ID.")),
+    security(("session" = [])),
+    request_body = crate::http::openapi::VerifyEmailCode,
+    responses(
+        (status = 200, description = "The user, email verified.", body = sealbase::protocol::UpdateUserResponse),
+        (status = "default", description = "An error (§7).", body = crate::http::openapi::ErrorBody),
+    ),
+)]
 pub(super) async fn confirm_code(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,

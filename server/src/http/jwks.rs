@@ -12,6 +12,16 @@ use crate::AppState;
 
 /// The JWK set, cacheable for five minutes. A key is published from the moment it signs, so verifiers
 /// must (and the `Verifier` does) refetch on an unknown `kid` rather than wait for the cache to age.
+#[utoipa::path(
+    get,
+    path = "/v1/apps/{app_id}/jwks.json",
+    tag = "tokens",
+    params(("app_id" = String, Path, description = "The app's ID.")),
+    responses(
+        (status = 200, description = "The authToken verification keys (RFC 7517).", body = sealbase::token::Jwks),
+        (status = "default", description = "An error (§7).", body = crate::http::openapi::ErrorBody),
+    ),
+)]
 pub(super) async fn jwks(State(state): State<AppState>, AppIdPath(app_id): AppIdPath) -> ApiResult<impl IntoResponse> {
     let app = state.app(&app_id).await?;
     let keys = tokens::published(state.store.as_ref()).await?;

@@ -6,6 +6,7 @@ mod authenticated;
 mod backend;
 mod email;
 mod jwks;
+mod openapi;
 mod public_keys;
 mod session;
 mod settings;
@@ -56,7 +57,8 @@ pub fn router(state: AppState) -> Router {
         tracing::info_span!("request", method = %request.method(), route, request_id)
     });
     Router::new()
-        .route(routes::HEALTH, get(|| async { "ok" }))
+        .route(routes::HEALTH, get(health))
+        .route(routes::OPENAPI, get(openapi::openapi_json))
         .route(routes::CLIENT_SETTINGS, get(settings::client_settings))
         .route(routes::SIGN_UP, post(sign_up::sign_up))
         .route(routes::PRE_LOGIN, post(sign_in::pre_login))
@@ -87,6 +89,17 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(cors)
         .with_state(state)
+}
+
+/// `GET /healthz`: the process answers.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "meta",
+    responses((status = 200, description = "Alive.", content_type = "text/plain", body = String)),
+)]
+async fn health() -> &'static str {
+    "ok"
 }
 
 /// Answers `RequestBodyTooLarge` at once when `Content-Length` already says the body is over the

@@ -16,6 +16,18 @@ use crate::AppState;
 
 /// Answers the keys of an ordinary account; a pending account (no keys until its first sign-in) is
 /// `UserNotFound` like a missing one.
+#[utoipa::path(
+    post,
+    path = "/v1/apps/{app_id}/public-keys",
+    tag = "client",
+    params(("app_id" = String, Path, description = "The app's ID.")),
+    security(("session" = [])),
+    request_body = sealbase::protocol::PublicKeysRequest,
+    responses(
+        (status = 200, description = "The user's public identity keys.", body = sealbase::protocol::UserPublicKeys),
+        (status = "default", description = "An error (§7).", body = crate::http::openapi::ErrorBody),
+    ),
+)]
 pub(super) async fn public_keys(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,

@@ -14,6 +14,18 @@ use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
 /// Extends the session by its own length (or a new one) and returns the user with a fresh authToken.
+#[utoipa::path(
+    post,
+    path = "/v1/apps/{app_id}/session",
+    tag = "client",
+    params(("app_id" = String, Path, description = "The app's ID.")),
+    security(("session" = [])),
+    request_body(content = Option<sealbase::protocol::ResumeRequest>, description = "May be empty."),
+    responses(
+        (status = 200, description = "The session, resumed.", body = sealbase::protocol::ResumeResponse),
+        (status = "default", description = "An error (§7).", body = crate::http::openapi::ErrorBody),
+    ),
+)]
 pub(super) async fn resume(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
@@ -39,6 +51,17 @@ pub(super) async fn resume(
 }
 
 /// Revokes the session: its secret stops working at once.
+#[utoipa::path(
+    delete,
+    path = "/v1/apps/{app_id}/session",
+    tag = "client",
+    params(("app_id" = String, Path, description = "The app's ID.")),
+    security(("session" = [])),
+    responses(
+        (status = 204, description = "Signed out."),
+        (status = "default", description = "An error (§7).", body = crate::http::openapi::ErrorBody),
+    ),
+)]
 pub(super) async fn sign_out(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
@@ -50,6 +73,17 @@ pub(super) async fn sign_out(
 }
 
 /// A fresh authToken for the caller's live session (the session itself is not extended).
+#[utoipa::path(
+    post,
+    path = "/v1/apps/{app_id}/auth-token",
+    tag = "client",
+    params(("app_id" = String, Path, description = "The app's ID.")),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "A fresh authToken.", body = sealbase::protocol::AuthTokenResponse),
+        (status = "default", description = "An error (§7).", body = crate::http::openapi::ErrorBody),
+    ),
+)]
 pub(super) async fn auth_token(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,

@@ -10,6 +10,16 @@ use crate::error::ApiResult;
 use crate::AppState;
 
 /// An app's public settings; `AppIdNotValid` for unknown apps.
+#[utoipa::path(
+    get,
+    path = "/v1/apps/{app_id}/settings",
+    tag = "client",
+    params(("app_id" = String, Path, description = "The app's ID.")),
+    responses(
+        (status = 200, description = "The app's public settings.", body = sealbase::protocol::ClientSettings),
+        (status = "default", description = "An error (§7).", body = crate::http::openapi::ErrorBody),
+    ),
+)]
 pub(super) async fn client_settings(
     State(state): State<AppState>,
     AppIdPath(app_id): AppIdPath,

@@ -20,6 +20,17 @@ use crate::store::{AppRecord, Login, ProofEffect, StoreError, UserRecord};
 use crate::AppState;
 
 /// KDF parameters and a challenge; the same shape and status whether or not the user exists.
+#[utoipa::path(
+    post,
+    path = "/v1/apps/{app_id}/pre-login",
+    tag = "client",
+    params(("app_id" = String, Path, description = "The app's ID.")),
+    request_body = sealbase::protocol::PreLoginRequest,
+    responses(
+        (status = 200, description = "KDF or legacy parameters and a challenge.", body = sealbase::protocol::PreLoginResponse),
+        (status = "default", description = "An error (§7).", body = crate::http::openapi::ErrorBody),
+    ),
+)]
 pub(super) async fn pre_login(
     State(state): State<AppState>,
     AppIdPath(app_id): AppIdPath,
@@ -43,6 +54,17 @@ pub(super) async fn pre_login(
 }
 
 /// Verifies the signed challenge and opens a session, in the one transaction that spends the proof.
+#[utoipa::path(
+    post,
+    path = "/v1/apps/{app_id}/sign-in",
+    tag = "client",
+    params(("app_id" = String, Path, description = "The app's ID.")),
+    request_body = sealbase::protocol::SignInRequest,
+    responses(
+        (status = 200, description = "The user, a session and the seed backup.", body = sealbase::protocol::SignInResponse),
+        (status = "default", description = "An error (§7).", body = crate::http::openapi::ErrorBody),
+    ),
+)]
 pub(super) async fn sign_in(
     State(state): State<AppState>,
     AppIdPath(app_id): AppIdPath,
@@ -112,6 +134,17 @@ fn respond(
 /// A pending account's first sign-in: the proof is a signature by the legacy login key, bound to the
 /// keys it registers; in the one transaction that spends it, the keys replace the verifier and the
 /// session opens (docs/protocol.md §3.13).
+#[utoipa::path(
+    post,
+    path = "/v1/apps/{app_id}/first-sign-in",
+    tag = "client",
+    params(("app_id" = String, Path, description = "The app's ID.")),
+    request_body = sealbase::protocol::FirstSignInRequest,
+    responses(
+        (status = 200, description = "The user, a session and the seed backup.", body = sealbase::protocol::SignInResponse),
+        (status = "default", description = "An error (§7).", body = crate::http::openapi::ErrorBody),
+    ),
+)]
 pub(super) async fn first_sign_in(
     State(state): State<AppState>,
     AppIdPath(app_id): AppIdPath,

@@ -38,6 +38,17 @@ where
 }
 
 /// Creates the account. Uniqueness and the quota are enforced by the database.
+#[utoipa::path(
+    post,
+    path = "/v1/apps/{app_id}/users",
+    tag = "client",
+    params(("app_id" = String, Path, description = "The app's ID.")),
+    request_body = sealbase::protocol::SignUpRequest,
+    responses(
+        (status = 201, description = "The new user and session.", body = sealbase::protocol::SignUpResponse),
+        (status = "default", description = "An error (§7).", body = crate::http::openapi::ErrorBody),
+    ),
+)]
 pub(super) async fn sign_up(
     State(state): State<AppState>,
     AppIdPath(app_id): AppIdPath,

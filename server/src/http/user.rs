@@ -18,6 +18,18 @@ use crate::AppState;
 /// Applies the changes in one transaction, on a session that must still be live when it commits. A
 /// password change must prove the current password with a fresh challenge; it re-keys the login key
 /// and seed backup and revokes every other session, in the transaction that spends the proof.
+#[utoipa::path(
+    patch,
+    path = "/v1/apps/{app_id}/user",
+    tag = "client",
+    params(("app_id" = String, Path, description = "The app's ID.")),
+    security(("session" = [])),
+    request_body = sealbase::protocol::UpdateUserRequest,
+    responses(
+        (status = 200, description = "The user as changed.", body = sealbase::protocol::UpdateUserResponse),
+        (status = "default", description = "An error (§7).", body = crate::http::openapi::ErrorBody),
+    ),
+)]
 pub(super) async fn update_user(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,
@@ -98,6 +110,17 @@ pub(super) async fn update_user(
 }
 
 /// Deletes the user, their key material and every session; frees the username.
+#[utoipa::path(
+    delete,
+    path = "/v1/apps/{app_id}/user",
+    tag = "client",
+    params(("app_id" = String, Path, description = "The app's ID.")),
+    security(("session" = [])),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = "default", description = "An error (§7).", body = crate::http::openapi::ErrorBody),
+    ),
+)]
 pub(super) async fn delete_user(
     State(state): State<AppState>,
     Authenticated(session): Authenticated,

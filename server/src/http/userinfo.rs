@@ -40,6 +40,17 @@ impl From<StoreError> for Refused {
 }
 
 /// The user's claims, as [`sealbase::admin::userinfo::userinfo`] names them.
+#[utoipa::path(
+    method(get, post),
+    path = "/v1/apps/{app_id}/userinfo",
+    tag = "tokens",
+    params(("app_id" = String, Path, description = "The app's ID.")),
+    security(("authToken" = [])),
+    responses(
+        (status = 200, description = "The user's claims (OpenID Connect Core §5.3).", body = crate::http::openapi::UserInfo),
+        (status = "default", description = "RFC 6750 §3.1.", body = crate::http::openapi::BearerErrorBody),
+    ),
+)]
 pub(super) async fn userinfo(
     State(state): State<AppState>,
     AppIdPath(app_id): AppIdPath,

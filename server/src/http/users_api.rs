@@ -30,6 +30,20 @@ impl<S: Send + Sync> FromRequestParts<S> for UserIdPath {
 }
 
 /// `GET …/users/{userId}`.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/apps/{app_id}/users/{user_id}",
+    tag = "backend",
+    params(
+        ("app_id" = String, Path, description = "The app's ID."),
+        ("user_id" = String, Path, description = "The user's ID."),
+    ),
+    security(("appSecret" = [])),
+    responses(
+        (status = 200, description = "The user.", body = sealbase::admin::AdminUser),
+        (status = "default", description = "An error (§3.14.5).", body = crate::http::openapi::AdminErrorBody),
+    ),
+)]
 pub(super) async fn get_user(
     State(state): State<AppState>,
     BackendApp(app): BackendApp,
@@ -40,6 +54,18 @@ pub(super) async fn get_user(
 }
 
 /// `POST …/users/lookup` with `{username}`, `{email}` or `{identity: {provider, id}}`.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/apps/{app_id}/users/lookup",
+    tag = "backend",
+    params(("app_id" = String, Path, description = "The app's ID.")),
+    security(("appSecret" = [])),
+    request_body = crate::http::openapi::LookupBody,
+    responses(
+        (status = 200, description = "The user.", body = sealbase::admin::AdminUser),
+        (status = "default", description = "An error (§3.14.5).", body = crate::http::openapi::AdminErrorBody),
+    ),
+)]
 pub(super) async fn lookup_user(
     State(state): State<AppState>,
     BackendApp(app): BackendApp,
@@ -52,6 +78,23 @@ pub(super) async fn lookup_user(
 
 /// `GET …/users?limit=&cursor=&blocked=&email_verified=`: users in id order; `next_cursor` while a
 /// full page was answered.
+#[utoipa::path(
+    get,
+    path = "/v1/admin/apps/{app_id}/users",
+    tag = "backend",
+    params(
+        ("app_id" = String, Path, description = "The app's ID."),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 200, description = "Users per page (default 50)."),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page."),
+        ("blocked" = Option<bool>, Query),
+        ("email_verified" = Option<bool>, Query),
+    ),
+    security(("appSecret" = [])),
+    responses(
+        (status = 200, description = "A page of users in id order.", body = sealbase::admin::UsersPage),
+        (status = "default", description = "An error (§3.14.5).", body = crate::http::openapi::AdminErrorBody),
+    ),
+)]
 pub(super) async fn list_users(
     State(state): State<AppState>,
     BackendApp(app): BackendApp,
@@ -66,6 +109,21 @@ pub(super) async fn list_users(
 }
 
 /// `PATCH …/users/{userId}`: the user as changed. Blocking revokes every live session at once.
+#[utoipa::path(
+    patch,
+    path = "/v1/admin/apps/{app_id}/users/{user_id}",
+    tag = "backend",
+    params(
+        ("app_id" = String, Path, description = "The app's ID."),
+        ("user_id" = String, Path, description = "The user's ID."),
+    ),
+    security(("appSecret" = [])),
+    request_body = crate::http::openapi::UserChangeBody,
+    responses(
+        (status = 200, description = "The user as changed.", body = sealbase::admin::AdminUser),
+        (status = "default", description = "An error (§3.14.5).", body = crate::http::openapi::AdminErrorBody),
+    ),
+)]
 pub(super) async fn update_user(
     State(state): State<AppState>,
     BackendApp(app): BackendApp,
@@ -104,6 +162,20 @@ pub(super) async fn update_user(
 }
 
 /// `DELETE …/users/{userId}`: `204`; the user, their sessions, identities and record are gone.
+#[utoipa::path(
+    delete,
+    path = "/v1/admin/apps/{app_id}/users/{user_id}",
+    tag = "backend",
+    params(
+        ("app_id" = String, Path, description = "The app's ID."),
+        ("user_id" = String, Path, description = "The user's ID."),
+    ),
+    security(("appSecret" = [])),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = "default", description = "An error (§3.14.5).", body = crate::http::openapi::AdminErrorBody),
+    ),
+)]
 pub(super) async fn delete_user(
     State(state): State<AppState>,
     BackendApp(app): BackendApp,
