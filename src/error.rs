@@ -33,7 +33,7 @@ macro_rules! errors {
             fn from_parts(name: &str, body: &serde_json::Map<String, serde_json::Value>) -> Option<Self> {
                 match name {
                     $( stringify!($name) => Some(Self::$name $({ $(
-                        $field: serde_json::from_value(body.get(&camel_case(stringify!($field)))?.clone()).ok()?
+                        $field: serde::Deserialize::deserialize(body.get(&camel_case(stringify!($field)))?).ok()?
                     ),* })?), )*
                     _ => None,
                 }

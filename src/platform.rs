@@ -14,6 +14,20 @@ pub fn nfkc(text: &str) -> String {
     js_sys::JsString::from(text).normalize("NFKC").as_string().unwrap_or_else(|| text.to_owned())
 }
 
+/// Unicode default lower-casing (full mappings, final sigma in context): Rust's own tables natively;
+/// JavaScript's `String.prototype.toLowerCase` (the same mapping, locale-independent) in wasm32, so
+/// the bundle carries no case tables.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn to_lowercase(text: &str) -> String {
+    text.to_lowercase()
+}
+
+/// [`to_lowercase`] through JavaScript.
+#[cfg(target_arch = "wasm32")]
+pub fn to_lowercase(text: &str) -> String {
+    String::from(js_sys::JsString::from(text).to_lower_case())
+}
+
 /// Whether `text` holds a control or format character or a line or paragraph separator (general
 /// categories Cc, Cf, Zl, Zp): invisible or reordering characters a username must not carry.
 #[cfg(not(target_arch = "wasm32"))]

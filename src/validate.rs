@@ -9,7 +9,7 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
-use crate::platform::{has_control_or_format, nfkc};
+use crate::platform::{has_control_or_format, nfkc, to_lowercase};
 
 /// Longest username, in characters.
 pub const USERNAME_MAX_LEN: usize = 100;
@@ -100,7 +100,7 @@ pub fn username(raw: &str) -> Result<String> {
     let mut canonical = nfkc(raw);
     let mut settled = false;
     for _ in 0..USERNAME_CANONICAL_ROUNDS {
-        let next = nfkc(&canonical.to_lowercase());
+        let next = nfkc(&to_lowercase(&canonical));
         settled = next == canonical;
         canonical = next;
         if settled {
@@ -187,7 +187,7 @@ pub fn normalize_password(raw: &str) -> Zeroizing<String> {
 
 /// Checks an email address and returns it lower-cased.
 pub fn email(raw: &str) -> Result<String> {
-    let email = raw.trim().to_lowercase();
+    let email = to_lowercase(raw.trim());
     let valid = email.len() <= EMAIL_MAX_LEN
         && match email.split_once('@') {
             Some((local, domain)) => valid_local_part(local) && valid_domain(domain),

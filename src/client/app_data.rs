@@ -37,7 +37,7 @@ impl Client {
 
     /// [`Client::decrypt`], then the JSON read back as `T` (a value of another shape: `EnvelopeNotValid`).
     pub fn decrypt_json<T: DeserializeOwned>(&self, context: &str, envelope: &[u8]) -> Result<T> {
-        serde_json::from_slice(&self.decrypt(context, envelope)?).map_err(|_| Error::EnvelopeNotValid)
+        crate::protocol::decode(&self.decrypt(context, envelope)?).map_err(|_| Error::EnvelopeNotValid)
     }
 
     /// Signs `message` with the signed-in user's identity key (Ed25519), bound to this app and `context`.
@@ -58,7 +58,7 @@ impl Client {
         let request = PublicKeysRequest { username: crate::validate::username(username)? };
         let builder = self.authorized(super::http::Method::Post, routes::PUBLIC_KEYS, &active.secret)?.json(&request);
         let body = self.send_authorized(builder).await?;
-        serde_json::from_slice(&body).map_err(|_| Error::ServiceUnavailable)
+        crate::protocol::decode(&body).map_err(|_| Error::ServiceUnavailable)
     }
 
     /// Seals `plaintext` to another user of the app (their X25519 identity key, looked up by username):

@@ -31,7 +31,7 @@ impl Client {
             .send_authorized(self.authorized(super::http::Method::Post, routes::AUTH_TOKEN, &active.secret)?)
             .await?;
         let response: AuthTokenResponse =
-            serde_json::from_slice(&body).map_err(|_| crate::Error::ServiceUnavailable)?;
+            crate::protocol::decode(&body).map_err(|_| crate::Error::ServiceUnavailable)?;
         if let Some(current) = lock(&self.active).as_mut().filter(|current| current.session_id == active.session_id) {
             current.user.auth_token = response.auth_token.clone();
         }

@@ -346,7 +346,7 @@ impl Client {
     /// `ServiceUnavailable`.
     pub(crate) async fn send<T: DeserializeOwned>(&self, request: Request) -> Result<T> {
         let body = self.send_raw(request).await?;
-        serde_json::from_slice(&body).map_err(|_| Error::ServiceUnavailable)
+        crate::protocol::decode(&body).map_err(|_| Error::ServiceUnavailable)
     }
 
     /// Like [`Client::send`] for answers without a body.

@@ -138,7 +138,7 @@ mod file {
                 }
                 Err(_) => return Err(self.not_valid()),
             };
-            let file: StoreFile = serde_json::from_slice(&bytes).map_err(|_| self.not_valid())?;
+            let file: StoreFile = crate::protocol::decode(&bytes).map_err(|_| self.not_valid())?;
             if file.format != FORMAT {
                 return Err(self.not_valid());
             }

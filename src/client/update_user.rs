@@ -90,7 +90,7 @@ impl Client {
         let body = self
             .send_authorized(self.authorized(super::http::Method::Patch, routes::USER, &active.secret)?.json(&request))
             .await?;
-        let response: UpdateUserResponse = serde_json::from_slice(&body).map_err(|_| Error::ServiceUnavailable)?;
+        let response: UpdateUserResponse = crate::protocol::decode(&body).map_err(|_| Error::ServiceUnavailable)?;
         self.user_updated(active, response.user);
         Ok(())
     }

@@ -15,7 +15,7 @@ impl Client {
             .authorized(super::http::Method::Post, routes::USER_VERIFY_EMAIL, &active.secret)?
             .json(&serde_json::json!({ "code": code.trim() }));
         let body = self.send_authorized(request).await?;
-        let response: UpdateUserResponse = serde_json::from_slice(&body).map_err(|_| Error::ServiceUnavailable)?;
+        let response: UpdateUserResponse = crate::protocol::decode(&body).map_err(|_| Error::ServiceUnavailable)?;
         self.user_updated(active, response.user.clone());
         Ok(response.user)
     }

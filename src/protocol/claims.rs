@@ -39,7 +39,7 @@ impl utoipa::ToSchema for MetadataSchema {
 }
 
 /// A gender: seed 001's short code, a string or an integer from −10 to 10.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum Gender {
@@ -47,6 +47,36 @@ pub enum Gender {
     Code(i8),
     /// A text code ("female", "male", or another).
     Text(String),
+}
+
+// By hand rather than serde's untagged derive, which buffers the value in serde's `Content` tree: that
+// machinery was kilobytes of the browser bundle for this one enum.
+impl<'de> Deserialize<'de> for Gender {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct GenderVisitor;
+
+        impl serde::de::Visitor<'_> for GenderVisitor {
+            type Value = Gender;
+
+            fn expecting(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                formatter.write_str("a gender code: a string or a small integer")
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, code: i64) -> Result<Gender, E> {
+                i8::try_from(code).map(Gender::Code).map_err(|_| E::custom("gender code out of range"))
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, code: u64) -> Result<Gender, E> {
+                i8::try_from(code).map(Gender::Code).map_err(|_| E::custom("gender code out of range"))
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Gender, E> {
+                Ok(Gender::Text(text.to_owned()))
+            }
+        }
+
+        deserializer.deserialize_any(GenderVisitor)
+    }
 }
 
 /// One postal address (seed 001's `profile.addresses[]`).
@@ -221,7 +251,7 @@ pub(crate) fn optional<T: serde::de::DeserializeOwned>(
     match value {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(None)),
-        Some(value) => serde_json::from_value(value.clone()).map(|v| Some(Some(v))).map_err(|_| not_valid()),
+        Some(value) => T::deserialize(value).map(|v| Some(Some(v))).map_err(|_| not_valid()),
     }
 }
 

@@ -33,12 +33,17 @@ pub fn field(params: &js_sys::Object, name: &str) -> Option<Value> {
     if non_finite || value.is_function() || value.is_symbol() || value.is_bigint() {
         return Some(Value::Array(Vec::new()));
     }
-    Some(serde_wasm_bindgen::from_value(value).unwrap_or(Value::Array(Vec::new())))
+    // Through JSON text rather than a serde bridge to JavaScript values: the bundle then carries one
+    // (de)serializer per type, serde_json's, instead of two. Nested values JSON cannot hold follow
+    // `JSON.stringify` (`undefined` and functions dropped, `NaN` as `null`, `BigInt` refused).
+    let text = js_sys::JSON::stringify(&value).ok().and_then(|text| text.as_string());
+    Some(text.and_then(|text| serde_json::from_slice(text.as_bytes()).ok()).unwrap_or(Value::Array(Vec::new())))
 }
 
 /// Plain JavaScript objects (maps as objects, no `undefined` for absent options).
 pub fn to_js(value: &impl Serialize) -> Result<JsValue, Error> {
-    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|_| Error::ServiceUnavailable)
+    let text = serde_json::to_string(value).map_err(|_| Error::ServiceUnavailable)?;
+    js_sys::JSON::parse(&text).map_err(|_| Error::ServiceUnavailable)
 }
 
 /// A real `Error` with `name`, `message`, `status` and the error's extra fields (`maxLen`, `key`, …).

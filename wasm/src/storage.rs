@@ -82,7 +82,7 @@ fn open(key: &[u8; 32], aad: &[u8], sealed: &str) -> Option<StoredSession> {
     let nonce: [u8; 12] = nonce.try_into().ok()?;
     let json =
         Zeroizing::new(Aes256Gcm::new(key.into()).decrypt(&Nonce::from(nonce), Payload { msg: ciphertext, aad }).ok()?);
-    serde_json::from_slice(&json).ok()
+    sealbase::protocol::decode(&json).ok()
 }
 
 /// Which Web Storage area.
@@ -133,7 +133,7 @@ impl SessionStore for WebStorage {
         let Some(storage) = self.available() else { return Ok(None) };
         let item = storage.get_item(&key(app_id)).map_err(|_| self.not_writable(self.name()))?;
         let Some(json) = item.map(Zeroizing::new) else { return Ok(None) };
-        let entry: Entry = serde_json::from_str(&json)
+        let entry: Entry = sealbase::protocol::decode(json.as_bytes())
             .map_err(|_| Error::SessionStoreNotValid { path: format!("{}[{}]", self.name(), key(app_id)) })?;
         let Some(sealed) = entry.sealed_session else {
             let username = entry.last_used_username.or(entry.session.as_ref().map(|old| old.username.clone()));
