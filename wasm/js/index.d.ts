@@ -126,22 +126,21 @@ export interface UpdateUserParams {
 }
 
 export type SealbaseErrorName =
-  | 'ParamsMustBeObject' | 'ParamsMissing'
-  | 'AppIdNotSet' | 'AppIdMissing' | 'AppIdMustBeString' | 'AppIdCannotBeBlank' | 'AppIdAlreadySet' | 'AppIdNotValid'
-  | 'DomainNotWhitelisted' | 'UpdateUserHandlerMustBeFunction'
-  | 'UsernameMissing' | 'UsernameCannotBeBlank' | 'UsernameMustBeString' | 'UsernameTooLong' | 'UsernameNotValid' | 'UsernameAlreadyExists'
-  | 'EnvelopeNotValid' | 'SignatureNotValid' | 'ContextMustBeString' | 'DataMustBeBytesOrString' | 'ContextTooLong' | 'DataTooLarge'
-  | 'UsernameOrPasswordMismatch'
-  | 'PasswordMissing' | 'PasswordCannotBeBlank' | 'PasswordMustBeString' | 'PasswordTooShort' | 'PasswordTooLong'
-  | 'PasswordTooWeak'
-  | 'PasswordAttemptLimitExceeded' | 'CurrentPasswordMissing' | 'CurrentPasswordIncorrect'
-  | 'EmailNotValid' | 'EmailAlreadyExists' | 'UserBlocked' | 'EmailNotVerified' | 'EmailVerificationNotValid' | 'ClaimsNotValid' | 'MetadataNotValid'
-  | 'ProfileMustBeObject' | 'ProfileCannotBeEmpty' | 'ProfileHasTooManyKeys' | 'ProfileKeyTooLong'
-  | 'ProfileValueMustBeString' | 'ProfileValueCannotBeBlank' | 'ProfileValueTooLong'
-  | 'RememberMeValueNotValid' | 'SessionLengthMustBeNumber' | 'SessionLengthTooShort' | 'SessionLengthTooLong'
-  | 'TrialExceededLimit' | 'UserAlreadySignedIn' | 'UserNotSignedIn' | 'UserNotFound' | 'ServiceUnavailable'
-  | 'EndpointNotValid' | 'KdfParamsNotValid' | 'LegacyParamsNotValid' | 'KeyMaterialNotValid' | 'RequestBodyNotValid' | 'RequestBodyTooLarge'
-  | 'ChallengeNotValid' | 'SessionNotValid' | 'TooManyRequests' | 'SeedBackupNotValid'
+  | 'ParamsMustBeObject' | 'ParamsMissing' | 'AppIdNotSet' | 'AppIdMissing' | 'AppIdMustBeString'
+  | 'AppIdCannotBeBlank' | 'AppIdAlreadySet' | 'AppIdNotValid' | 'DomainNotWhitelisted'
+  | 'UpdateUserHandlerMustBeFunction' | 'UsernameMissing' | 'UsernameCannotBeBlank' | 'UsernameMustBeString'
+  | 'UsernameTooLong' | 'UsernameNotValid' | 'UsernameAlreadyExists' | 'UsernameOrPasswordMismatch'
+  | 'PasswordMissing' | 'PasswordCannotBeBlank' | 'PasswordMustBeString' | 'PasswordTooShort'
+  | 'PasswordTooLong' | 'PasswordTooWeak' | 'PasswordAttemptLimitExceeded' | 'CurrentPasswordMissing'
+  | 'CurrentPasswordIncorrect' | 'EmailNotValid' | 'ProfileMustBeObject' | 'ProfileCannotBeEmpty'
+  | 'ProfileHasTooManyKeys' | 'ProfileKeyTooLong' | 'ProfileValueMustBeString' | 'ProfileValueCannotBeBlank'
+  | 'ProfileValueTooLong' | 'RememberMeValueNotValid' | 'SessionLengthMustBeNumber' | 'SessionLengthTooShort'
+  | 'SessionLengthTooLong' | 'TrialExceededLimit' | 'UserAlreadySignedIn' | 'UserNotSignedIn' | 'UserNotFound'
+  | 'ServiceUnavailable' | 'EndpointNotValid' | 'KdfParamsNotValid' | 'LegacyParamsNotValid'
+  | 'EmailAlreadyExists' | 'UserBlocked' | 'EmailNotVerified' | 'EmailVerificationNotValid' | 'ClaimsNotValid'
+  | 'MetadataNotValid' | 'KeyMaterialNotValid' | 'RequestBodyNotValid' | 'RequestBodyTooLarge'
+  | 'ChallengeNotValid' | 'SessionNotValid' | 'TooManyRequests' | 'SeedBackupNotValid' | 'EnvelopeNotValid'
+  | 'SignatureNotValid' | 'ContextMustBeString' | 'DataMustBeBytesOrString' | 'ContextTooLong' | 'DataTooLarge'
   | 'SessionStoreNotValid' | 'SessionStoreNotWritable';
 
 /** Every rejection is an `Error` of this shape. */

@@ -7,6 +7,7 @@
 //! - `cargo xtask postgres`: a throwaway PostgreSQL cluster for trying the server on it; prints its
 //!   URL, stops and deletes it on Enter.
 
+mod codegen;
 mod pkg;
 mod postgres;
 mod run;

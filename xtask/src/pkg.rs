@@ -15,6 +15,7 @@ pub const HOOKS_OUT: &str = "target/pkg-hooks";
 const MODULES: [(&str, &str); 2] = [("sealbase-wasm", "sealbase_wasm"), ("sealbase-wasm-legacy", "sealbase_legacy")];
 
 pub fn build(tools: &Tools) -> Result<(), String> {
+    crate::codegen::error_names()?;
     let _ = fs::remove_dir_all(OUT);
     for (package, out_name) in MODULES {
         module(tools, package, out_name, OUT, &[])?;
