@@ -4,7 +4,7 @@
 //! The session (its secret and the user's seed) is stored sealed: AES-256-GCM under a per-app storage
 //! key that the package derives, at `init` and before a sign-up or sign-in that keeps a session, from
 //! a non-extractable WebCrypto key kept in IndexedDB (`api.js`). Web Storage holds ciphertext and the
-//! last username only; without the device key a stored session is dead (docs/protocol.md §6.2).
+//! last username only; without the device key a stored session is dead (docs/protocol.md §6.5).
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
