@@ -347,3 +347,27 @@ async fn a_body_declared_over_the_limit_is_refused_without_waiting_for_it() {
     assert!(answer.contains(r#""error":"RequestBodyTooLarge""#) && answer.contains(r#""maxLen":65536"#), "{answer}");
     assert_eq!(server.written().await, (0, 0, 0));
 }
+
+/// The server-side API reads bodies as strictly as the client API, in its own error style: a repeated
+/// key is BODY_NOT_VALID (never its last value), a declared oversize body BODY_TOO_LARGE at once.
+#[tokio::test]
+async fn the_server_side_api_refuses_repeated_keys_and_declared_oversize_bodies_in_its_style() {
+    let server = TestServer::start().await;
+    let url = format!("{}/api/v1/server/createUser", server.url);
+    let body = format!(
+        r#"{{"appId":"{}","appSecret":"x","email":"a@example.com","email":"b@example.com","firstName":"A","lastName":"B","password":"Secret-123!"}}"#,
+        server.app_id
+    );
+    let response = reqwest::Client::new().post(&url).body(body).send().await.expect("request");
+    assert_eq!(response.status().as_u16(), 400);
+    let answer: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(answer["error"], "BODY_NOT_VALID", "{answer}");
+
+    let oversize = vec![b' '; sealbase::protocol::MAX_BODY_BYTES + 1];
+    let users = format!("{}/v1/admin/apps/{}/users", server.url, server.app_id);
+    let response = reqwest::Client::new().post(&users).body(oversize).send().await.expect("request");
+    assert_eq!(response.status().as_u16(), 413);
+    let answer: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(answer["error"], "BODY_TOO_LARGE", "{answer}");
+    assert_eq!(server.count("SELECT COUNT(*) FROM users").await, 0);
+}

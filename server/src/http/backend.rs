@@ -59,7 +59,8 @@ pub(super) fn json_body(body: std::result::Result<Bytes, BytesRejection>) -> Res
         StatusCode::PAYLOAD_TOO_LARGE => AdminError::BodyTooLarge { max_length: MAX_BODY_BYTES },
         _ => AdminError::BodyNotValid,
     })?;
-    Ok(serde_json::from_slice(&body).map_err(|_| AdminError::BodyNotValid)?)
+    // Strict, as the client API: a repeated key is refused, never read as its last value.
+    Ok(super::strict_json::from_slice(&body).map_err(|_| AdminError::BodyNotValid)?)
 }
 
 /// The app whose live secret `presented` is; `Unauthorized` for anything else.

@@ -107,6 +107,12 @@ async fn health() -> &'static str {
 async fn refuse_declared_oversize(request: Request<axum::body::Body>, next: axum::middleware::Next) -> Response {
     let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|value| value.to_str().ok());
     if declared.and_then(|value| value.parse::<u64>().ok()).is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        // Each API in its own error style: the server-side API's is seed 000's.
+        let path = request.uri().path();
+        if path.starts_with("/v1/admin/apps/") || path == sealbase::admin::routes::CREATE_USER {
+            let error = sealbase::admin::AdminError::BodyTooLarge { max_length: MAX_BODY_BYTES };
+            return backend::BackendError(error).into_response();
+        }
         return ApiError::from(Error::RequestBodyTooLarge { max_len: MAX_BODY_BYTES }).into_response();
     }
     next.run(request).await
