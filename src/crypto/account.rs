@@ -51,3 +51,24 @@ impl NewAccountKeys {
         })
     }
 }
+
+/// log2 N of [`warm_up`]'s derivation: a few milliseconds, enough iterations of scrypt's inner loop for
+/// a browser's WebAssembly engine to optimise it (measured in BENCHMARKS.md, cold page).
+pub const WARM_UP_LOG_N: u8 = 12;
+
+/// Runs what a sign-up computes, on a small scrypt and fixed inputs, and discards it. On an engine that
+/// compiles code lazily (WebAssembly in browsers) the first sign-up otherwise runs on baseline code,
+/// noticeably slower than later ones; the npm package calls this while the page is idle.
+pub fn warm_up() {
+    let kdf = KdfParams { log_n: WARM_UP_LOG_N, salt: Bytes([0; 16]), ..KdfParams::generate() };
+    let Ok(params) = scrypt::Params::new(kdf.log_n, kdf.r, kdf.p) else { return };
+    let mut output = zeroize::Zeroizing::new([0u8; 32]);
+    if scrypt::scrypt(b"warm-up", &kdf.salt.0, &params, output.as_mut()).is_err() {
+        return;
+    }
+    let password_key = PasswordKey::from_bytes(*output);
+    let seed = Seed::from_bytes([0; 32]);
+    let _ = seed.backup(&password_key.seed_backup_key(), "warm-up");
+    let _ = seed.user_keys().identity_public_keys();
+    let _ = password_key.login_key().sign(b"warm-up");
+}

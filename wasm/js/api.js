@@ -11,7 +11,7 @@ const asPublicError = (error) =>
 
 // The device key: per app, a non-extractable HMAC key in IndexedDB, which no script can read. The
 // module seals the stored session under a key derived from it, so Web Storage holds ciphertext only
-// (docs/protocol.md §6.2). `create` is false at init: a key is made only when a session is to be kept.
+// (docs/protocol.md §6.5). `create` is false at init: a key is made only when a session is to be kept.
 const request = (r) =>
   new Promise((resolve, reject) => {
     r.onsuccess = () => resolve(r.result);
@@ -88,6 +88,17 @@ export function createApi(start, loadLegacy, hooks = []) {
       await provideStorageKey(true);
     }
   };
+  // A fresh page's first derivation would run on the engine's baseline code, about twice as slow as
+  // later ones: once init has answered, small derivations while the page is idle (each a short task)
+  // get scrypt optimised before a signUp or signIn needs it.
+  let warmedUp = false;
+  const warmUp = (rounds) => {
+    if (typeof requestIdleCallback !== 'function') return;
+    requestIdleCallback(() => {
+      wasm.warmUp();
+      if (rounds > 1) warmUp(rounds - 1);
+    });
+  };
   // Calls start in the order they were made (an init's reservation of its appId relies on it), each
   // after its own preparation; they then run concurrently.
   let queue = Promise.resolve();
@@ -99,7 +110,13 @@ export function createApi(start, loadLegacy, hooks = []) {
       call
         .then(({ result }) => result)
         .then(resolve, (error) => reject(asPublicError(error)))
-        .finally(() => pending.delete(reject));
+        .finally(() => {
+          pending.delete(reject);
+          if (name === 'init' && !warmedUp && started) {
+            warmedUp = true;
+            warmUp(4);
+          }
+        });
     });
   return {
     init: wrap('init'),

@@ -94,6 +94,13 @@ pub fn bench_derive_key(log_n: u8, r: u32, p: u32) -> Result<(), JsValue> {
     PasswordKey::derive(b"correct horse battery staple", &params).map(drop).map_err(|error| js_error(&error))
 }
 
+/// One small derivation whose result is dropped, so the engine optimises scrypt before the first real
+/// one (`api.js` calls it when the page is first idle after the module starts).
+#[wasm_bindgen(js_name = warmUp)]
+pub fn warm_up() {
+    sealbase::crypto::account::warm_up();
+}
+
 /// Hands over (or, with `undefined`, forgets) the app's storage key, derived by `api.js` from the
 /// device key in IndexedDB; the stored session is sealed under it.
 #[wasm_bindgen(js_name = setStorageKey)]
