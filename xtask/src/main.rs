@@ -128,7 +128,7 @@ fn bench() -> Result<(), String> {
     pkg::build_with_hooks(&tools)?;
     run::status("cargo", &["build", "--quiet", "--release", "-p", "sealbase-server", "-p", "sealbase-bench"], &[])?;
     let baseline = baseline_server()?;
-    let kdf = run::counted("node", &["bench/kdf.mjs"], &[])?;
+    let kdf = run::counted("node", &["bench/kdf.mjs"], &[("SEALBASE_SERVER_BIN", "target/release/sealbase-server")])?;
     std::fs::create_dir_all("target/bench").map_err(|e| e.to_string())?;
     std::fs::write("target/bench/kdf.json", kdf).map_err(|e| e.to_string())?;
     let cluster = postgres::Cluster::start(postgres::Durability::LikeSqlite)?;
