@@ -208,7 +208,7 @@ impl FromRequestParts<AppState> for BackendApp {
     post,
     path = "/v1/admin/apps/{app_id}/users",
     tag = "backend",
-    params(("app_id" = String, Path, description = "The app's ID.")),
+    params(crate::http::openapi::AppPath),
     security(("appSecret" = [])),
     request_body = crate::http::openapi::NewUserBody,
     responses(

@@ -90,7 +90,7 @@ static PAGE_POLICY: LazyLock<String> = LazyLock::new(|| {
     get,
     path = "/v1/apps/{app_id}/verify-email",
     tag = "email",
-    params(("app_id" = String, Path, description = "The app's ID.")),
+    params(crate::http::openapi::AppPath),
     responses(
         (status = 200, description = "The page a verification link opens; it posts the token in its fragment.", content_type = "text/html", body = String),
     ),
@@ -115,7 +115,7 @@ pub(super) async fn page() -> Response {
     post,
     path = "/v1/apps/{app_id}/verify-email",
     tag = "email",
-    params(("app_id" = String, Path, description = "The app's ID.")),
+    params(crate::http::openapi::AppPath),
     request_body = crate::http::openapi::VerifyEmailToken,
     responses(
         (status = 200, description = "The email is verified.", body = crate::http::openapi::EmailVerified),
@@ -152,7 +152,7 @@ pub(super) async fn confirm_link(
     post,
     path = "/v1/apps/{app_id}/user/verify-email",
     tag = "email",
-    params(("app_id" = String, Path, description = "The app's ID.")),
+    params(crate::http::openapi::AppPath),
     security(("session" = [])),
     request_body = crate::http::openapi::VerifyEmailCode,
     responses(

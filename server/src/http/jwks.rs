@@ -16,7 +16,7 @@ use crate::AppState;
     get,
     path = "/v1/apps/{app_id}/jwks.json",
     tag = "tokens",
-    params(("app_id" = String, Path, description = "The app's ID.")),
+    params(crate::http::openapi::AppPath),
     responses(
         (status = 200, description = "The authToken verification keys (RFC 7517).", body = sealbase::token::Jwks),
         (status = "default", description = "An error (§7).", body = crate::http::openapi::ErrorBody),

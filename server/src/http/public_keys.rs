@@ -20,7 +20,7 @@ use crate::AppState;
     post,
     path = "/v1/apps/{app_id}/public-keys",
     tag = "client",
-    params(("app_id" = String, Path, description = "The app's ID.")),
+    params(crate::http::openapi::AppPath),
     security(("session" = [])),
     request_body = sealbase::protocol::PublicKeysRequest,
     responses(

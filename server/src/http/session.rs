@@ -18,7 +18,7 @@ use crate::AppState;
     post,
     path = "/v1/apps/{app_id}/session",
     tag = "client",
-    params(("app_id" = String, Path, description = "The app's ID.")),
+    params(crate::http::openapi::AppPath),
     security(("session" = [])),
     request_body(content = Option<sealbase::protocol::ResumeRequest>, description = "May be empty."),
     responses(
@@ -55,7 +55,7 @@ pub(super) async fn resume(
     delete,
     path = "/v1/apps/{app_id}/session",
     tag = "client",
-    params(("app_id" = String, Path, description = "The app's ID.")),
+    params(crate::http::openapi::AppPath),
     security(("session" = [])),
     responses(
         (status = 204, description = "Signed out."),
@@ -77,7 +77,7 @@ pub(super) async fn sign_out(
     post,
     path = "/v1/apps/{app_id}/auth-token",
     tag = "client",
-    params(("app_id" = String, Path, description = "The app's ID.")),
+    params(crate::http::openapi::AppPath),
     security(("session" = [])),
     responses(
         (status = 200, description = "A fresh authToken.", body = sealbase::protocol::AuthTokenResponse),

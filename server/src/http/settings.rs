@@ -14,7 +14,7 @@ use crate::AppState;
     get,
     path = "/v1/apps/{app_id}/settings",
     tag = "client",
-    params(("app_id" = String, Path, description = "The app's ID.")),
+    params(crate::http::openapi::AppPath),
     responses(
         (status = 200, description = "The app's public settings.", body = sealbase::protocol::ClientSettings),
         (status = "default", description = "An error (§7).", body = crate::http::openapi::ErrorBody),

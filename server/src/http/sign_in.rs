@@ -24,7 +24,7 @@ use crate::AppState;
     post,
     path = "/v1/apps/{app_id}/pre-login",
     tag = "client",
-    params(("app_id" = String, Path, description = "The app's ID.")),
+    params(crate::http::openapi::AppPath),
     request_body = sealbase::protocol::PreLoginRequest,
     responses(
         (status = 200, description = "KDF or legacy parameters and a challenge.", body = sealbase::protocol::PreLoginResponse),
@@ -58,7 +58,7 @@ pub(super) async fn pre_login(
     post,
     path = "/v1/apps/{app_id}/sign-in",
     tag = "client",
-    params(("app_id" = String, Path, description = "The app's ID.")),
+    params(crate::http::openapi::AppPath),
     request_body = sealbase::protocol::SignInRequest,
     responses(
         (status = 200, description = "The user, a session and the seed backup.", body = sealbase::protocol::SignInResponse),
@@ -138,7 +138,7 @@ fn respond(
     post,
     path = "/v1/apps/{app_id}/first-sign-in",
     tag = "client",
-    params(("app_id" = String, Path, description = "The app's ID.")),
+    params(crate::http::openapi::AppPath),
     request_body = sealbase::protocol::FirstSignInRequest,
     responses(
         (status = 200, description = "The user, a session and the seed backup.", body = sealbase::protocol::SignInResponse),

@@ -42,7 +42,7 @@ where
     post,
     path = "/v1/apps/{app_id}/users",
     tag = "client",
-    params(("app_id" = String, Path, description = "The app's ID.")),
+    params(crate::http::openapi::AppPath),
     request_body = sealbase::protocol::SignUpRequest,
     responses(
         (status = 201, description = "The new user and session.", body = sealbase::protocol::SignUpResponse),

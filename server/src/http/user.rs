@@ -22,7 +22,7 @@ use crate::AppState;
     patch,
     path = "/v1/apps/{app_id}/user",
     tag = "client",
-    params(("app_id" = String, Path, description = "The app's ID.")),
+    params(crate::http::openapi::AppPath),
     security(("session" = [])),
     request_body = sealbase::protocol::UpdateUserRequest,
     responses(
@@ -114,7 +114,7 @@ pub(super) async fn update_user(
     delete,
     path = "/v1/apps/{app_id}/user",
     tag = "client",
-    params(("app_id" = String, Path, description = "The app's ID.")),
+    params(crate::http::openapi::AppPath),
     security(("session" = [])),
     responses(
         (status = 204, description = "Deleted."),

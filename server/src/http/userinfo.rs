@@ -44,7 +44,7 @@ impl From<StoreError> for Refused {
     method(get, post),
     path = "/v1/apps/{app_id}/userinfo",
     tag = "tokens",
-    params(("app_id" = String, Path, description = "The app's ID.")),
+    params(crate::http::openapi::AppPath),
     security(("authToken" = [])),
     responses(
         (status = 200, description = "The user's claims (OpenID Connect Core §5.3).", body = crate::http::openapi::UserInfo),

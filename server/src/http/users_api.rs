@@ -34,10 +34,7 @@ impl<S: Send + Sync> FromRequestParts<S> for UserIdPath {
     get,
     path = "/v1/admin/apps/{app_id}/users/{user_id}",
     tag = "backend",
-    params(
-        ("app_id" = String, Path, description = "The app's ID."),
-        ("user_id" = String, Path, description = "The user's ID."),
-    ),
+    params(crate::http::openapi::AppUserPath),
     security(("appSecret" = [])),
     responses(
         (status = 200, description = "The user.", body = sealbase::admin::AdminUser),
@@ -58,7 +55,7 @@ pub(super) async fn get_user(
     post,
     path = "/v1/admin/apps/{app_id}/users/lookup",
     tag = "backend",
-    params(("app_id" = String, Path, description = "The app's ID.")),
+    params(crate::http::openapi::AppPath),
     security(("appSecret" = [])),
     request_body = crate::http::openapi::LookupBody,
     responses(
@@ -83,7 +80,7 @@ pub(super) async fn lookup_user(
     path = "/v1/admin/apps/{app_id}/users",
     tag = "backend",
     params(
-        ("app_id" = String, Path, description = "The app's ID."),
+        crate::http::openapi::AppPath,
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 200, description = "Users per page (default 50)."),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page."),
         ("blocked" = Option<bool>, Query),
@@ -113,10 +110,7 @@ pub(super) async fn list_users(
     patch,
     path = "/v1/admin/apps/{app_id}/users/{user_id}",
     tag = "backend",
-    params(
-        ("app_id" = String, Path, description = "The app's ID."),
-        ("user_id" = String, Path, description = "The user's ID."),
-    ),
+    params(crate::http::openapi::AppUserPath),
     security(("appSecret" = [])),
     request_body = crate::http::openapi::UserChangeBody,
     responses(
@@ -166,10 +160,7 @@ pub(super) async fn update_user(
     delete,
     path = "/v1/admin/apps/{app_id}/users/{user_id}",
     tag = "backend",
-    params(
-        ("app_id" = String, Path, description = "The app's ID."),
-        ("user_id" = String, Path, description = "The user's ID."),
-    ),
+    params(crate::http::openapi::AppUserPath),
     security(("appSecret" = [])),
     responses(
         (status = 204, description = "Deleted."),

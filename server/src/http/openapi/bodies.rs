@@ -7,7 +7,7 @@
 use sealbase::admin::record::Identity;
 use sealbase::protocol::claims::{MetadataSchema, ProfileClaims};
 use serde::Deserialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 /// Seed 000's createUser body (docs/protocol.md §3.14.2).
 #[derive(Deserialize, ToSchema)]
@@ -159,4 +159,22 @@ pub(crate) struct OnlineCheck {
 #[derive(ToSchema)]
 pub(crate) struct UserInfo {
     sub: String,
+}
+
+/// The `{app_id}` path parameter.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(crate) struct AppPath {
+    /// The app's ID.
+    app_id: String,
+}
+
+/// The `{app_id}` and `{user_id}` path parameters.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(crate) struct AppUserPath {
+    /// The app's ID.
+    app_id: String,
+    /// The user's ID.
+    user_id: String,
 }

@@ -16,8 +16,8 @@ use utoipa::openapi::RefOr;
 use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 
 pub(crate) use bodies::{
-    CreateUserBody, EmailVerified, LookupBody, NewUserBody, OnlineCheck, UserChangeBody, UserInfo, VerifyEmailCode,
-    VerifyEmailToken,
+    AppPath, AppUserPath, CreateUserBody, EmailVerified, LookupBody, NewUserBody, OnlineCheck, UserChangeBody,
+    UserInfo, VerifyEmailCode, VerifyEmailToken,
 };
 
 /// An error body: `{ "error": <one of names>, "message": …, …details }`.
