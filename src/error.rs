@@ -154,6 +154,9 @@ errors! {
     /// The app requires a verified email to sign in, and this user's is not (a new verification mail is
     /// on its way when the server can send one).
     EmailNotVerified = 403, "Email not verified. Follow the link or enter the code from the verification email.";
+    /// The app requires a verified email to sign in, so its users cannot be without an email (at
+    /// sign-up, or by removing it).
+    EmailRequired = 400, "Email required. This app requires a verified email to sign in.";
     /// The verification link or code is unknown, wrong, expired or spent, or the email changed since.
     EmailVerificationNotValid = 400, "Email verification not valid. The link or code may be wrong, expired or used.";
     /// A profile claim breaks its rule (`key` names it: `given_name`, `addresses[0].city`).

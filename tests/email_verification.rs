@@ -11,6 +11,7 @@ use common::{assert_error, TestServer};
 use sealbase::admin::client::AdminClient;
 use sealbase::admin::{AdminError, NewUserRequest, UserChange};
 use sealbase::{SignIn, SignUp, UpdateUser};
+use sealbase_server::clock::now_ms;
 use sealbase_server::{Config, MailConfig, MailTransport, NewApp};
 use serde_json::{json, Value};
 
@@ -215,4 +216,119 @@ async fn an_app_that_requires_a_verified_email_mails_a_code_and_a_link_and_signs
     let ask = UserChange { verify_email: Some(true), ..UserChange::default() };
     assert!(admin.update_user(&imported.id, &ask).await.unwrap().details.verify_email);
     assert_eq!(mails_to(&maildir, &format!("h-{run}@example.com")).len(), 1);
+}
+
+/// How many messages went to `to` (mail goes out before the answer, so no waiting).
+fn count_to(outbox: &Path, to: &str) -> usize {
+    mails_to(outbox, to).len()
+}
+
+#[tokio::test]
+async fn where_a_verified_email_is_required_every_user_has_one_and_the_refusal_comes_only_after_throttle_and_block()
+{
+    let outbox = tempfile::tempdir().unwrap();
+    let app = NewApp { require_verified_email: true, ..NewApp::default() };
+    let server = TestServer::with(with_mail(MailTransport::Outbox(outbox.path().into())), app).await;
+    let client = server.client();
+    assert!(client.client_settings().await.unwrap().require_verified_email, "published to clients");
+
+    // No email, no way to verify one: refused at sign-up and when removed, nothing written.
+    let no_email = SignUp { username: "nobody".into(), password: PASSWORD.into(), ..Default::default() };
+    let refused = client.sign_up(no_email).await.unwrap_err();
+    assert_error(&refused, "EmailRequired", 400, "Email required. This app requires a verified email to sign in.");
+    assert_eq!(server.count("SELECT COUNT(*) FROM users").await, 0);
+    let sign_up = |email: &str| SignUp {
+        username: email.into(),
+        password: PASSWORD.into(),
+        email: Some(email.into()),
+        ..Default::default()
+    };
+    let ada = "ada@example.com";
+    client.sign_up(sign_up(ada)).await.expect("signed up");
+    let removal = UpdateUser { email: Some(None), ..UpdateUser::default() };
+    assert_eq!(client.update_user(removal).await.unwrap_err().name(), "EmailRequired");
+    assert_eq!(server.count("SELECT COUNT(*) FROM users WHERE email IS NOT NULL").await, 1, "kept");
+
+    // The same email again is no change: still verified once verified, and nothing more is mailed.
+    assert_eq!(count_to(outbox.path(), ada), 1);
+    let (_, code) = link_and_code(&mails_to(outbox.path(), ada)[0]);
+    assert!(client.verify_email(&code).await.expect("verified").email_verified);
+    let same = UpdateUser { email: Some(Some(ada.into())), ..UpdateUser::default() };
+    client.update_user(same).await.expect("updated");
+    assert!(client.current_user().expect("signed in").email_verified, "still verified");
+    assert_eq!(count_to(outbox.path(), ada), 1, "no second mail");
+    client.sign_out().await.unwrap();
+
+    // An unverified user: during a throttle delay, a right password is told exactly as a wrong one.
+    let grace = "grace@example.com";
+    let other = server.client_with_store("other.json");
+    let grace_id = other.sign_up(sign_up(grace)).await.expect("signed up").user_id;
+    other.sign_out().await.unwrap();
+    let sign_in = |password: &str| SignIn { username: grace.into(), password: password.into(), ..Default::default() };
+    assert_eq!(other.sign_in(sign_in("not the password")).await.unwrap_err().name(), "UsernameOrPasswordMismatch");
+    server.execute(&format!("UPDATE sign_in_failures SET locked_until = {}", now_ms() + 600_000)).await;
+    let right = other.sign_in(sign_in(PASSWORD)).await.unwrap_err();
+    let wrong = other.sign_in(sign_in("not the password")).await.unwrap_err();
+    assert_eq!(right.name(), "PasswordAttemptLimitExceeded", "{right:?}");
+    assert_eq!((right.name(), right.status()), (wrong.name(), wrong.status()));
+
+    // Blocked and unverified: the block is what the user is told.
+    server.execute("DELETE FROM sign_in_failures").await;
+    let admin = admin(&server).await;
+    admin.block(&grace_id).await.unwrap();
+    assert_eq!(other.sign_in(sign_in(PASSWORD)).await.unwrap_err().name(), "UserBlocked");
+    admin.unblock(&grace_id).await.unwrap();
+    let (sessions, used) =
+        (server.count("SELECT COUNT(*) FROM sessions").await, server.count("SELECT COUNT(*) FROM used_challenges").await);
+    assert_eq!(other.sign_in(sign_in(PASSWORD)).await.unwrap_err().name(), "EmailNotVerified");
+    assert_eq!(server.count("SELECT COUNT(*) FROM sessions").await, sessions, "no session opened");
+    assert_eq!(server.count("SELECT COUNT(*) FROM used_challenges").await, used, "nor a challenge spent");
+
+    // The link works only at its own app's path.
+    let (link, _) = link_and_code(&mails_to(outbox.path(), grace)[0]);
+    let link = link.replace("http://127.0.0.1:8080", &server.url);
+    let another_app = server.server.create_app(&NewApp::default()).await.unwrap().app_id;
+    let elsewhere = link.replace(&server.app_id, &another_app);
+    assert_ne!(elsewhere, link);
+    let (status, body) = follow(&elsewhere).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("EmailVerificationNotValid")));
+    assert_eq!(server.count("SELECT COUNT(*) FROM users WHERE email_verified").await, 1, "only ada's");
+    assert_eq!(follow(&link).await, (200, json!({ "emailVerified": true })));
+    assert!(other.sign_in(sign_in(PASSWORD)).await.expect("verified by the link").email_verified);
+}
+
+#[tokio::test]
+async fn the_app_backend_mails_only_unverified_emails_and_a_failed_mail_leaves_the_change_and_the_request() {
+    let outbox = tempfile::tempdir().unwrap();
+    let server = TestServer::with(with_mail(MailTransport::Outbox(outbox.path().into())), NewApp::default()).await;
+    let admin = admin(&server).await;
+
+    // Verified already: no verification pending, nothing mailed.
+    let verified = NewUserRequest::from_json(&json!({
+        "email": "ada@example.com", "password": PASSWORD, "email_verified": true, "verify_email": true
+    }))
+    .unwrap();
+    let ada = admin.import_user(verified).await.expect("imported");
+    assert!(ada.details.email_verified && !ada.details.verify_email);
+    assert_eq!(server.count("SELECT COUNT(*) FROM users WHERE verify_email").await, 0);
+    assert_eq!(count_to(outbox.path(), "ada@example.com"), 0);
+
+    // The mail cannot go out: the change is made and answered, and the request stays for a retry.
+    std::fs::remove_dir_all(outbox.path()).unwrap();
+    let change = UserChange {
+        email: Some(Some("ada2@example.com".into())),
+        verify_email: Some(true),
+        ..UserChange::default()
+    };
+    let changed = admin.update_user(&ada.id, &change).await.expect("the change stands");
+    assert_eq!(changed.email.as_deref(), Some("ada2@example.com"));
+    assert!(changed.details.verify_email && !changed.details.email_verified);
+    let stored = admin.user(&ada.id).await.unwrap();
+    assert_eq!((stored.email.as_deref(), stored.details.verify_email), (Some("ada2@example.com"), true));
+
+    // The transport back, the retry mails it.
+    std::fs::create_dir_all(outbox.path()).unwrap();
+    let retry = UserChange { verify_email: Some(true), ..UserChange::default() };
+    admin.update_user(&ada.id, &retry).await.expect("retried");
+    assert_eq!(count_to(outbox.path(), "ada2@example.com"), 1);
 }

@@ -133,6 +133,7 @@ impl AppRecord {
             password_min_length: self.password_min_length as usize,
             password_complexity: self.password_complexity,
             payments_mode: self.payments_mode,
+            require_verified_email: self.require_verified_email,
             protocol_version: PROTOCOL_VERSION,
             issuer: issuer.to_owned(),
             jwks_url: sealbase::protocol::routes::JWKS.replace("{app_id}", &self.id),

@@ -44,6 +44,7 @@ impl From<Refusal> for Error {
             Refusal::EmailTaken => Error::EmailAlreadyExists,
             Refusal::UserNotFound => Error::UserNotFound,
             Refusal::UserBlocked => Error::UserBlocked,
+            Refusal::EmailNotVerified => Error::EmailNotVerified,
         }
     }
 }

@@ -89,9 +89,27 @@ impl Fixture {
     }
 
     async fn spend(&self, nonce: [u8; 16], verified: Option<&UserRecord>, username: &str) -> ProofOutcome {
+        self.spend_requiring(nonce, verified, username, false).await
+    }
+
+    /// A sign-in's proof, in an app that requires a verified email or not.
+    async fn spend_requiring(
+        &self,
+        nonce: [u8; 16],
+        verified: Option<&UserRecord>,
+        username: &str,
+        email_must_be_verified: bool,
+    ) -> ProofOutcome {
         let now = now_ms();
-        let attempt =
-            ProofAttempt { app_id: &self.app_id, username, nonce, challenge_expires_at: now + 60_000, now, verified };
+        let attempt = ProofAttempt {
+            app_id: &self.app_id,
+            username,
+            nonce,
+            challenge_expires_at: now + 60_000,
+            now,
+            verified,
+            email_must_be_verified,
+        };
         let user_id = verified.map_or("", |user| &user.id);
         self.store.spend_proof(&attempt, ProofEffect::OpenSession(&new_session(user_id))).await.unwrap()
     }
@@ -144,6 +162,7 @@ async fn a_proof_is_spent_once_opens_its_session_and_clears_the_count() {
         challenge_expires_at: now_ms() - 1,
         now: now_ms() - 10_000,
         verified: Some(&ada),
+        email_must_be_verified: false,
     };
     let outcome = fixture.store.spend_proof(&expired, ProofEffect::OpenSession(&new_session(&ada.id))).await.unwrap();
     assert_eq!(outcome, ProofOutcome::ChallengeNotValid);
@@ -169,6 +188,35 @@ async fn failures_start_a_delay_in_which_even_a_right_proof_writes_nothing() {
     // The delay over, the same nonce is spent by the right proof.
     fixture.db.execute("UPDATE sign_in_failures SET locked_until = 0").await;
     assert_eq!(fixture.spend(nonce, Some(&ada), "ada").await, ProofOutcome::Accepted(ada));
+}
+
+#[tokio::test]
+async fn an_unverified_email_is_told_only_after_the_throttle_and_a_right_proof_and_writes_nothing() {
+    let fixture = fixture(NewApp { require_verified_email: true, ..Default::default() }).await;
+    let (ada, _) = fixture.user("ada").await;
+    let sessions = fixture.count("SELECT COUNT(*) FROM sessions").await;
+    assert_eq!(
+        fixture.spend_requiring(random(), Some(&ada), "ada", true).await,
+        ProofOutcome::Refused(Refusal::EmailNotVerified)
+    );
+    assert_eq!(fixture.count("SELECT COUNT(*) FROM used_challenges").await, 0, "the challenge stays unspent");
+    assert_eq!(fixture.count("SELECT COUNT(*) FROM sessions").await, sessions, "no session opened");
+    assert_eq!(fixture.spend_requiring(random(), None, "ada", true).await, ProofOutcome::Failed, "a wrong proof");
+
+    // In a throttle delay, a right proof is told the same as a wrong one: the delay, nothing about the
+    // email.
+    for _ in 0..4 {
+        assert_eq!(fixture.spend_requiring(random(), None, "ada", true).await, ProofOutcome::Failed);
+    }
+    let right = fixture.spend_requiring(random(), Some(&ada), "ada", true).await;
+    let wrong = fixture.spend_requiring(random(), None, "ada", true).await;
+    assert!(matches!(right, ProofOutcome::Throttled { .. }), "{right:?}");
+    assert_eq!(right, wrong);
+
+    // Verified, the same proof signs in.
+    fixture.db.execute("UPDATE sign_in_failures SET locked_until = 0").await;
+    fixture.db.execute("UPDATE users SET email = 'ada@example.com', email_verified = true").await;
+    assert!(matches!(fixture.spend_requiring(random(), Some(&ada), "ada", true).await, ProofOutcome::Accepted(_)));
 }
 
 #[tokio::test]
@@ -204,6 +252,7 @@ async fn updates_apply_whole_on_a_live_session_or_not_at_all() {
         challenge_expires_at: now_ms() + 60_000,
         now: now_ms(),
         verified: Some(&ada),
+        email_must_be_verified: false,
     };
     assert!(matches!(
         fixture.store.spend_proof(&spent, ProofEffect::OpenSession(&phone)).await.unwrap(),

@@ -249,13 +249,15 @@ impl NewUserRequest {
         needs(&object, "verify_email", "email")?;
         needs(&object, "phone_number_verified", "phone_number")?;
         let password = password_source(&object)?;
+        let email_verified = object.boolean("email_verified")?.unwrap_or(false);
         let details = AccountDetails {
             name: object.text("name", NAME_MAX_LEN)?.map(str::to_owned),
             picture: record::uri(&object, "picture")?,
             phone_number: record::phone_number(&object, "phone_number")?,
             phone_number_verified: object.boolean("phone_number_verified")?.unwrap_or(false),
-            email_verified: object.boolean("email_verified")?.unwrap_or(false),
-            verify_email: object.boolean("verify_email")?.unwrap_or(false),
+            email_verified,
+            // A verified email needs no verification (as in an update).
+            verify_email: object.boolean("verify_email")?.unwrap_or(false) && !email_verified,
             blocked: object.boolean("blocked")?.unwrap_or(false),
             login_attempts: object.integer("login_attempts", 0..=LOGIN_ATTEMPTS_MAX)?.unwrap_or(0) as u32,
             metadata: object.get("metadata").map(|value| record::metadata(value, "metadata")).transpose()?,

@@ -99,6 +99,10 @@ pub struct ClientSettings {
     pub password_complexity: u8,
     /// Payments mode.
     pub payments_mode: PaymentsMode,
+    /// Whether a user needs a verified email to sign in (`EmailNotVerified`); sign-up then needs an
+    /// email (`EmailRequired`). Servers before it was published mean false.
+    #[serde(default)]
+    pub require_verified_email: bool,
     /// Highest protocol version the server speaks.
     pub protocol_version: u32,
     /// `iss` of the app's authTokens; also the audience bound into signed challenges.

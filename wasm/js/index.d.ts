@@ -137,11 +137,11 @@ export type SealbaseErrorName =
   | 'ProfileValueTooLong' | 'RememberMeValueNotValid' | 'SessionLengthMustBeNumber' | 'SessionLengthTooShort'
   | 'SessionLengthTooLong' | 'TrialExceededLimit' | 'UserAlreadySignedIn' | 'UserNotSignedIn' | 'UserNotFound'
   | 'ServiceUnavailable' | 'EndpointNotValid' | 'KdfParamsNotValid' | 'LegacyParamsNotValid'
-  | 'EmailAlreadyExists' | 'UserBlocked' | 'EmailNotVerified' | 'EmailVerificationNotValid' | 'ClaimsNotValid'
-  | 'MetadataNotValid' | 'KeyMaterialNotValid' | 'RequestBodyNotValid' | 'RequestBodyTooLarge'
-  | 'ChallengeNotValid' | 'SessionNotValid' | 'TooManyRequests' | 'SeedBackupNotValid' | 'EnvelopeNotValid'
-  | 'SignatureNotValid' | 'ContextMustBeString' | 'DataMustBeBytesOrString' | 'ContextTooLong' | 'DataTooLarge'
-  | 'SessionStoreNotValid' | 'SessionStoreNotWritable';
+  | 'EmailAlreadyExists' | 'UserBlocked' | 'EmailNotVerified' | 'EmailRequired' | 'EmailVerificationNotValid'
+  | 'ClaimsNotValid' | 'MetadataNotValid' | 'KeyMaterialNotValid' | 'RequestBodyNotValid'
+  | 'RequestBodyTooLarge' | 'ChallengeNotValid' | 'SessionNotValid' | 'TooManyRequests' | 'SeedBackupNotValid'
+  | 'EnvelopeNotValid' | 'SignatureNotValid' | 'ContextMustBeString' | 'DataMustBeBytesOrString'
+  | 'ContextTooLong' | 'DataTooLarge' | 'SessionStoreNotValid' | 'SessionStoreNotWritable';
 
 /** Every rejection is an `Error` of this shape. */
 export interface SealbaseError extends Error {

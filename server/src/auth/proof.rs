@@ -75,6 +75,7 @@ impl CheckedProof {
             challenge_expires_at: self.challenge_expires_at,
             now,
             verified: self.verified.as_ref(),
+            email_must_be_verified: false,
         }
     }
 }

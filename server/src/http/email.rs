@@ -135,9 +135,11 @@ pub(super) async fn confirm_link(
         .and_then(serde_json::Value::as_str)
         .filter(|token| !token.is_empty() && token.len() <= TOKEN_MAX_LEN)
         .ok_or(Error::EmailVerificationNotValid)?;
-    state.app(&app_id).await?;
+    let app = state.app(&app_id).await?;
     let hash = email_verification::token_hash(token);
-    match state.store.confirm_email(&EmailProof::Token(&hash), now_ms()).await? {
+    // A token works only at its own app's link: another app's path answers as an unknown token.
+    let proof = EmailProof::Token { app_id: &app.id, token_hash: &hash };
+    match state.store.confirm_email(&proof, now_ms()).await? {
         EmailConfirmation::Verified { user_id } => {
             tracing::info!(%user_id, "email verified by link");
             Ok(Json(serde_json::json!({ "emailVerified": true })))

@@ -12,11 +12,13 @@ use sealbase::protocol::{
 use sealbase::Error;
 
 use super::{json_body, origin, AppIdPath, ClientAddress};
-use crate::auth::proof::{self, Proof};
+use crate::auth::proof::{self, CheckedProof, Proof};
 use crate::auth::session::IssuedSession;
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult};
-use crate::store::{AppRecord, Login, ProofEffect, StoreError, UserRecord};
+use crate::store::{
+    AppRecord, Login, ProofAttempt, ProofEffect, ProofOutcome, Refusal, StoreError, UserRecord,
+};
 use crate::AppState;
 
 /// KDF parameters and a challenge; the same shape and status whether or not the user exists.
@@ -85,17 +87,14 @@ pub(super) async fn sign_in(
         signature: &request.signature,
     };
     let checked = proof::check(&proof, &state.secret, &state.issuer, state.store.as_ref()).await?;
-    require_verified_email(&state, &app, checked.verified.as_ref()).await?;
     let now = now_ms();
     // The session is for the verified user; an unverified proof opens nothing (a user id that names no
     // account stands in, and the store counts a failure without reaching the effect).
     let user_id = checked.verified.as_ref().map_or("", |user| &user.id);
     let session = IssuedSession::new(user_id, request.remember_me, request.session_length, now);
-    let outcome = state
-        .store
-        .spend_proof(&checked.attempt(&app.id, &request.username, now), ProofEffect::OpenSession(&session.record))
-        .await?;
-    let user = proof::accepted(outcome, now, Error::UsernameOrPasswordMismatch)?;
+    let attempt = sign_in_attempt(&app, &checked, &request.username, now);
+    let outcome = state.store.spend_proof(&attempt, ProofEffect::OpenSession(&session.record)).await?;
+    let user = accepted(&state, &app, &checked, outcome, now).await?;
     let expires_at = session.record.expires_at;
     let session = session.grant();
     let auth_token = state
@@ -106,15 +105,26 @@ pub(super) async fn sign_in(
     respond(&app, user, session, auth_token)
 }
 
-/// An app that requires a verified email refuses a right proof of a user whose email is not, before it
-/// is spent (so nothing is written), and mails a new verification. Only a proof that verified gets
-/// here: a wrong password never learns whether an email is verified.
-async fn require_verified_email(state: &AppState, app: &AppRecord, verified: Option<&UserRecord>) -> ApiResult<()> {
-    let Some(user) = verified.filter(|user| app.require_verified_email && !user.email_verified) else {
-        return Ok(());
-    };
-    super::email::resend_verification(state, &app.id, &user.id, user.email.as_deref()).await;
-    Err(Error::EmailNotVerified.into())
+/// A sign-in's attempt: in an app that requires a verified email, the store refuses a right proof of a
+/// user whose email is not, after the throttle and the proof (so a wrong password, or any password
+/// during a throttle delay, never learns whether it was right).
+fn sign_in_attempt<'a>(app: &'a AppRecord, checked: &'a CheckedProof, username: &'a str, now: i64) -> ProofAttempt<'a> {
+    ProofAttempt { email_must_be_verified: app.require_verified_email, ..checked.attempt(&app.id, username, now) }
+}
+
+/// The user a sign-in's proof was accepted for, or its public error; a refusal for an unverified email
+/// mails a new verification (at most one per [`crate::auth::email_verification::RESEND_AFTER_MS`]).
+async fn accepted(
+    state: &AppState,
+    app: &AppRecord,
+    checked: &CheckedProof,
+    outcome: ProofOutcome,
+    now: i64,
+) -> ApiResult<UserRecord> {
+    if let (ProofOutcome::Refused(Refusal::EmailNotVerified), Some(user)) = (&outcome, &checked.verified) {
+        super::email::resend_verification(state, &app.id, &user.id, user.email.as_deref()).await;
+    }
+    Ok(proof::accepted(outcome, now, Error::UsernameOrPasswordMismatch)?)
 }
 
 /// The answer to a sign-in: the user, the session, and the seed backup only the password opens.
@@ -165,13 +175,13 @@ pub(super) async fn first_sign_in(
         signature: &request.signature,
     };
     let checked = proof::check(&proof, &state.secret, &state.issuer, state.store.as_ref()).await?;
-    require_verified_email(&state, &app, checked.verified.as_ref()).await?;
     let now = now_ms();
     let user_id = checked.verified.as_ref().map_or("", |user| &user.id);
     let session = IssuedSession::new(user_id, request.remember_me, request.session_length, now);
     let effect = ProofEffect::CompleteKeys { keys: &request.keys, session: &session.record };
-    let outcome = state.store.spend_proof(&checked.attempt(&app.id, &request.username, now), effect).await?;
-    let user = proof::accepted(outcome, now, Error::UsernameOrPasswordMismatch)?;
+    let attempt = sign_in_attempt(&app, &checked, &request.username, now);
+    let outcome = state.store.spend_proof(&attempt, effect).await?;
+    let user = accepted(&state, &app, &checked, outcome, now).await?;
     let expires_at = session.record.expires_at;
     let session = session.grant();
     let auth_token = state

@@ -63,6 +63,10 @@ pub(super) async fn sign_up(
     checked_claims(&body, &mut request.claims, &mut request.metadata)?;
     let app = state.app(&app_id).await?;
     app.check_origin(origin(&headers))?;
+    // Without an email, such a user could never verify one, so never sign in again.
+    if app.require_verified_email && request.email.is_none() {
+        return Err(Error::EmailRequired.into());
+    }
 
     let now = now_ms();
     let trial_expires_at = match (app.payments_mode, app.trial_days) {

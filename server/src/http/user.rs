@@ -47,6 +47,9 @@ pub(super) async fn update_user(
     }
     let app = state.app(&session.app_id).await?;
     app.check_origin(origin(&headers))?;
+    if app.require_verified_email && matches!(request.email, Some(None)) {
+        return Err(Error::EmailRequired.into());
+    }
     let current = state.store.user_by_id(&session.user_id).await?.ok_or(Error::UserNotFound)?;
     let now = now_ms();
     let update = UserUpdate {
@@ -86,8 +89,9 @@ pub(super) async fn update_user(
         None => state.store.update_user(&update).await??,
     };
     // A new email is unverified: mail a verification when the app requires one or the app's backend
-    // asked for one.
-    if let (Some(Some(_)), Some(email)) = (&request.email, &updated.email) {
+    // asked for one. The same email again changes nothing and mails nothing.
+    let email_changed = updated.email != current.email;
+    if let (true, Some(email)) = (email_changed, &updated.email) {
         let asked = app.require_verified_email
             || state.store.admin_user(&app.id, &updated.id).await?.is_some_and(|user| user.details.verify_email);
         if asked {

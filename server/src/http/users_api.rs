@@ -139,14 +139,15 @@ pub(super) async fn update_user(
         }
         Err(AccountRefusal::NotValid(error)) => return Err(error.into()),
     };
-    // A verification asked for, or a new email of a user whose verification is pending: mail it.
+    // A verification asked for, or a new email of a user whose verification is pending: mail it. The
+    // change is committed either way (answering an error for it would invite a retry of a done change):
+    // a failed mail leaves verify_email true, and PATCH {"verify_email": true} sends it again.
     let email_changed = change.email.as_ref().is_some_and(|email| email.is_some());
     if let (true, Some(email)) = (updated.details.verify_email, &updated.user.email) {
         if change.verify_email == Some(true) || email_changed {
-            super::email::send_verification(&state, &app.id, &updated.user.id, email).await.map_err(|error| {
-                tracing::error!(%error, "verification mail not sent");
-                AdminError::ServiceUnavailable
-            })?;
+            if let Err(error) = super::email::send_verification(&state, &app.id, &updated.user.id, email).await {
+                tracing::error!(%error, user_id = %updated.user.id, "verification mail not sent");
+            }
         }
     }
     if change.blocked == Some(true) {

@@ -475,6 +475,9 @@ pub struct ProofAttempt<'a> {
     /// The account the signature verified against, as read before; `None` if the user is unknown or
     /// the signature bad.
     pub verified: Option<&'a UserRecord>,
+    /// The app requires a verified email to sign in: a right proof of a user whose email is not opens
+    /// nothing ([`Refusal::EmailNotVerified`]), decided after the throttle like a blocked user's.
+    pub email_must_be_verified: bool,
 }
 
 /// What a proof authorises.
@@ -526,6 +529,9 @@ pub enum Refusal {
     UserNotFound,
     /// The user is blocked: a right proof opens nothing (nothing written).
     UserBlocked,
+    /// The app requires a verified email and the user's is not: a right proof opens nothing (nothing
+    /// written).
+    EmailNotVerified,
 }
 
 /// An email verification about to be stored (the user's one live verification from then on).
@@ -548,8 +554,13 @@ pub struct NewEmailVerification {
 /// What proves an email: the link's token, or a signed-in user's code.
 #[derive(Debug, Clone, Copy)]
 pub enum EmailProof<'a> {
-    /// The hash of a link's token.
-    Token(&'a SecretHash),
+    /// The hash of a link's token, for a user of this app (the app in the link's path).
+    Token {
+        /// The app the link names.
+        app_id: &'a str,
+        /// The token's hash ([`crate::auth::email_verification::token_hash`]).
+        token_hash: &'a SecretHash,
+    },
     /// The hash of a code, for this user.
     Code {
         /// The signed-in user.

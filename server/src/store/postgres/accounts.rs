@@ -274,11 +274,11 @@ impl PostgresStore {
         let spend = client
             .prepare_cached(
                 "SELECT result, result_locked_until
-                 FROM sealbase_spend_sign_in($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                 FROM sealbase_spend_sign_in($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
             )
             .await?;
         let verified = attempt.verified;
-        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 15] = [
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 16] = [
             &attempt.app_id,
             &attempt.username,
             &proof_lock_key(attempt.app_id, attempt.username),
@@ -294,6 +294,7 @@ impl PostgresStore {
             &session.created_at,
             &session.expires_at,
             &*THROTTLE_DELAYS,
+            &attempt.email_must_be_verified,
         ];
         let row = client.query_one(&spend, &params).await?;
         Ok(match (row.try_get::<_, &str>(0)?, verified) {
@@ -302,6 +303,7 @@ impl PostgresStore {
             ("challenge-not-valid", _) => ProofOutcome::ChallengeNotValid,
             ("throttled", _) => ProofOutcome::Throttled { locked_until: row.try_get(1)? },
             ("blocked", _) => ProofOutcome::Refused(Refusal::UserBlocked),
+            ("email-not-verified", _) => ProofOutcome::Refused(Refusal::EmailNotVerified),
             (other, _) => return Err(Failure::Unexpected(format!("sealbase_spend_sign_in answered {other:?}"))),
         })
     }
@@ -313,7 +315,8 @@ impl PostgresStore {
         attempt: &ProofAttempt<'_>,
         effect: ProofEffect<'_>,
     ) -> Result<Spent, Failure> {
-        let ProofAttempt { app_id, username, nonce, challenge_expires_at, now, verified } = *attempt;
+        let ProofAttempt { app_id, username, nonce, challenge_expires_at, now, verified, email_must_be_verified } =
+            *attempt;
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
         let lock = tx.prepare_cached("SELECT pg_advisory_xact_lock($1)").await?;
@@ -327,25 +330,27 @@ impl PostgresStore {
         // sign-in (which a committed first sign-in has deleted).
         let (recheck, proof_key) = match (effect, verified.map(|user| &user.login)) {
             (ProofEffect::CompleteKeys { .. }, Some(Login::Pending(verifier))) => (
-                "SELECT u.blocked FROM users u JOIN pending_logins p ON p.user_id = u.id
+                "SELECT u.blocked, u.email_verified FROM users u JOIN pending_logins p ON p.user_id = u.id
                  WHERE u.id = $1 AND u.username = $2 AND p.public_key = $3 FOR NO KEY UPDATE OF u",
                 Some(verifier.public_key.0.as_slice()),
             ),
             (ProofEffect::UpdateUser(_) | ProofEffect::OpenSession(_), Some(Login::Keys(keys))) => (
-                "SELECT blocked FROM users WHERE id = $1 AND username = $2 AND login_public_key = $3
+                "SELECT blocked, email_verified FROM users WHERE id = $1 AND username = $2 AND login_public_key = $3
                  FOR NO KEY UPDATE",
                 Some(keys.login_public_key.0.as_slice()),
             ),
-            _ => ("SELECT false WHERE false", None),
+            _ => ("SELECT false, false WHERE false", None),
         };
         let recheck = tx.prepare_cached(recheck).await?;
         // One round trip: the lock first, so what the statements after it read is what every earlier
-        // proof of this username committed. `None` if the account changed, else whether it is blocked.
+        // proof of this username committed. `None` if the account changed, else whether it is blocked and
+        // whether its email is verified.
         let unchanged = async {
             match (verified, proof_key) {
                 (Some(user), Some(key)) => {
                     let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&user.id, &user.username, &key];
-                    tx.query_opt(&recheck, &params).await?.map(|row| row.try_get::<_, bool>(0)).transpose()
+                    let row = tx.query_opt(&recheck, &params).await?;
+                    row.map(|row| Ok((row.try_get::<_, bool>(0)?, row.try_get::<_, bool>(1)?))).transpose()
                 }
                 _ => Ok::<_, tokio_postgres::Error>(None),
             }
@@ -372,7 +377,7 @@ impl PostgresStore {
         if let Some((_, locked_until)) = failures.filter(|(_, until)| *until > now) {
             return Ok(Spent::Outcome(ProofOutcome::Throttled { locked_until }));
         }
-        let Some((user, blocked)) = verified.zip(unchanged) else {
+        let Some((user, (blocked, email_verified))) = verified.zip(unchanged) else {
             // Under the advisory lock, so the count read above is still the count.
             let (count, previous_until) = failures.map_or((1, 0), |(count, until)| (count + 1, until));
             let delay = throttle::delay_ms(count);
@@ -400,6 +405,10 @@ impl PostgresStore {
         if blocked {
             // A right proof for a blocked user opens nothing and counts nothing (rolled back).
             return Ok(Spent::Outcome(ProofOutcome::Refused(Refusal::UserBlocked)));
+        }
+        if email_must_be_verified && !email_verified && matches!(effect, ProofEffect::CompleteKeys { .. }) {
+            // Told only after the throttle and the proof (rolled back), as at sign-in.
+            return Ok(Spent::Outcome(ProofOutcome::Refused(Refusal::EmailNotVerified)));
         }
         if failures.is_some() {
             let clear = tx.prepare_cached("DELETE FROM sign_in_failures WHERE app_id = $1 AND username = $2").await?;

@@ -37,15 +37,16 @@ impl PostgresStore {
         let tx = client.transaction().await?;
         let wrong_max = MAX_WRONG_CODES as i32;
         let row = match proof {
-            EmailProof::Token(hash) => {
+            EmailProof::Token { app_id, token_hash } => {
                 let select = tx
                     .prepare_cached(
-                        "SELECT user_id, email, code_hash FROM email_verifications
-                         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 AND wrong_codes < $3
-                         FOR UPDATE",
+                        "SELECT v.user_id, v.email, v.code_hash FROM email_verifications v JOIN users u ON u.id = v.user_id
+                         WHERE v.token_hash = $1 AND u.app_id = $4
+                             AND v.used_at IS NULL AND v.expires_at > $2 AND v.wrong_codes < $3
+                         FOR UPDATE OF v",
                     )
                     .await?;
-                tx.query_opt(&select, &[&hash.as_slice(), &now, &wrong_max]).await?
+                tx.query_opt(&select, &[&token_hash.as_slice(), &now, &wrong_max, app_id]).await?
             }
             EmailProof::Code { user_id, .. } => {
                 let select = tx

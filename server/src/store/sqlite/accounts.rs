@@ -15,7 +15,7 @@ pub(super) fn spend(
     attempt: &ProofAttempt<'_>,
     effect: ProofEffect<'_>,
 ) -> rusqlite::Result<Decision<Spent>> {
-    let ProofAttempt { app_id, username, nonce, challenge_expires_at, now, verified } = *attempt;
+    let ProofAttempt { app_id, username, nonce, challenge_expires_at, now, verified, email_must_be_verified } = *attempt;
     // Checked again under the write lock, on the clock of now: a request that waited for it
     // past the expiry could otherwise spend a nonce that cleanup has already deleted as
     // expired, i.e. replay it.
@@ -37,22 +37,28 @@ pub(super) fn spend(
     }
     // The account was read before the write lock: a password change (or rename, or deletion, or a
     // first sign-in) committed meanwhile makes this a proof for a key the account no longer has. `None`
-    // then, else whether the user is blocked.
-    let blocked: Option<bool> = match (verified.map(|user| (user, &user.login)), &effect) {
+    // then, else whether the user is blocked and whether their email is verified.
+    let standing: Option<(bool, bool)> = match (verified.map(|user| (user, &user.login)), &effect) {
         (Some((user, Login::Keys(keys))), ProofEffect::OpenSession(_) | ProofEffect::UpdateUser(_)) => tx
-            .prepare_cached("SELECT blocked FROM users WHERE id = ? AND username = ? AND login_public_key = ?")?
-            .query_row((&user.id, &user.username, keys.login_public_key.0.as_slice()), |row| row.get(0))
+            .prepare_cached(
+                "SELECT blocked, email_verified FROM users WHERE id = ? AND username = ? AND login_public_key = ?",
+            )?
+            .query_row((&user.id, &user.username, keys.login_public_key.0.as_slice()), |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
             .optional()?,
         (Some((user, Login::Pending(verifier))), ProofEffect::CompleteKeys { .. }) => tx
             .prepare_cached(
-                "SELECT u.blocked FROM users u JOIN pending_logins p ON p.user_id = u.id
+                "SELECT u.blocked, u.email_verified FROM users u JOIN pending_logins p ON p.user_id = u.id
                  WHERE u.id = ? AND u.username = ? AND p.public_key = ?",
             )?
-            .query_row((&user.id, &user.username, verifier.public_key.0.as_slice()), |row| row.get(0))
+            .query_row((&user.id, &user.username, verifier.public_key.0.as_slice()), |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
             .optional()?,
         _ => None,
     };
-    let Some((user, blocked)) = verified.zip(blocked) else {
+    let Some((user, (blocked, email_verified))) = verified.zip(standing) else {
         // The user's own count (seed 001's login_attempts) beside the throttle's, which also counts
         // usernames no one has.
         tx.prepare_cached(
@@ -78,6 +84,11 @@ pub(super) fn spend(
     if blocked {
         // A right proof for a blocked user opens nothing and counts nothing.
         return Ok(Decision::Rollback(Spent::Outcome(ProofOutcome::Refused(Refusal::UserBlocked))));
+    }
+    let opens_session = matches!(effect, ProofEffect::OpenSession(_) | ProofEffect::CompleteKeys { .. });
+    if email_must_be_verified && !email_verified && opens_session {
+        // Told only after the throttle and the proof, so it says nothing a wrong password could learn.
+        return Ok(Decision::Rollback(Spent::Outcome(ProofOutcome::Refused(Refusal::EmailNotVerified))));
     }
     if locked_until.is_some() {
         tx.prepare_cached("DELETE FROM sign_in_failures WHERE app_id = ? AND username = ?")?

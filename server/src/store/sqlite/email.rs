@@ -40,17 +40,20 @@ pub(super) fn confirm(
     proof: &EmailProof<'_>,
     now: i64,
 ) -> rusqlite::Result<Decision<EmailConfirmation>> {
-    const LIVE: &str = "used_at IS NULL AND expires_at > ? AND wrong_codes < ?";
+    const LIVE: &str = "v.used_at IS NULL AND v.expires_at > ? AND v.wrong_codes < ?";
     let found: Option<(String, String, Vec<u8>)> = match proof {
-        EmailProof::Token(hash) => tx
+        EmailProof::Token { app_id, token_hash } => tx
             .prepare_cached(&format!(
-                "SELECT user_id, email, code_hash FROM email_verifications WHERE token_hash = ? AND {LIVE}"
+                "SELECT v.user_id, v.email, v.code_hash FROM email_verifications v JOIN users u ON u.id = v.user_id
+                 WHERE v.token_hash = ? AND u.app_id = ? AND {LIVE}"
             ))?
-            .query_row((hash.as_slice(), now, MAX_WRONG_CODES), |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .query_row((token_hash.as_slice(), app_id, now, MAX_WRONG_CODES), |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
             .optional()?,
         EmailProof::Code { user_id, .. } => tx
             .prepare_cached(&format!(
-                "SELECT user_id, email, code_hash FROM email_verifications WHERE user_id = ? AND {LIVE}"
+                "SELECT v.user_id, v.email, v.code_hash FROM email_verifications v WHERE v.user_id = ? AND {LIVE}"
             ))?
             .query_row((user_id, now, MAX_WRONG_CODES), |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
             .optional()?,
