@@ -178,6 +178,11 @@ errors! {
     /// The seed backup the server returned does not decrypt under the password's key: the client refuses
     /// to continue rather than create a new seed.
     SeedBackupNotValid = 502, "Seed backup could not be decrypted. The stored backup is damaged.";
+    /// A recovery key that is not one as written: a wrong length, a character outside Crockford base32,
+    /// or a checksum that does not match (a typo). Told before any request.
+    RecoveryKeyNotValid = 400, "Recovery key not valid. Type it as shown: 8 groups of 4 letters and digits.";
+    /// A well-formed recovery key that is not the user's current one (or the user has none).
+    RecoveryKeyIncorrect = 401, "Recovery key incorrect.";
     /// Encrypted app data that does not open: made under another user's key, for another app or
     /// context, sealed to someone else, or altered.
     EnvelopeNotValid = 400, "Encrypted data not valid. It was made with another key, app or context, or altered.";

@@ -45,6 +45,7 @@ pub use client::legacy::{LegacyHashFuture, LegacyHasher};
 #[cfg(feature = "client")]
 pub use client::{
     init::{Init, InitResult},
+    recovery::ResetPassword,
     sign_in::SignIn,
     sign_up::SignUp,
     store,

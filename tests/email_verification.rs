@@ -224,8 +224,7 @@ fn count_to(outbox: &Path, to: &str) -> usize {
 }
 
 #[tokio::test]
-async fn where_a_verified_email_is_required_every_user_has_one_and_the_refusal_comes_only_after_throttle_and_block()
-{
+async fn where_a_verified_email_is_required_every_user_has_one_and_the_refusal_comes_only_after_throttle_and_block() {
     let outbox = tempfile::tempdir().unwrap();
     let app = NewApp { require_verified_email: true, ..NewApp::default() };
     let server = TestServer::with(with_mail(MailTransport::Outbox(outbox.path().into())), app).await;
@@ -278,8 +277,10 @@ async fn where_a_verified_email_is_required_every_user_has_one_and_the_refusal_c
     admin.block(&grace_id).await.unwrap();
     assert_eq!(other.sign_in(sign_in(PASSWORD)).await.unwrap_err().name(), "UserBlocked");
     admin.unblock(&grace_id).await.unwrap();
-    let (sessions, used) =
-        (server.count("SELECT COUNT(*) FROM sessions").await, server.count("SELECT COUNT(*) FROM used_challenges").await);
+    let (sessions, used) = (
+        server.count("SELECT COUNT(*) FROM sessions").await,
+        server.count("SELECT COUNT(*) FROM used_challenges").await,
+    );
     assert_eq!(other.sign_in(sign_in(PASSWORD)).await.unwrap_err().name(), "EmailNotVerified");
     assert_eq!(server.count("SELECT COUNT(*) FROM sessions").await, sessions, "no session opened");
     assert_eq!(server.count("SELECT COUNT(*) FROM used_challenges").await, used, "nor a challenge spent");
@@ -315,11 +316,8 @@ async fn the_app_backend_mails_only_unverified_emails_and_a_failed_mail_leaves_t
 
     // The mail cannot go out: the change is made and answered, and the request stays for a retry.
     std::fs::remove_dir_all(outbox.path()).unwrap();
-    let change = UserChange {
-        email: Some(Some("ada2@example.com".into())),
-        verify_email: Some(true),
-        ..UserChange::default()
-    };
+    let change =
+        UserChange { email: Some(Some("ada2@example.com".into())), verify_email: Some(true), ..UserChange::default() };
     let changed = admin.update_user(&ada.id, &change).await.expect("the change stands");
     assert_eq!(changed.email.as_deref(), Some("ada2@example.com"));
     assert!(changed.details.verify_email && !changed.details.email_verified);

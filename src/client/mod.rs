@@ -6,6 +6,7 @@ pub mod delete_user;
 pub(crate) mod http;
 pub mod init;
 pub mod legacy;
+pub mod recovery;
 pub(crate) mod runtime;
 pub mod sign_in;
 pub mod sign_out;

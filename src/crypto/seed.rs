@@ -66,10 +66,15 @@ impl Seed {
         app_id: &str,
         nonce: [u8; SEED_BACKUP_NONCE_LEN],
     ) -> SeedBackup {
-        let cipher = Aes256Gcm::new(key.expose().into());
-        let aad = seed_backup_aad(app_id);
+        self.wrap(key.expose(), &seed_backup_aad(app_id), nonce)
+    }
+
+    /// AES-256-GCM of the seed under `key`, bound to `aad` (the password backup and the recovery
+    /// backup differ only in key and additional data).
+    pub(crate) fn wrap(&self, key: &[u8; 32], aad: &[u8], nonce: [u8; SEED_BACKUP_NONCE_LEN]) -> SeedBackup {
+        let cipher = Aes256Gcm::new(key.into());
         let ciphertext = cipher
-            .encrypt(&Nonce::from(nonce), Payload { msg: self.expose(), aad: &aad })
+            .encrypt(&Nonce::from(nonce), Payload { msg: self.expose(), aad })
             .unwrap_or_else(|_| unreachable!("AES-GCM encryption of 32 bytes cannot fail"));
         let mut fixed = [0u8; SEED_BACKUP_CIPHERTEXT_LEN];
         fixed.copy_from_slice(&ciphertext);
@@ -79,16 +84,18 @@ impl Seed {
     /// Decrypts a backup. A wrong key, app or tampered backup gives [`Error::SeedBackupNotValid`],
     /// never a fresh seed.
     pub fn restore(backup: &SeedBackup, key: &SeedBackupKey, app_id: &str) -> Result<Seed> {
-        let cipher = Aes256Gcm::new(key.expose().into());
-        let aad = seed_backup_aad(app_id);
+        Self::unwrap(backup, key.expose(), &seed_backup_aad(app_id)).ok_or(Error::SeedBackupNotValid)
+    }
+
+    /// The seed in `backup`, or `None` if it does not open under this key and additional data.
+    pub(crate) fn unwrap(backup: &SeedBackup, key: &[u8; 32], aad: &[u8]) -> Option<Seed> {
+        let cipher = Aes256Gcm::new(key.into());
         let plaintext = zeroize::Zeroizing::new(
-            cipher
-                .decrypt(&Nonce::from(backup.nonce.0), Payload { msg: &backup.ciphertext.0, aad: &aad })
-                .map_err(|_| Error::SeedBackupNotValid)?,
+            cipher.decrypt(&Nonce::from(backup.nonce.0), Payload { msg: &backup.ciphertext.0, aad }).ok()?,
         );
         let mut seed = zeroize::Zeroizing::new([0u8; 32]);
         seed.copy_from_slice(&plaintext);
-        Ok(Seed::from_bytes(*seed))
+        Some(Seed::from_bytes(*seed))
     }
 
     /// Every key derived from the seed.

@@ -6,6 +6,7 @@ pub mod b64;
 pub mod claims;
 mod fields;
 mod public_keys;
+mod recovery;
 mod sign_in;
 mod sign_up;
 mod user;
@@ -13,6 +14,7 @@ mod user;
 pub use account::{AuthTokenResponse, ResumeRequest, ResumeResponse, UpdateUserRequest, UpdateUserResponse};
 pub use claims::{Metadata, UserClaims};
 pub use public_keys::{PublicKeysRequest, UserPublicKeys};
+pub use recovery::{PreResetResponse, RecoveryRegistration, ResetPasswordRequest};
 pub use sign_in::{
     challenge_message, AccountKeys, ChallengePurpose, FirstSignInRequest, PasswordChange, PreLoginRequest,
     PreLoginResponse, SignInRequest, SignInResponse, CHALLENGE_LEN,
@@ -59,6 +61,12 @@ pub mod routes {
     pub const USERINFO: &str = "/v1/apps/{app_id}/userinfo";
     /// `POST` with a session: another user's public identity keys (sealing to them, their signatures).
     pub const PUBLIC_KEYS: &str = "/v1/apps/{app_id}/public-keys";
+    /// `PUT` a [`super::RecoveryRegistration`] with the session: sets the user's recovery key.
+    pub const RECOVERY_KEY: &str = "/v1/apps/{app_id}/user/recovery-key";
+    /// `POST {username}`: a recovery key's salt and backup, and a challenge ([`super::PreResetResponse`]).
+    pub const PRE_RESET: &str = "/v1/apps/{app_id}/pre-reset";
+    /// `POST` a [`super::ResetPasswordRequest`]: a new password by recovery key; signs in.
+    pub const RESET_PASSWORD: &str = "/v1/apps/{app_id}/reset-password";
     /// `GET …/{auth_token}` with the app's admin access token: the online check for app servers.
     pub const ADMIN_AUTH_TOKEN: &str = "/v1/admin/auth-tokens/";
 }

@@ -35,6 +35,12 @@ pub enum ChallengePurpose {
         /// SHA-256 over the registered keys.
         binding: [u8; 32],
     },
+    /// A password reset, signed with the recovery login key and bound to the new password's key
+    /// material ([`PasswordChange::binding`], as a change's).
+    ResetPassword {
+        /// SHA-256 over the new KDF parameters, login key and seed backup.
+        binding: [u8; 32],
+    },
 }
 
 impl ChallengePurpose {
@@ -43,13 +49,16 @@ impl ChallengePurpose {
             Self::SignIn => "sign-in",
             Self::ChangePassword { .. } => "change-password",
             Self::FirstSignIn { .. } => "first-sign-in",
+            Self::ResetPassword { .. } => "reset-password",
         }
     }
 
     fn binding(&self) -> &[u8] {
         match self {
             Self::SignIn => &[],
-            Self::ChangePassword { binding } | Self::FirstSignIn { binding } => binding,
+            Self::ChangePassword { binding } | Self::FirstSignIn { binding } | Self::ResetPassword { binding } => {
+                binding
+            }
         }
     }
 }

@@ -189,4 +189,41 @@ for vector in app_data["vectors"]:
     assert sealed.hex() == vector["sealedEnvelope"]
     checked += 1
 
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+RFC4648 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+recovery = json.loads((HERE / "recovery.json").read_text())
+seeds = {vector["seed"]: vector for vector in seed_vectors}
+for vector in recovery["vectors"]:
+    key, salt = bytes.fromhex(vector["recoveryKey"]), bytes.fromhex(vector["salt"])
+    written = key + hashlib.sha256(b"sealbase/v1/recovery-key/checksum" + key).digest()[:4]
+    text = base64.b32encode(written).decode().translate(str.maketrans(RFC4648, CROCKFORD))
+    assert "-".join(text[i:i + 4] for i in range(0, 32, 4)) == vector["text"]
+    prk = hmac.new(salt, key, hashlib.sha256).digest()
+    derived = {name: hmac.new(prk, info.encode() + b"\x01", hashlib.sha256).digest()
+               for name, info in recovery["info"].items()}
+    assert derived["recoveryLoginKeySeed"].hex() == vector["recoveryLoginKeySeed"]
+    assert derived["recoveryBackupKey"].hex() == vector["recoveryBackupKey"]
+    login = Ed25519PrivateKey.from_private_bytes(derived["recoveryLoginKeySeed"])
+    assert raw_public(login).hex() == vector["recoveryLoginPublicKey"]
+    app_id, nonce = vector["appId"].encode(), bytes.fromhex(vector["nonce"])
+    aad = b"sealbase/v1/recovery-backup\0" + app_id
+    assert aad.hex() == vector["aad"]
+    ciphertext = AESGCM(derived["recoveryBackupKey"]).encrypt(nonce, bytes.fromhex(vector["seed"]), aad)
+    assert ciphertext.hex() == vector["ciphertext"]
+    registration = (lp32(b"sealbase/v1/recovery-registration") + lp32(app_id) + lp32(vector["userId"].encode())
+                    + lp32(vector["audience"].encode()) + lp32(salt) + lp32(raw_public(login)) + lp32(nonce + ciphertext))
+    assert registration.hex() == vector["registrationMessage"]
+    identity = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(seeds[vector["seed"]]["identitySigningKeySeed"]))
+    assert identity.sign(registration).hex() == vector["registrationSignature"]
+    binding = hashlib.sha256(b"".join(lp32(field) for field in [
+        b"sealbase/v1/password-change", bytes([15]), (8).to_bytes(4, "big"), (1).to_bytes(4, "big"),
+        b"\x11" * 16, b"\x22" * 32, b"\x33" * 12 + b"\x44" * 48])).digest()
+    assert binding.hex() == vector["resetBinding"]
+    reset = b"".join(lp32(field) for field in [
+        b"sealbase/v1/challenge", b"reset-password", app_id, b"ada", bytes.fromhex(vector["resetChallenge"]),
+        vector["audience"].encode(), binding])
+    assert reset.hex() == vector["resetMessage"]
+    assert login.sign(reset).hex() == vector["resetSignature"]
+    checked += 1
+
 print(f"vectors: {checked} passed, 0 failed")

@@ -2,7 +2,7 @@
 //! nothing; spending one records its nonce so it cannot be replayed.
 
 use hmac::{Hmac, KeyInit, Mac};
-use sealbase::crypto::{KdfAlgorithm, KdfParams};
+use sealbase::crypto::{KdfAlgorithm, KdfParams, SeedBackup};
 use sealbase::protocol::b64::Bytes;
 use sealbase::protocol::CHALLENGE_LEN;
 use sealbase::Error;
@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 
 use super::sealing::{open_at_rest, KeyEncryptionKey};
 use crate::clock::now_ms;
-use crate::store::{SecretKind, Store};
+use crate::store::{SecretKind, Store, StoredRecovery};
 
 /// The secret's name in the store.
 const SECRET_NAME: &str = "challenge-mac";
@@ -96,6 +96,31 @@ impl ServerSecret {
             r: sealbase::crypto::password::DEFAULT_R,
             p: sealbase::crypto::password::DEFAULT_P,
             salt: Bytes(salt),
+        }
+    }
+
+    /// What pre-reset answers for a username without a recovery key (or without an account): a salt
+    /// and a backup that look like a real registration's, the same for every request, and open under
+    /// no key.
+    pub fn fake_recovery(&self, app_id: &str, username: &str) -> StoredRecovery {
+        let part = |label: &[u8]| -> [u8; 32] {
+            self.mac(&[b"sealbase/v1/fake-recovery", label, app_id.as_bytes(), username.as_bytes()])
+                .finalize()
+                .into_bytes()
+                .into()
+        };
+        fn first<const N: usize>(bytes: [u8; 32]) -> [u8; N] {
+            let mut out = [0u8; N];
+            out.copy_from_slice(&bytes[..N]);
+            out
+        }
+        let mut ciphertext = [0u8; 48];
+        ciphertext[..32].copy_from_slice(&part(b"ciphertext-0"));
+        ciphertext[32..].copy_from_slice(&first::<16>(part(b"ciphertext-1")));
+        StoredRecovery {
+            salt: first(part(b"salt")),
+            login_public_key: part(b"login-key"),
+            seed_backup: SeedBackup { nonce: Bytes(first(part(b"nonce"))), ciphertext: Bytes(ciphertext) },
         }
     }
 }

@@ -22,6 +22,8 @@ pub struct CheckedProof {
     challenge_expires_at: i64,
     /// The account the signature verified against (`None`: unknown user or bad signature).
     pub verified: Option<UserRecord>,
+    /// For a password reset that verified, the recovery login key it verified against.
+    pub recovery_login_public_key: Option<[u8; 32]>,
 }
 
 /// What a proof needs to be checked.
@@ -49,11 +51,19 @@ pub async fn check(
     let (nonce, challenge_expires_at) = secret.check_challenge(proof.challenge, proof.app_id, proof.username)?;
     let message = challenge_message(proof.purpose, proof.app_id, proof.username, &proof.challenge.0, audience);
     let stored = store.user_by_username(proof.app_id, proof.username).await?;
-    // A sign-in or password change is proved with the login key, a pending account's first sign-in with
-    // its verifier: a proof of the other kind verifies nothing.
+    // Read for any reset, whether or not the user exists, so timing does not tell.
+    let recovery = match proof.purpose {
+        ChallengePurpose::ResetPassword { .. } => store.recovery(proof.app_id, proof.username).await?,
+        _ => None,
+    };
+    // A sign-in or password change is proved with the login key, a reset with the recovery login key, a
+    // pending account's first sign-in with its verifier: a proof of another kind verifies nothing.
     let key = match (&stored.as_ref().map(|user| &user.login), proof.purpose) {
         (Some(Login::Keys(keys)), ChallengePurpose::SignIn | ChallengePurpose::ChangePassword { .. }) => {
             Some(&keys.login_public_key.0)
+        }
+        (Some(Login::Keys(_)), ChallengePurpose::ResetPassword { .. }) => {
+            recovery.as_ref().map(|recovery| &recovery.login_public_key)
         }
         (Some(Login::Pending(verifier)), ChallengePurpose::FirstSignIn { .. }) => Some(&verifier.public_key.0),
         _ => None,
@@ -62,7 +72,12 @@ pub async fn check(
         Some(key) => login_signature_valid(key, &message, proof.signature),
         None => decoy_signature_check(&message, proof.signature),
     };
-    Ok(CheckedProof { nonce, challenge_expires_at, verified: stored.filter(|_| signature_valid) })
+    Ok(CheckedProof {
+        nonce,
+        challenge_expires_at,
+        recovery_login_public_key: recovery.filter(|_| signature_valid).map(|recovery| recovery.login_public_key),
+        verified: stored.filter(|_| signature_valid),
+    })
 }
 
 impl CheckedProof {

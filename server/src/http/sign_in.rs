@@ -16,9 +16,7 @@ use crate::auth::proof::{self, CheckedProof, Proof};
 use crate::auth::session::IssuedSession;
 use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult};
-use crate::store::{
-    AppRecord, Login, ProofAttempt, ProofEffect, ProofOutcome, Refusal, StoreError, UserRecord,
-};
+use crate::store::{AppRecord, Login, ProofAttempt, ProofEffect, ProofOutcome, Refusal, StoreError, UserRecord};
 use crate::AppState;
 
 /// KDF parameters and a challenge; the same shape and status whether or not the user exists.
@@ -94,7 +92,7 @@ pub(super) async fn sign_in(
     let session = IssuedSession::new(user_id, request.remember_me, request.session_length, now);
     let attempt = sign_in_attempt(&app, &checked, &request.username, now);
     let outcome = state.store.spend_proof(&attempt, ProofEffect::OpenSession(&session.record)).await?;
-    let user = accepted(&state, &app, &checked, outcome, now).await?;
+    let user = accepted(&state, &app, &checked, outcome, now, Error::UsernameOrPasswordMismatch).await?;
     let expires_at = session.record.expires_at;
     let session = session.grant();
     let auth_token = state
@@ -108,27 +106,34 @@ pub(super) async fn sign_in(
 /// A sign-in's attempt: in an app that requires a verified email, the store refuses a right proof of a
 /// user whose email is not, after the throttle and the proof (so a wrong password, or any password
 /// during a throttle delay, never learns whether it was right).
-fn sign_in_attempt<'a>(app: &'a AppRecord, checked: &'a CheckedProof, username: &'a str, now: i64) -> ProofAttempt<'a> {
+pub(super) fn sign_in_attempt<'a>(
+    app: &'a AppRecord,
+    checked: &'a CheckedProof,
+    username: &'a str,
+    now: i64,
+) -> ProofAttempt<'a> {
     ProofAttempt { email_must_be_verified: app.require_verified_email, ..checked.attempt(&app.id, username, now) }
 }
 
-/// The user a sign-in's proof was accepted for, or its public error; a refusal for an unverified email
-/// mails a new verification (at most one per [`crate::auth::email_verification::RESEND_AFTER_MS`]).
-async fn accepted(
+/// The user a sign-in's proof was accepted for, or its public error (`mismatch` for a wrong proof); a
+/// refusal for an unverified email mails a new verification (at most one per
+/// [`crate::auth::email_verification::RESEND_AFTER_MS`]).
+pub(super) async fn accepted(
     state: &AppState,
     app: &AppRecord,
     checked: &CheckedProof,
     outcome: ProofOutcome,
     now: i64,
+    mismatch: Error,
 ) -> ApiResult<UserRecord> {
     if let (ProofOutcome::Refused(Refusal::EmailNotVerified), Some(user)) = (&outcome, &checked.verified) {
         super::email::resend_verification(state, &app.id, &user.id, user.email.as_deref()).await;
     }
-    Ok(proof::accepted(outcome, now, Error::UsernameOrPasswordMismatch)?)
+    Ok(proof::accepted(outcome, now, mismatch)?)
 }
 
 /// The answer to a sign-in: the user, the session, and the seed backup only the password opens.
-fn respond(
+pub(super) fn respond(
     app: &AppRecord,
     user: UserRecord,
     session: SessionGrant,
@@ -181,7 +186,7 @@ pub(super) async fn first_sign_in(
     let effect = ProofEffect::CompleteKeys { keys: &request.keys, session: &session.record };
     let attempt = sign_in_attempt(&app, &checked, &request.username, now);
     let outcome = state.store.spend_proof(&attempt, effect).await?;
-    let user = accepted(&state, &app, &checked, outcome, now).await?;
+    let user = accepted(&state, &app, &checked, outcome, now, Error::UsernameOrPasswordMismatch).await?;
     let expires_at = session.record.expires_at;
     let session = session.grant();
     let auth_token = state

@@ -487,6 +487,16 @@ pub enum ProofEffect<'a> {
     OpenSession(&'a NewSession),
     /// A password change (with whatever else the update carries).
     UpdateUser(&'a UserUpdate),
+    /// A password reset by recovery key: the new password's credentials replace the old, every session
+    /// of the user is revoked, and this one opens.
+    ResetPassword {
+        /// The new password's key material.
+        credentials: &'a Credentials,
+        /// The recovery login key the proof verified against (unchanged since, or the proof fails).
+        recovery_login_public_key: &'a [u8; 32],
+        /// The session to open.
+        session: &'a NewSession,
+    },
     /// A pending account's first sign-in: store its keys in place of its verifier, and open this
     /// session.
     CompleteKeys {
@@ -608,6 +618,17 @@ pub struct Credentials {
     /// New login public key.
     pub login_public_key: [u8; 32],
     /// The same seed under the new password.
+    pub seed_backup: SeedBackup,
+}
+
+/// A user's recovery key as registered (docs/protocol.md §3.19).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRecovery {
+    /// The HKDF salt.
+    pub salt: [u8; 16],
+    /// The recovery login public key.
+    pub login_public_key: [u8; 32],
+    /// The seed under the recovery backup key.
     pub seed_backup: SeedBackup,
 }
 

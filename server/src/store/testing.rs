@@ -189,6 +189,18 @@ impl Store for PausingStore {
         self.gate(Operation::UpdateUser).await;
         self.inner.update_user(update).await
     }
+    async fn recovery(&self, app_id: &str, username: &str) -> StoreResult<Option<StoredRecovery>> {
+        self.inner.recovery(app_id, username).await
+    }
+    async fn set_recovery(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        recovery: &StoredRecovery,
+        now: i64,
+    ) -> StoreResult<Result<(), Refusal>> {
+        self.inner.set_recovery(user_id, session_id, recovery, now).await
+    }
     async fn delete_user(
         &self,
         app_id: &str,

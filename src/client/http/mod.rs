@@ -22,6 +22,7 @@ pub(crate) enum Method {
     Get,
     Post,
     Patch,
+    Put,
     Delete,
 }
 
@@ -31,6 +32,7 @@ impl Method {
             Self::Get => "GET",
             Self::Post => "POST",
             Self::Patch => "PATCH",
+            Self::Put => "PUT",
             Self::Delete => "DELETE",
         }
     }

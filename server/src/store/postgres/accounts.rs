@@ -74,18 +74,7 @@ pub(super) async fn apply_update(
         tx.execute(&set, &[&metadata.as_ref().map(json), id]).await?;
     }
     if let Some(new) = &update.credentials {
-        let set = tx
-            .prepare_cached(
-                "UPDATE users SET kdf_log_n = $1, kdf_r = $2, kdf_p = $3, kdf_salt = $4, login_public_key = $5,
-                     seed_backup_nonce = $6, seed_backup_ciphertext = $7, password_seen_by_server = false
-                 WHERE id = $8",
-            )
-            .await?;
-        let (log_n, r, p) = (i32::from(new.kdf.log_n), new.kdf.r as i32, new.kdf.p as i32);
-        let salt = new.kdf.salt.0.as_slice();
-        let key = new.login_public_key.as_slice();
-        let (nonce, ciphertext) = (new.seed_backup.nonce.0.as_slice(), new.seed_backup.ciphertext.0.as_slice());
-        tx.execute(&set, &[&log_n, &r, &p, &salt, &key, &nonce, &ciphertext, id]).await?;
+        set_credentials(tx, id, new).await?;
         let revoke = tx
             .prepare_cached(
                 "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL",
@@ -98,6 +87,41 @@ pub(super) async fn apply_update(
         Some(row) => Ok(Ok(user_from_row(&row)?)),
         None => Ok(Err(Refusal::UserNotFound)),
     }
+}
+
+/// Replaces the password's key material (a change or a reset); the server has not seen this password.
+async fn set_credentials(tx: &Transaction<'_>, user_id: &str, new: &Credentials) -> Result<(), Failure> {
+    let set = tx
+        .prepare_cached(
+            "UPDATE users SET kdf_log_n = $1, kdf_r = $2, kdf_p = $3, kdf_salt = $4, login_public_key = $5,
+                 seed_backup_nonce = $6, seed_backup_ciphertext = $7, password_seen_by_server = false
+             WHERE id = $8",
+        )
+        .await?;
+    let (log_n, r, p) = (i32::from(new.kdf.log_n), new.kdf.r as i32, new.kdf.p as i32);
+    let salt = new.kdf.salt.0.as_slice();
+    let key = new.login_public_key.as_slice();
+    let (nonce, ciphertext) = (new.seed_backup.nonce.0.as_slice(), new.seed_backup.ciphertext.0.as_slice());
+    tx.execute(&set, &[&log_n, &r, &p, &salt, &key, &nonce, &ciphertext, &user_id]).await?;
+    Ok(())
+}
+
+/// A password reset: the new credentials, every session of the user revoked, the new one opened; the
+/// user read back.
+async fn reset_password(
+    tx: &Transaction<'_>,
+    user_id: &str,
+    credentials: &Credentials,
+    session: &NewSession,
+    now: i64,
+) -> Result<UserColumns, Failure> {
+    set_credentials(tx, user_id, credentials).await?;
+    let revoke =
+        tx.prepare_cached("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL").await?;
+    tx.execute(&revoke, &[&now, &user_id]).await?;
+    open_session(tx, user_id, session).await?;
+    let read = tx.prepare_cached(select_user!("u.id = $1")).await?;
+    user_from_row(&tx.query_one(&read, &[&user_id]).await?)
 }
 
 /// Stores a pending account's keys in place of its verifier, opens the session, and reads the user back.
@@ -131,6 +155,13 @@ async fn complete_keys(
     tx.execute(&store, &params).await?;
     let forget = tx.prepare_cached("DELETE FROM pending_logins WHERE user_id = $1").await?;
     tx.execute(&forget, &[&user_id]).await?;
+    open_session(tx, user_id, session).await?;
+    let read = tx.prepare_cached(select_user!("u.id = $1")).await?;
+    user_from_row(&tx.query_one(&read, &[&user_id]).await?)
+}
+
+/// Stores a session opened by a proof's transaction.
+async fn open_session(tx: &Transaction<'_>, user_id: &str, session: &NewSession) -> Result<(), Failure> {
     let open = tx
         .prepare_cached(
             "INSERT INTO sessions (id, user_id, secret_hash, remember_me, session_length_hours, created_at, expires_at)
@@ -147,8 +178,7 @@ async fn complete_keys(
         &session.expires_at,
     ];
     tx.execute(&open, &params).await?;
-    let read = tx.prepare_cached(select_user!("u.id = $1")).await?;
-    user_from_row(&tx.query_one(&read, &[&user_id]).await?)
+    Ok(())
 }
 
 /// What a spent proof came to, its user's columns not yet checked.
@@ -264,6 +294,41 @@ impl PostgresStore {
         Ok(Ok(()))
     }
 
+    /// One attempt at [`Store::set_recovery`]: the user row locked first, then the session, as every
+    /// write on a session's authority.
+    pub(super) async fn set_recovery_once(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        recovery: &StoredRecovery,
+        now: i64,
+    ) -> Result<Result<(), Refusal>, Failure> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let lock = tx.prepare_cached("SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE").await?;
+        let exists = tx.query_opt(&lock, &[&user_id]).await?.is_some();
+        let live = tx.prepare_cached(SESSION_LIVE).await?;
+        if tx.query_opt(&live, &[&session_id, &now]).await?.is_none() {
+            return Ok(Err(Refusal::SessionNotLive));
+        }
+        if !exists {
+            return Ok(Err(Refusal::UserNotFound));
+        }
+        let set = tx
+            .prepare_cached(
+                "UPDATE users SET recovery_salt = $1, recovery_login_public_key = $2, recovery_backup_nonce = $3,
+                     recovery_backup_ciphertext = $4, recovery_created_at = $5
+                 WHERE id = $6",
+            )
+            .await?;
+        let (salt, key) = (recovery.salt.as_slice(), recovery.login_public_key.as_slice());
+        let (nonce, ciphertext) =
+            (recovery.seed_backup.nonce.0.as_slice(), recovery.seed_backup.ciphertext.0.as_slice());
+        tx.execute(&set, &[&salt, &key, &nonce, &ciphertext, &now, &user_id]).await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
     /// A sign-in's proof: `sealbase_spend_sign_in` (migrations/postgres/0002), one round trip.
     pub(super) async fn spend_sign_in(
         &self,
@@ -333,6 +398,11 @@ impl PostgresStore {
                 "SELECT u.blocked, u.email_verified FROM users u JOIN pending_logins p ON p.user_id = u.id
                  WHERE u.id = $1 AND u.username = $2 AND p.public_key = $3 FOR NO KEY UPDATE OF u",
                 Some(verifier.public_key.0.as_slice()),
+            ),
+            (ProofEffect::ResetPassword { recovery_login_public_key, .. }, Some(Login::Keys(_))) => (
+                "SELECT blocked, email_verified FROM users
+                 WHERE id = $1 AND username = $2 AND recovery_login_public_key = $3 FOR NO KEY UPDATE",
+                Some(recovery_login_public_key.as_slice()),
             ),
             (ProofEffect::UpdateUser(_) | ProofEffect::OpenSession(_), Some(Login::Keys(keys))) => (
                 "SELECT blocked, email_verified FROM users WHERE id = $1 AND username = $2 AND login_public_key = $3
@@ -406,7 +476,7 @@ impl PostgresStore {
             // A right proof for a blocked user opens nothing and counts nothing (rolled back).
             return Ok(Spent::Outcome(ProofOutcome::Refused(Refusal::UserBlocked)));
         }
-        if email_must_be_verified && !email_verified && matches!(effect, ProofEffect::CompleteKeys { .. }) {
+        if email_must_be_verified && !email_verified && !matches!(effect, ProofEffect::UpdateUser(_)) {
             // Told only after the throttle and the proof (rolled back), as at sign-in.
             return Ok(Spent::Outcome(ProofOutcome::Refused(Refusal::EmailNotVerified)));
         }
@@ -423,6 +493,9 @@ impl PostgresStore {
                 Err(refusal) => return Ok(Spent::Outcome(ProofOutcome::Refused(refusal))),
             },
             ProofEffect::CompleteKeys { keys, session } => complete_keys(&tx, &user.id, keys, session).await?,
+            ProofEffect::ResetPassword { credentials, session, .. } => {
+                reset_password(&tx, &user.id, credentials, session, now).await?
+            }
             ProofEffect::OpenSession(_) => {
                 return Err(Failure::Unexpected("a sign-in's proof outside sealbase_spend_sign_in".into()));
             }

@@ -26,7 +26,7 @@ use tokio_postgres::error::SqlState;
 use super::{StoreError, StoreResult};
 
 /// Schema changes, applied in order; the table `schema_migrations` records those applied.
-const MIGRATIONS: [&str; 9] = [
+const MIGRATIONS: [&str; 10] = [
     include_str!("../../../migrations/postgres/0001_init.sql"),
     include_str!("../../../migrations/postgres/0002_spend_sign_in.sql"),
     include_str!("../../../migrations/postgres/0003_app_secrets.sql"),
@@ -36,6 +36,7 @@ const MIGRATIONS: [&str; 9] = [
     include_str!("../../../migrations/postgres/0007_users_api.sql"),
     include_str!("../../../migrations/postgres/0008_email_verification.sql"),
     include_str!("../../../migrations/postgres/0009_email_after_proof.sql"),
+    include_str!("../../../migrations/postgres/0010_recovery_keys.sql"),
 ];
 
 /// Advisory lock keys (one namespace per database). [`proof_lock_key`] could in principle yield one of

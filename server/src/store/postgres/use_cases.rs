@@ -12,6 +12,8 @@
 //! Lock order, to keep deadlocks out: the app row before the user row (sign-up, deletion), the
 //! advisory lock before the user row (proofs). A deadlock or serialization failure is retried.
 
+use sealbase::crypto::SeedBackup;
+use sealbase::protocol::b64::Bytes;
 use tokio_postgres::Row;
 use zeroize::Zeroizing;
 
@@ -300,6 +302,40 @@ impl Store for PostgresStore {
             Ok(columns) => Ok(Ok(columns.try_into()?)),
             Err(refusal) => Ok(Err(refusal)),
         }
+    }
+
+    async fn recovery(&self, app_id: &str, username: &str) -> StoreResult<Option<StoredRecovery>> {
+        let client = self.pool.get().await.map_err(Failure::from)?;
+        let select = client
+            .prepare_cached(
+                "SELECT recovery_salt, recovery_login_public_key, recovery_backup_nonce, recovery_backup_ciphertext
+                 FROM users WHERE app_id = $1 AND username = $2 AND recovery_salt IS NOT NULL",
+            )
+            .await
+            .map_err(Failure::from)?;
+        let Some(row) = client.query_opt(&select, &[&app_id, &username]).await.map_err(Failure::from)? else {
+            return Ok(None);
+        };
+        let fixed = |index: usize| -> StoreResult<Vec<u8>> { Ok(row.try_get(index).map_err(Failure::from)?) };
+        let malformed = |_| StoreError::Malformed(format!("recovery key of {username} has a wrong length"));
+        Ok(Some(StoredRecovery {
+            salt: fixed(0)?.try_into().map_err(malformed)?,
+            login_public_key: fixed(1)?.try_into().map_err(malformed)?,
+            seed_backup: SeedBackup {
+                nonce: Bytes(fixed(2)?.try_into().map_err(malformed)?),
+                ciphertext: Bytes(fixed(3)?.try_into().map_err(malformed)?),
+            },
+        }))
+    }
+
+    async fn set_recovery(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        recovery: &StoredRecovery,
+        now: i64,
+    ) -> StoreResult<Result<(), Refusal>> {
+        retrying(|| self.set_recovery_once(user_id, session_id, recovery, now)).await
     }
 
     async fn delete_user(

@@ -15,7 +15,8 @@ pub(super) fn spend(
     attempt: &ProofAttempt<'_>,
     effect: ProofEffect<'_>,
 ) -> rusqlite::Result<Decision<Spent>> {
-    let ProofAttempt { app_id, username, nonce, challenge_expires_at, now, verified, email_must_be_verified } = *attempt;
+    let ProofAttempt { app_id, username, nonce, challenge_expires_at, now, verified, email_must_be_verified } =
+        *attempt;
     // Checked again under the write lock, on the clock of now: a request that waited for it
     // past the expiry could otherwise spend a nonce that cleanup has already deleted as
     // expired, i.e. replay it.
@@ -44,6 +45,15 @@ pub(super) fn spend(
                 "SELECT blocked, email_verified FROM users WHERE id = ? AND username = ? AND login_public_key = ?",
             )?
             .query_row((&user.id, &user.username, keys.login_public_key.0.as_slice()), |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .optional()?,
+        (Some((user, Login::Keys(_))), ProofEffect::ResetPassword { recovery_login_public_key, .. }) => tx
+            .prepare_cached(
+                "SELECT blocked, email_verified FROM users
+                 WHERE id = ? AND username = ? AND recovery_login_public_key = ?",
+            )?
+            .query_row((&user.id, &user.username, recovery_login_public_key.as_slice()), |row| {
                 Ok((row.get(0)?, row.get(1)?))
             })
             .optional()?,
@@ -85,7 +95,7 @@ pub(super) fn spend(
         // A right proof for a blocked user opens nothing and counts nothing.
         return Ok(Decision::Rollback(Spent::Outcome(ProofOutcome::Refused(Refusal::UserBlocked))));
     }
-    let opens_session = matches!(effect, ProofEffect::OpenSession(_) | ProofEffect::CompleteKeys { .. });
+    let opens_session = !matches!(effect, ProofEffect::UpdateUser(_));
     if email_must_be_verified && !email_verified && opens_session {
         // Told only after the throttle and the proof, so it says nothing a wrong password could learn.
         return Ok(Decision::Rollback(Spent::Outcome(ProofOutcome::Refused(Refusal::EmailNotVerified))));
@@ -105,6 +115,16 @@ pub(super) fn spend(
             Ok(updated) => Decision::Commit(Spent::Updated(updated)),
             Err(refusal) => Decision::Rollback(Spent::Outcome(ProofOutcome::Refused(refusal))),
         },
+        ProofEffect::ResetPassword { credentials, session, .. } => {
+            set_credentials(tx, &user.id, credentials)?;
+            tx.prepare_cached("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL")?
+                .execute((now, &user.id))?;
+            insert_session(tx, session)?;
+            match user_by_id(tx, &user.id)? {
+                Some(reset) => Decision::Commit(Spent::Updated(reset)),
+                None => Decision::Rollback(Spent::Outcome(ProofOutcome::Refused(Refusal::UserNotFound))),
+            }
+        }
         ProofEffect::CompleteKeys { keys, session } => {
             complete_keys(tx, &user.id, keys)?;
             insert_session(tx, session)?;
@@ -192,24 +212,30 @@ pub(super) fn apply_update(
         tx.prepare_cached("UPDATE users SET metadata = ? WHERE id = ?")?.execute((metadata.as_ref().map(json), id))?;
     }
     if let Some(new) = &update.credentials {
-        tx.prepare_cached(
-            "UPDATE users SET kdf_log_n = ?, kdf_r = ?, kdf_p = ?, kdf_salt = ?, login_public_key = ?,
-                 seed_backup_nonce = ?, seed_backup_ciphertext = ?, password_seen_by_server = 0 WHERE id = ?",
-        )?
-        .execute((
-            new.kdf.log_n,
-            new.kdf.r,
-            new.kdf.p,
-            new.kdf.salt.0.as_slice(),
-            new.login_public_key.as_slice(),
-            new.seed_backup.nonce.0.as_slice(),
-            new.seed_backup.ciphertext.0.as_slice(),
-            id,
-        ))?;
+        set_credentials(tx, id, new)?;
         tx.prepare_cached("UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND id != ? AND revoked_at IS NULL")?
             .execute((update.now, id, &update.session_id))?;
     }
     Ok(user_by_id(tx, id)?.ok_or(Refusal::UserNotFound))
+}
+
+/// Replaces the password's key material (a change or a reset); the server has not seen this password.
+fn set_credentials(tx: &Transaction<'_>, user_id: &str, new: &Credentials) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "UPDATE users SET kdf_log_n = ?, kdf_r = ?, kdf_p = ?, kdf_salt = ?, login_public_key = ?,
+             seed_backup_nonce = ?, seed_backup_ciphertext = ?, password_seen_by_server = 0 WHERE id = ?",
+    )?
+    .execute((
+        new.kdf.log_n,
+        new.kdf.r,
+        new.kdf.p,
+        new.kdf.salt.0.as_slice(),
+        new.login_public_key.as_slice(),
+        new.seed_backup.nonce.0.as_slice(),
+        new.seed_backup.ciphertext.0.as_slice(),
+        user_id,
+    ))?;
+    Ok(())
 }
 
 /// What a spent proof came to, its user's columns not yet checked.

@@ -2,6 +2,8 @@
 //! inside a write transaction sees a state no other writer can change before the commit.
 
 use rusqlite::{named_params, Connection, OptionalExtension, Row, Transaction};
+use sealbase::crypto::SeedBackup;
+use sealbase::protocol::b64::Bytes;
 use zeroize::Zeroizing;
 
 use super::accounts::{self, apply_update, session_live};
@@ -459,6 +461,54 @@ impl Store for SqliteStore {
             Ok(columns) => Ok(Ok(columns.try_into()?)),
             Err(refusal) => Ok(Err(refusal)),
         }
+    }
+
+    async fn recovery(&self, app_id: &str, username: &str) -> StoreResult<Option<StoredRecovery>> {
+        self.connections.read(|c| {
+            c.prepare_cached(
+                "SELECT recovery_salt, recovery_login_public_key, recovery_backup_nonce, recovery_backup_ciphertext
+                 FROM users WHERE app_id = ? AND username = ? AND recovery_salt IS NOT NULL",
+            )?
+            .query_row([app_id, username], |row| {
+                Ok(StoredRecovery {
+                    salt: row.get(0)?,
+                    login_public_key: row.get(1)?,
+                    seed_backup: SeedBackup { nonce: Bytes(row.get(2)?), ciphertext: Bytes(row.get(3)?) },
+                })
+            })
+            .optional()
+        })
+    }
+
+    async fn set_recovery(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        recovery: &StoredRecovery,
+        now: i64,
+    ) -> StoreResult<Result<(), Refusal>> {
+        self.connections
+            .write(|tx| {
+                if !session_live(tx, session_id, now)? {
+                    return Ok(Decision::Rollback(Err(Refusal::SessionNotLive)));
+                }
+                let set = tx
+                    .prepare_cached(
+                        "UPDATE users SET recovery_salt = ?, recovery_login_public_key = ?, recovery_backup_nonce = ?,
+                             recovery_backup_ciphertext = ?, recovery_created_at = ?
+                         WHERE id = ?",
+                    )?
+                    .execute((
+                        recovery.salt.as_slice(),
+                        recovery.login_public_key.as_slice(),
+                        recovery.seed_backup.nonce.0.as_slice(),
+                        recovery.seed_backup.ciphertext.0.as_slice(),
+                        now,
+                        user_id,
+                    ))?;
+                Ok(if set == 1 { Decision::Commit(Ok(())) } else { Decision::Rollback(Err(Refusal::UserNotFound)) })
+            })
+            .await
     }
 
     async fn delete_user(
