@@ -140,8 +140,9 @@ export type SealbaseErrorName =
   | 'EmailAlreadyExists' | 'UserBlocked' | 'EmailNotVerified' | 'EmailRequired' | 'EmailVerificationNotValid'
   | 'ClaimsNotValid' | 'MetadataNotValid' | 'KeyMaterialNotValid' | 'RequestBodyNotValid'
   | 'RequestBodyTooLarge' | 'ChallengeNotValid' | 'SessionNotValid' | 'TooManyRequests' | 'SeedBackupNotValid'
-  | 'EnvelopeNotValid' | 'SignatureNotValid' | 'ContextMustBeString' | 'DataMustBeBytesOrString'
-  | 'ContextTooLong' | 'DataTooLarge' | 'SessionStoreNotValid' | 'SessionStoreNotWritable';
+  | 'RecoveryKeyNotValid' | 'RecoveryKeyIncorrect' | 'EnvelopeNotValid' | 'SignatureNotValid'
+  | 'ContextMustBeString' | 'DataMustBeBytesOrString' | 'ContextTooLong' | 'DataTooLarge'
+  | 'SessionStoreNotValid' | 'SessionStoreNotWritable';
 
 /** Every rejection is an `Error` of this shape. */
 export interface SealbaseError extends Error {
