@@ -41,6 +41,8 @@ pub use protocol::{PaymentsMode, User};
 pub use validate::{Profile, RememberMe};
 
 #[cfg(all(feature = "client", target_arch = "wasm32"))]
+pub use client::kdf::{KdfFuture, KdfRunner};
+#[cfg(all(feature = "client", target_arch = "wasm32"))]
 pub use client::legacy::{LegacyHashFuture, LegacyHasher};
 #[cfg(feature = "client")]
 pub use client::{

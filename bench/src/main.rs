@@ -148,6 +148,7 @@ async fn main() -> anyhow::Result<()> {
         "sealbase_wasm.js",
         "api.js",
         "index.js",
+        "worker.js",
         "node.js",
         "sealbase_legacy_bg.wasm",
         "sealbase_legacy.js",
@@ -188,6 +189,13 @@ async fn main() -> anyhow::Result<()> {
         peak_rss,
         verifications_per_second,
         sizes,
+        cold_page: report::ColdPage {
+            init: samples(&kdf_json["coldPage"]["initMs"]),
+            first_sign_up: samples(&kdf_json["coldPage"]["firstSignUpMs"]),
+            second_sign_up: samples(&kdf_json["coldPage"]["secondSignUpMs"]),
+            longest_task: samples(&kdf_json["coldPage"]["longestTaskInSignUpMs"]),
+            warm_kdf: samples(&kdf_json["coldPage"]["warmKdfMs"]),
+        },
     };
     std::fs::create_dir_all("docs/benchmarks")?;
     report::chart(&results, Path::new("docs/benchmarks/kdf.png"))?;

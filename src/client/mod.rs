@@ -5,6 +5,7 @@ pub mod auth_token;
 pub mod delete_user;
 pub(crate) mod http;
 pub mod init;
+pub mod kdf;
 pub mod legacy;
 pub mod recovery;
 pub(crate) mod runtime;
@@ -25,7 +26,7 @@ use crate::protocol::{
     bearer, challenge_message, routes, ChallengePurpose, ClientSettings, PreLoginRequest, PreLoginResponse,
     SessionGrant, User,
 };
-use crate::validate::{normalize_password, RememberMe};
+use crate::validate::RememberMe;
 use http::{Method, Request};
 use store::{MemoryStore, SessionStore, StoredSession, StoredState};
 
@@ -50,6 +51,8 @@ pub struct Client {
     token_refreshes: std::sync::atomic::AtomicU64,
     #[cfg(target_arch = "wasm32")]
     legacy_hasher: Mutex<Option<std::rc::Rc<dyn legacy::LegacyHasher>>>,
+    #[cfg(target_arch = "wasm32")]
+    kdf_runner: Mutex<Option<std::rc::Rc<dyn kdf::KdfRunner>>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -121,6 +124,8 @@ impl Client {
             token_refreshes: std::sync::atomic::AtomicU64::new(0),
             #[cfg(target_arch = "wasm32")]
             legacy_hasher: Mutex::new(None),
+            #[cfg(target_arch = "wasm32")]
+            kdf_runner: Mutex::new(None),
         })
     }
 
@@ -304,12 +309,9 @@ impl Client {
         // A pending account has no password key yet (see `sign_in`'s first sign-in).
         let kdf = pre_login.kdf.clone().ok_or(Error::ServiceUnavailable)?;
         let message = challenge_message(purpose, &self.app_id, username, &pre_login.challenge.0, &pre_login.audience);
-        runtime::blocking(move || {
-            let key = PasswordKey::derive(normalize_password(&password).as_bytes(), &kdf)?;
-            let signature = crate::protocol::b64::Bytes(key.login_key().sign(&message).to_bytes());
-            Ok((key, signature))
-        })
-        .await?
+        let key = self.password_key(&password, kdf).await?;
+        let signature = crate::protocol::b64::Bytes(key.login_key().sign(&message).to_bytes());
+        Ok((key, signature))
     }
 
     /// Resolves a route template of [`crate::protocol::routes`] against the endpoint.

@@ -6,14 +6,14 @@ use zeroize::Zeroizing;
 use super::http::Method;
 use super::{ActiveSession, Client};
 use crate::crypto::recovery::RECOVERY_SALT_LEN;
-use crate::crypto::{KdfParams, PasswordKey, RecoveryKey};
+use crate::crypto::{KdfParams, RecoveryKey};
 use crate::error::{Error, Result};
 use crate::protocol::b64::Bytes;
 use crate::protocol::{
     challenge_message, routes, PreLoginRequest, PreResetResponse, RecoveryRegistration, ResetPasswordRequest,
     SignInResponse, User,
 };
-use crate::validate::{self, normalize_password, RememberMe, DEFAULT_SESSION_LENGTH_HOURS};
+use crate::validate::{self, RememberMe, DEFAULT_SESSION_LENGTH_HOURS};
 
 /// Parameters of [`Client::reset_password`].
 #[derive(Default)]
@@ -92,15 +92,10 @@ impl Client {
             self.send(self.request(Method::Post, routes::PRE_RESET)?.json(&request)).await?;
         let keys = key.derive(&pre_reset.salt.0);
         let seed = keys.restore(&pre_reset.seed_backup, &self.app_id)?;
-        let app_id = self.app_id.clone();
-        let wrapped = seed.clone();
-        let (kdf, login_public_key, seed_backup) = super::runtime::blocking(move || {
-            let kdf = KdfParams::generate();
-            let password_key = PasswordKey::derive(normalize_password(&new_password).as_bytes(), &kdf)?;
-            let backup = wrapped.backup(&password_key.seed_backup_key(), &app_id);
-            Ok::<_, Error>((kdf, Bytes(password_key.login_key().public_key().to_bytes()), backup))
-        })
-        .await??;
+        let kdf = KdfParams::generate();
+        let password_key = self.password_key(&new_password, kdf.clone()).await?;
+        let seed_backup = seed.backup(&password_key.seed_backup_key(), &self.app_id);
+        let login_public_key = Bytes(password_key.login_key().public_key().to_bytes());
         let mut request = ResetPasswordRequest {
             username,
             challenge: pre_reset.challenge,

@@ -4,7 +4,7 @@ use zeroize::Zeroizing;
 
 use super::{ActiveSession, Client};
 use crate::crypto::legacy::{LegacyLoginKey, LegacyParams};
-use crate::crypto::{NewAccountKeys, Seed};
+use crate::crypto::{KdfParams, NewAccountKeys, Seed};
 use crate::error::{Error, Result};
 use crate::protocol::b64::Bytes;
 use crate::protocol::{
@@ -87,17 +87,13 @@ impl Client {
         session_length: f64,
     ) -> Result<User> {
         let legacy_hash = self.legacy_hash(legacy, password.clone()).await?;
-        let app_id = self.app_id.clone();
-        let (challenge, audience) = (pre_login.challenge, pre_login.audience.clone());
-        let signer = username.clone();
-        let (keys, signature) = super::runtime::blocking(move || {
-            let legacy_key = LegacyLoginKey::from_legacy_hash(&legacy_hash);
-            let keys = NewAccountKeys::generate(&password, &app_id)?;
-            let purpose = ChallengePurpose::FirstSignIn { binding: keys.registered().binding() };
-            let message = challenge_message(purpose, &app_id, &signer, &challenge.0, &audience);
-            Ok::<_, Error>((keys, Bytes(legacy_key.sign(&message).to_bytes())))
-        })
-        .await??;
+        let (challenge, audience) = (pre_login.challenge, &pre_login.audience);
+        let kdf = KdfParams::generate();
+        let password_key = self.password_key(&password, kdf.clone()).await?;
+        let keys = NewAccountKeys::from_password_key(&password_key, &self.app_id, kdf, Seed::random());
+        let purpose = ChallengePurpose::FirstSignIn { binding: keys.registered().binding() };
+        let message = challenge_message(purpose, &self.app_id, &username, &challenge.0, audience);
+        let signature = Bytes(LegacyLoginKey::from_legacy_hash(&legacy_hash).sign(&message).to_bytes());
         let request =
             FirstSignInRequest { username, challenge, signature, remember_me, session_length, keys: keys.registered() };
         let response: SignInResponse =

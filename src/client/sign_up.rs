@@ -3,7 +3,7 @@
 use zeroize::Zeroizing;
 
 use super::{ActiveSession, Client};
-use crate::crypto::NewAccountKeys;
+use crate::crypto::{KdfParams, NewAccountKeys, Seed};
 use crate::error::Result;
 use crate::protocol::{routes, Metadata, SignUpRequest, SignUpResponse, User, UserClaims};
 use crate::validate::{self, Profile, RememberMe, DEFAULT_SESSION_LENGTH_HOURS};
@@ -69,8 +69,9 @@ impl Client {
         let settings = self.client_settings().await?;
         validate::password_policy(&password, settings.password_min_length, settings.password_complexity)?;
 
-        let app_id = self.app_id.clone();
-        let keys = super::runtime::blocking(move || NewAccountKeys::generate(&password, &app_id)).await??;
+        let kdf = KdfParams::generate();
+        let password_key = self.password_key(&password, kdf.clone()).await?;
+        let keys = NewAccountKeys::from_password_key(&password_key, &self.app_id, kdf, Seed::random());
         let keys_registered = keys.registered();
         let request = SignUpRequest {
             username,

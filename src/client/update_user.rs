@@ -3,13 +3,13 @@
 use zeroize::Zeroizing;
 
 use super::{lock, ActiveSession, Client};
-use crate::crypto::{KdfParams, PasswordKey};
+use crate::crypto::KdfParams;
 use crate::error::{Error, Result};
 use crate::protocol::b64::Bytes;
 use crate::protocol::{
     routes, ChallengePurpose, Metadata, PasswordChange, UpdateUserRequest, UpdateUserResponse, UserClaims,
 };
-use crate::validate::{self, normalize_password, Profile};
+use crate::validate::{self, Profile};
 
 /// Parameters of [`Client::update_user`]. `None` leaves a field unchanged; `Some(None)` removes the email
 /// or profile.
@@ -121,15 +121,10 @@ impl Client {
         current_password: Zeroizing<String>,
         new_password: Zeroizing<String>,
     ) -> Result<PasswordChange> {
-        let seed = active.seed.clone();
-        let app_id = self.app_id.clone();
-        let (kdf, login_public_key, seed_backup) = super::runtime::blocking(move || {
-            let kdf = KdfParams::generate();
-            let key = PasswordKey::derive(normalize_password(&new_password).as_bytes(), &kdf)?;
-            let backup = seed.backup(&key.seed_backup_key(), &app_id);
-            Ok::<_, Error>((kdf, Bytes(key.login_key().public_key().to_bytes()), backup))
-        })
-        .await??;
+        let kdf = KdfParams::generate();
+        let key = self.password_key(&new_password, kdf.clone()).await?;
+        let seed_backup = active.seed.backup(&key.seed_backup_key(), &self.app_id);
+        let login_public_key = Bytes(key.login_key().public_key().to_bytes());
         let username = &active.user.username;
         let pre_login = self.pre_login(username).await?;
         let purpose = ChallengePurpose::ChangePassword {

@@ -41,14 +41,20 @@ impl NewAccountKeys {
     /// Deterministic core of [`NewAccountKeys::generate`] (the seed-backup nonce stays random).
     pub fn derive(password: &str, app_id: &str, kdf: KdfParams, seed: Seed) -> Result<Self> {
         let password_key = PasswordKey::derive(normalize_password(password).as_bytes(), &kdf)?;
+        Ok(Self::from_password_key(&password_key, app_id, kdf, seed))
+    }
+
+    /// Everything but the KDF: the keys of a password key derived elsewhere (the npm package derives it
+    /// in a Web Worker) under `kdf`.
+    pub fn from_password_key(password_key: &PasswordKey, app_id: &str, kdf: KdfParams, seed: Seed) -> Self {
         let seed_backup = seed.backup(&password_key.seed_backup_key(), app_id);
-        Ok(Self {
+        Self {
             login_public_key: Bytes(password_key.login_key().public_key().to_bytes()),
             identity: seed.user_keys().identity_public_keys(),
             kdf,
             seed_backup,
             seed,
-        })
+        }
     }
 }
 

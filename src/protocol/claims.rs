@@ -252,9 +252,10 @@ impl<'de> Deserialize<'de> for UserClaims {
         };
         let addresses = match object.get("addresses") {
             None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) => {
-                items.iter().map(|item| Address::deserialize(item).map_err(D::Error::custom)).collect::<Result<_, _>>()?
-            }
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|item| Address::deserialize(item).map_err(D::Error::custom))
+                .collect::<Result<_, _>>()?,
             Some(_) => return Err(D::Error::custom("'addresses' must be an array")),
         };
         let text = |name| text_field::<D::Error>(&object, name);

@@ -537,3 +537,61 @@ test('the browser example: sign up, keep an encrypted note, sign out and in, and
   assert.equal(await page.inputValue('#note'), 'meet at the old mill at nine');
   await page.close();
 });
+
+// Counts what the page posts to the package's KDF worker (each derivation names its scrypt cost).
+function watchWorkers() {
+  window.workerScripts = [];
+  window.derivations = [];
+  const Original = window.Worker;
+  window.Worker = class extends Original {
+    constructor(url, options) {
+      super(url, options);
+      window.workerScripts.push(new URL(url).pathname);
+    }
+    postMessage(message, transfer) {
+      if (message?.params) window.derivations.push(JSON.parse(message.params).logN);
+      super.postMessage(message, transfer);
+    }
+  };
+}
+
+test('password keys are derived in a module worker on the same module; without workers the page derives them itself', async () => {
+  const app = server.createApp();
+  const page = await browser.context.newPage();
+  await page.addInitScript(watchWorkers);
+  const wasmRequests = [];
+  page.on('request', (request) => {
+    if (request.url().endsWith('.wasm')) wasmRequests.push(new URL(request.url()).pathname);
+  });
+  await page.goto(`${site.url}/`);
+  await page.waitForFunction(() => window.ready === true);
+  await initPage(page, app);
+  assert.ok((await call(page, 'signUp', { username: 'ada', password: PASSWORD, rememberMe: 'none' })).ok);
+  const note = (await call(page, 'encryptJson', { context: 'note', value: 'by the worker' })).ok;
+  await call(page, 'signOut');
+  assert.ok((await call(page, 'signIn', { username: 'ada', password: PASSWORD, rememberMe: 'none' })).ok);
+  assert.equal((await call(page, 'decryptJson', { context: 'note', envelope: note })).ok, 'by the worker', 'the same seed');
+  assert.equal((await call(page, 'updateUser', { currentPassword: PASSWORD, newPassword: `${PASSWORD}!` })).ok, null);
+  const seen = await page.evaluate(() => ({ scripts: window.workerScripts, derivations: window.derivations }));
+  assert.deepEqual(seen.scripts, ['/pkg/worker.js'], 'one worker, the package\'s');
+  assert.deepEqual(seen.derivations, [15, 15, 15, 15], 'signUp, signIn, and a password change\'s two, all in the worker');
+  assert.deepEqual(wasmRequests, ['/pkg/sealbase_wasm_bg.wasm'], 'the module is fetched once, for the page and the worker');
+  await page.close();
+
+  // A page whose policy forbids workers: the same calls, derived on the page.
+  const plain = await browser.context.newPage();
+  await plain.addInitScript(() => {
+    window.Worker = class {
+      constructor() {
+        throw new DOMException('workers are not allowed here', 'SecurityError');
+      }
+    };
+  });
+  await plain.goto(`${site.url}/`);
+  await plain.waitForFunction(() => window.ready === true);
+  await initPage(plain, app);
+  const signedIn = await call(plain, 'signIn', { username: 'ada', password: `${PASSWORD}!`, rememberMe: 'none' });
+  assert.ok(signedIn.ok, JSON.stringify(signedIn));
+  assert.equal((await call(plain, 'decryptJson', { context: 'note', envelope: note })).ok, 'by the worker');
+  await plain.close();
+});

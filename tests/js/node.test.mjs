@@ -191,6 +191,7 @@ test('a panic inside the module rejects the pending call instead of leaving it p
     const sealbase = createApi(async () =>
       startWasm({ module_or_path: await readFile(${JSON.stringify(new URL('../../target/pkg-hooks/sealbase_wasm_bg.wasm', import.meta.url).pathname)}) }),
       () => Promise.reject(new Error('no legacy module here')),
+      undefined,
       ['__panicForTests'],
     );
     const timeout = new Promise((resolve) => setTimeout(() => resolve({ pending: true }), 5000));

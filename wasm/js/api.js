@@ -41,9 +41,10 @@ async function storageKey(appId, create) {
 }
 
 // `start` loads the main module; `loadLegacy` the second one (legacy password hashes), which only a
-// pending account's first sign-in needs, so it is downloaded then, once. `hooks` names further exports
-// to offer the same way: only the test build has any.
-export function createApi(start, loadLegacy, hooks = []) {
+// pending account's first sign-in needs, so it is downloaded then, once; `startWorker`, where there is
+// one, starts the KDF's worker and answers `{ worker, module }` (the compiled main module to run in
+// it). `hooks` names further exports to offer the same way: only the test build has any.
+export function createApi(start, loadLegacy, startWorker, hooks = []) {
   const pending = new Set();
   let started;
   let legacy;
@@ -64,12 +65,51 @@ export function createApi(start, loadLegacy, hooks = []) {
           pending.clear();
         });
         wasm.setLegacyHasher(async (params, password) => (await legacyModule()).legacyHash(params, password));
+        useWorker();
       })
       .catch((error) => {
         started = undefined; // a failed download can be retried by the next call
         throw error;
       });
     return started;
+  };
+  // scrypt in a worker on the same compiled module, so no signUp or signIn blocks the page. If the
+  // worker cannot start, or fails later, the module derives on this thread instead.
+  let kdfWorker;
+  const useWorker = () => {
+    let started;
+    try {
+      started = startWorker?.();
+    } catch {
+      return;
+    }
+    if (!started) return;
+    const { worker, module } = started;
+    kdfWorker = worker;
+    const calls = new Map();
+    let next = 0;
+    worker.onmessage = ({ data: { id, key } }) => {
+      const call = calls.get(id);
+      calls.delete(id);
+      if (key) call?.resolve(key);
+      else call?.reject();
+    };
+    worker.onerror = () => {
+      kdfWorker = undefined;
+      wasm.setKdfRunner(undefined);
+      for (const call of calls.values()) call.reject();
+      calls.clear();
+      worker.terminate();
+    };
+    worker.postMessage({ module });
+    wasm.setKdfRunner(
+      (password, params) =>
+        new Promise((resolve, reject) => {
+          next += 1;
+          calls.set(next, { resolve, reject });
+          worker.postMessage({ id: next, password, params });
+        }),
+    );
   };
   // Hands the module the app's storage key before init (an existing one only) and before a sign-up
   // or sign-in that keeps a session (made if missing). Without IndexedDB (Node, a blocked storage) no
@@ -92,7 +132,17 @@ export function createApi(start, loadLegacy, hooks = []) {
   // later ones: once init has answered, small derivations while the page is idle (each a short task)
   // get scrypt optimised before a signUp or signIn needs it.
   let warmedUp = false;
+  // Once init has answered: the small derivations above, and, when nobody is signed in (a signUp or
+  // signIn is likely next), one derivation at full cost in the worker, which also grows its memory to
+  // the KDF's 32 MiB ahead of the real one.
+  const warmUpAfterInit = (result) => {
+    if (warmedUp) return;
+    warmedUp = true;
+    warmUp(4);
+    if (!result?.user) kdfWorker?.postMessage({ warmUp: true });
+  };
   const warmUp = (rounds) => {
+    // Also with the worker (which warms up its own scrypt): the keys made around the KDF are made here.
     if (typeof requestIdleCallback !== 'function') return;
     requestIdleCallback(() => {
       wasm.warmUp();
@@ -109,14 +159,12 @@ export function createApi(start, loadLegacy, hooks = []) {
       queue = call.catch(() => {});
       call
         .then(({ result }) => result)
+        .then((value) => {
+          if (name === 'init') warmUpAfterInit(value);
+          return value;
+        })
         .then(resolve, (error) => reject(asPublicError(error)))
-        .finally(() => {
-          pending.delete(reject);
-          if (name === 'init' && !warmedUp && started) {
-            warmedUp = true;
-            warmUp(4);
-          }
-        });
+        .finally(() => pending.delete(reject));
     });
   return {
     init: wrap('init'),

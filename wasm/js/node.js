@@ -1,5 +1,6 @@
 // Node entry (>= 20): the wasm module is read from disk. Node has no Web Storage, so `rememberMe`
-// 'local' and 'session' keep the session in memory for the life of the process.
+// 'local' and 'session' keep the session in memory for the life of the process. Password keys are
+// derived on this thread: a server process has no page to keep responsive.
 import { readFile } from 'node:fs/promises';
 import startWasm from './sealbase_wasm.js';
 import { createApi } from './api.js';

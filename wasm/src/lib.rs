@@ -6,6 +6,7 @@
 
 mod app_data;
 mod convert;
+pub mod kdf;
 pub mod legacy;
 pub mod storage;
 
@@ -149,6 +150,7 @@ async fn run_init(params: JsValue) -> Result<JsValue, Error> {
             };
             let client = storage::with_platform_stores(Client::new(&app_id, &endpoint)?);
             client.set_legacy_hasher(legacy::JsLegacyHasher);
+            client.set_kdf_runner(kdf::JsKdfRunner);
             let sdk = Rc::new(Sdk { app_id: app_id.clone(), client: Rc::new(client), update_user_handler: None });
             // Taken before the first await, so an init started meanwhile sees this appId (another
             // appId: AppIdAlreadySet; the same: this client). Given back if the server does not

@@ -20,7 +20,7 @@ pub fn build(tools: &Tools) -> Result<(), String> {
     for (package, out_name) in MODULES {
         module(tools, package, out_name, OUT, &[])?;
     }
-    for file in ["api.js", "index.js", "node.js", "index.d.ts"] {
+    for file in ["api.js", "index.js", "node.js", "worker.js", "index.d.ts"] {
         fs::copy(Path::new("wasm/js").join(file), Path::new(OUT).join(file))
             .map_err(|e| format!("copy {file}: {e}"))?;
     }
@@ -30,6 +30,7 @@ pub fn build(tools: &Tools) -> Result<(), String> {
         "sealbase_wasm.js",
         "api.js",
         "index.js",
+        "worker.js",
         "sealbase_legacy_bg.wasm",
         "sealbase_legacy.js",
     ] {
@@ -44,7 +45,7 @@ pub fn build(tools: &Tools) -> Result<(), String> {
 pub fn build_with_hooks(tools: &Tools) -> Result<(), String> {
     let _ = fs::remove_dir_all(HOOKS_OUT);
     module(tools, "sealbase-wasm", "sealbase_wasm", HOOKS_OUT, &["--features", "test-hooks"])?;
-    for file in ["api.js", "index.js"] {
+    for file in ["api.js", "index.js", "worker.js"] {
         fs::copy(Path::new("wasm/js").join(file), Path::new(HOOKS_OUT).join(file))
             .map_err(|e| format!("copy {file}: {e}"))?;
     }
