@@ -16,7 +16,7 @@ use super::{json_body, origin, AppIdPath, Authenticated, ClientAddress};
 use crate::auth::proof::{self, Proof};
 use crate::auth::session::IssuedSession;
 use crate::clock::now_ms;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::store::{Credentials, ProofEffect, StoredRecovery};
 use crate::AppState;
 
@@ -154,12 +154,6 @@ pub(super) async fn reset_password(
     let attempt = sign_in_attempt(&app, &checked, &request.username, now);
     let outcome = state.store.spend_proof(&attempt, effect).await?;
     let user = accepted(&state, &app, &checked, outcome, now, Error::RecoveryKeyIncorrect).await?;
-    let expires_at = session.record.expires_at;
-    let session = session.grant();
-    let auth_token = state
-        .tokens
-        .issue(&app.id, app.token_lifetime_secs.into(), user.token_subject(), &session.session_id, expires_at)
-        .map_err(ApiError::Internal)?;
     tracing::info!(user_id = %user.id, "password reset by recovery key; every other session revoked");
-    respond(&app, user, session, auth_token)
+    respond(&state, &app, user, session)
 }

@@ -6,8 +6,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
 use sealbase::protocol::{
-    ChallengePurpose, FirstSignInRequest, PreLoginRequest, PreLoginResponse, SessionGrant, SignInRequest,
-    SignInResponse,
+    ChallengePurpose, FirstSignInRequest, PreLoginRequest, PreLoginResponse, SignInRequest, SignInResponse,
 };
 use sealbase::Error;
 
@@ -93,14 +92,8 @@ pub(super) async fn sign_in(
     let attempt = sign_in_attempt(&app, &checked, &request.username, now);
     let outcome = state.store.spend_proof(&attempt, ProofEffect::OpenSession(&session.record)).await?;
     let user = accepted(&state, &app, &checked, outcome, now, Error::UsernameOrPasswordMismatch).await?;
-    let expires_at = session.record.expires_at;
-    let session = session.grant();
-    let auth_token = state
-        .tokens
-        .issue(&app.id, app.token_lifetime_secs.into(), user.token_subject(), &session.session_id, expires_at)
-        .map_err(ApiError::Internal)?;
     tracing::info!(user_id = %user.id, "user signed in");
-    respond(&app, user, session, auth_token)
+    respond(&state, &app, user, session)
 }
 
 /// A sign-in's attempt: in an app that requires a verified email, the store refuses a right proof of a
@@ -132,17 +125,24 @@ pub(super) async fn accepted(
     Ok(proof::accepted(outcome, now, mismatch)?)
 }
 
-/// The answer to a sign-in: the user, the session, and the seed backup only the password opens.
+/// The answer to a sign-in (or a first sign-in, or a reset): the user with an authToken for the new
+/// session, the session, and the seed backup only the password opens.
 pub(super) fn respond(
+    state: &AppState,
     app: &AppRecord,
     user: UserRecord,
-    session: SessionGrant,
-    auth_token: String,
+    session: IssuedSession,
 ) -> ApiResult<Json<SignInResponse>> {
     let seed_backup = user
         .keys()
         .map(|keys| keys.seed_backup.clone())
         .ok_or_else(|| ApiError::Store(StoreError::Malformed(format!("user {} signed in without keys", user.id))))?;
+    let expires_at = session.record.expires_at;
+    let session = session.grant();
+    let auth_token = state
+        .tokens
+        .issue(&app.id, app.token_lifetime_secs.into(), user.token_subject(), &session.session_id, expires_at)
+        .map_err(ApiError::Internal)?;
     Ok(Json(SignInResponse { user: user.to_user(app, auth_token), session, seed_backup }))
 }
 
@@ -187,12 +187,6 @@ pub(super) async fn first_sign_in(
     let attempt = sign_in_attempt(&app, &checked, &request.username, now);
     let outcome = state.store.spend_proof(&attempt, effect).await?;
     let user = accepted(&state, &app, &checked, outcome, now, Error::UsernameOrPasswordMismatch).await?;
-    let expires_at = session.record.expires_at;
-    let session = session.grant();
-    let auth_token = state
-        .tokens
-        .issue(&app.id, app.token_lifetime_secs.into(), user.token_subject(), &session.session_id, expires_at)
-        .map_err(ApiError::Internal)?;
     tracing::info!(user_id = %user.id, "pending account signed in for the first time and registered its keys");
-    respond(&app, user, session, auth_token)
+    respond(&state, &app, user, session)
 }
