@@ -183,6 +183,9 @@ errors! {
     RecoveryKeyNotValid = 400, "Recovery key not valid. Type it as shown: 8 groups of 4 letters and digits.";
     /// A well-formed recovery key that is not the user's current one (or the user has none).
     RecoveryKeyIncorrect = 401, "Recovery key incorrect.";
+    /// The user's recovery key changed between reading it and registering a new one (another device
+    /// registered one meanwhile), or an old registration was sent again: nothing changed.
+    RecoveryKeyChanged = 409, "Recovery key changed meanwhile. Generate a new one.";
     /// Encrypted app data that does not open: made under another user's key, for another app or
     /// context, sealed to someone else, or altered.
     EnvelopeNotValid = 400, "Encrypted data not valid. It was made with another key, app or context, or altered.";

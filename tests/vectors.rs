@@ -372,7 +372,7 @@ fn app_data_envelopes() {
     );
 }
 
-fn recovery_vector(key_bytes: [u8; 16], salt: [u8; 16], seed_bytes: [u8; 32]) -> Value {
+fn recovery_vector(key_bytes: [u8; 16], salt: [u8; 16], seed_bytes: [u8; 32], replaces: Option<[u8; 32]>) -> Value {
     use sealbase::crypto::recovery::{recovery_backup_aad, RecoveryKey};
     use sealbase::protocol::{challenge_message, ChallengePurpose, PasswordChange, RecoveryRegistration};
     let key = RecoveryKey::from_bytes(key_bytes);
@@ -385,8 +385,16 @@ fn recovery_vector(key_bytes: [u8; 16], salt: [u8; 16], seed_bytes: [u8; 32]) ->
     assert_eq!(keys.restore(&backup, app_id).unwrap(), seed);
     assert_eq!(RecoveryKey::parse(&text).unwrap(), key);
     let user_id = "0b5e7c1a-2d3f-4a6b-8c9d-0e1f2a3b4c5d";
-    let registration =
-        RecoveryRegistration::message(app_id, user_id, "sealbase", &Bytes(salt), &keys.login_public_key(), &backup);
+    let replaces = replaces.map(Bytes);
+    let registration = RecoveryRegistration::message(
+        app_id,
+        user_id,
+        "sealbase",
+        &Bytes(salt),
+        &keys.login_public_key(),
+        &backup,
+        replaces.as_ref(),
+    );
     let identity = seed.user_keys().identity_signing_key;
     // A reset's challenge message, for the new password's key material of the kdf.json vector's shape.
     let kdf = KdfParams { algorithm: KdfAlgorithm::Scrypt, log_n: 15, r: 8, p: 1, salt: Bytes([0x11; 16]) };
@@ -409,6 +417,7 @@ fn recovery_vector(key_bytes: [u8; 16], salt: [u8; 16], seed_bytes: [u8; 32]) ->
         "ciphertext": hex::encode(backup.ciphertext.0),
         "userId": user_id,
         "audience": "sealbase",
+        "replaces": replaces.map(|key| hex::encode(key.0)),
         "registrationMessage": hex::encode(&registration),
         "registrationSignature": hex::encode(ed25519_dalek::Signer::sign(&identity, &registration).to_bytes()),
         "resetBinding": hex::encode(binding),
@@ -420,15 +429,22 @@ fn recovery_vector(key_bytes: [u8; 16], salt: [u8; 16], seed_bytes: [u8; 32]) ->
 
 #[test]
 fn recovery_keys() {
+    let first_key = sealbase::crypto::recovery::RecoveryKey::from_bytes(core::array::from_fn(|i| i as u8));
     let computed = json!({
-        "algorithm": "text = Crockford base32 (0-9 A-Z without I L O U) of recoveryKey (16 bytes) || SHA-256(\"sealbase/v1/recovery-key/checksum\" || recoveryKey)[0..4], in 8 groups of 4 joined by '-'; recoveryLoginKeySeed, recoveryBackupKey = HKDF-SHA256(ikm = recoveryKey, salt, info) -> 32 bytes; ciphertext = AES-256-GCM(recoveryBackupKey, nonce, seed, aad = \"sealbase/v1/recovery-backup\" || 0x00 || appId); registrationMessage = lp(\"sealbase/v1/recovery-registration\") || lp(appId) || lp(userId) || lp(audience) || lp(salt) || lp(recoveryLoginPublicKey) || lp(nonce || ciphertext), signed by the identity signing key of seed.json's key for this seed; resetMessage = the challenge message (purpose reset-password, username ada) with the binding of new key material kdf {logN 15, r 8, p 1, salt 0x11*16}, loginPublicKey 0x22*32, seedBackup {0x33*12, 0x44*48}, signed by the recovery login key. lp(x) = u32 big-endian length || x",
+        "algorithm": "text = Crockford base32 (0-9 A-Z without I L O U) of recoveryKey (16 bytes) || SHA-256(\"sealbase/v1/recovery-key/checksum\" || recoveryKey)[0..4], in 8 groups of 4 joined by '-'; recoveryLoginKeySeed, recoveryBackupKey = HKDF-SHA256(ikm = recoveryKey, salt, info) -> 32 bytes; ciphertext = AES-256-GCM(recoveryBackupKey, nonce, seed, aad = \"sealbase/v1/recovery-backup\" || 0x00 || appId); registrationMessage = lp(\"sealbase/v1/recovery-registration\") || lp(appId) || lp(userId) || lp(audience) || lp(salt) || lp(recoveryLoginPublicKey) || lp(nonce || ciphertext) || lp(replaces, the replaced recovery login public key; empty when null), signed by the identity signing key of seed.json's key for this seed; resetMessage = the challenge message (purpose reset-password, username ada) with the binding of new key material kdf {logN 15, r 8, p 1, salt 0x11*16}, loginPublicKey 0x22*32, seedBackup {0x33*12, 0x44*48}, signed by the recovery login key. lp(x) = u32 big-endian length || x",
         "info": {
             "recoveryLoginKeySeed": text(info::RECOVERY_LOGIN_KEY),
             "recoveryBackupKey": text(info::RECOVERY_BACKUP_KEY),
         },
         "vectors": [
-            recovery_vector(core::array::from_fn(|i| i as u8), [0xa5; 16], core::array::from_fn(|i| i as u8)),
-            recovery_vector([0xff; 16], core::array::from_fn(|i| 0x80 + i as u8), [0xff; 32]),
+            recovery_vector(core::array::from_fn(|i| i as u8), [0xa5; 16], core::array::from_fn(|i| i as u8), None),
+            // A registration replacing the first vector's key.
+            recovery_vector(
+                [0xff; 16],
+                core::array::from_fn(|i| 0x80 + i as u8),
+                [0xff; 32],
+                Some(first_key.derive(&[0xa5; 16]).login_public_key().0),
+            ),
         ],
     });
     check("recovery.json", computed);

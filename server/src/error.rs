@@ -45,6 +45,7 @@ impl From<Refusal> for Error {
             Refusal::UserNotFound => Error::UserNotFound,
             Refusal::UserBlocked => Error::UserBlocked,
             Refusal::EmailNotVerified => Error::EmailNotVerified,
+            Refusal::RecoveryKeyChanged => Error::RecoveryKeyChanged,
         }
     }
 }

@@ -336,6 +336,54 @@ async fn sessions_extend_only_while_live_and_revoke_once() {
     assert!(fixture.store.session_by_secret_hash(&session.secret_hash, now).await.unwrap().is_none());
 }
 
+fn recovery(created_at: i64) -> StoredRecovery {
+    StoredRecovery {
+        salt: random(),
+        login_public_key: random(),
+        seed_backup: SeedBackup { nonce: Bytes(random()), ciphertext: Bytes(random()) },
+        created_at,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_recovery_key_replaces_only_the_one_it_names_once_and_only_on_a_live_session() {
+    let fixture = Arc::new(fixture(NewApp::default()).await);
+    let (ada, session) = fixture.user("ada").await;
+    assert_eq!(fixture.store.recovery(&fixture.app_id, "ada").await.unwrap(), None);
+    let first = recovery(now_ms());
+    let wrong = Some(&[7u8; 32]);
+    let set = |recovery: StoredRecovery, replaces: Option<[u8; 32]>| {
+        let (fixture, ada, session) = (fixture.clone(), ada.clone(), session.clone());
+        async move { fixture.store.set_recovery(&ada.id, &session.id, &recovery, replaces.as_ref(), now_ms()).await }
+    };
+    assert_eq!(
+        fixture.store.set_recovery(&ada.id, &session.id, &first, wrong, now_ms()).await.unwrap(),
+        Err(Refusal::RecoveryKeyChanged)
+    );
+    assert_eq!(set(first.clone(), None).await.unwrap(), Ok(()));
+    assert_eq!(fixture.store.recovery(&fixture.app_id, "ada").await.unwrap(), Some(first.clone()));
+    assert_eq!(set(recovery(now_ms()), None).await.unwrap(), Err(Refusal::RecoveryKeyChanged), "none is not current");
+
+    // Ten devices replacing the first key at once: one wins, whose registration is the one stored.
+    let racers: Vec<_> = (0..10).map(|_| recovery(now_ms())).collect();
+    let attempts: Vec<_> =
+        racers.iter().map(|racer| tokio::spawn(set(racer.clone(), Some(first.login_public_key)))).collect();
+    let mut winners = Vec::new();
+    for (racer, attempt) in racers.iter().zip(attempts) {
+        match attempt.await.unwrap().unwrap() {
+            Ok(()) => winners.push(racer.clone()),
+            Err(refusal) => assert_eq!(refusal, Refusal::RecoveryKeyChanged),
+        }
+    }
+    assert_eq!(winners.len(), 1);
+    assert_eq!(fixture.store.recovery(&fixture.app_id, "ada").await.unwrap().as_ref(), winners.first());
+
+    // A session that died meanwhile registers nothing, even naming the right key.
+    fixture.store.revoke_session(&session.id, now_ms()).await.unwrap();
+    assert_eq!(set(recovery(now_ms()), Some(winners[0].login_public_key)).await.unwrap(), Err(Refusal::SessionNotLive));
+    assert_eq!(fixture.store.recovery(&fixture.app_id, "ada").await.unwrap().as_ref(), winners.first());
+}
+
 fn signing_key(created_at: i64) -> NewSigningKey {
     NewSigningKey {
         kid: uuid::Uuid::new_v4().simple().to_string(),

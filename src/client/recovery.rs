@@ -10,8 +10,8 @@ use crate::crypto::{KdfParams, RecoveryKey};
 use crate::error::{Error, Result};
 use crate::protocol::b64::Bytes;
 use crate::protocol::{
-    challenge_message, routes, PreLoginRequest, PreResetResponse, RecoveryRegistration, ResetPasswordRequest,
-    SignInResponse, User,
+    challenge_message, routes, PreLoginRequest, PreResetResponse, RecoveryKeyStatus, RecoveryRegistration,
+    ResetPasswordRequest, SignInResponse, User,
 };
 use crate::validate::{self, RememberMe, DEFAULT_SESSION_LENGTH_HOURS};
 
@@ -46,9 +46,13 @@ impl Client {
     /// Makes a recovery key for the signed-in user, registers it (replacing any earlier one), and answers
     /// its written form, `XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX`, to show the user once: it is kept
     /// nowhere else. With it, [`Client::reset_password`] sets a new password and keeps the user's data.
+    /// `RecoveryKeyChanged` when another device registered a key between this one's read and write.
     pub async fn generate_recovery_key(&self) -> Result<Zeroizing<String>> {
         let active = self.active()?;
         let audience = self.client_settings().await?.issuer;
+        let request = self.authorized(Method::Get, routes::RECOVERY_KEY, &active.secret)?;
+        let current: RecoveryKeyStatus =
+            crate::protocol::decode(&self.send_authorized(request).await?).map_err(|_| Error::ServiceUnavailable)?;
         let key = RecoveryKey::random();
         let salt = Bytes(crate::crypto::random::array::<RECOVERY_SALT_LEN>());
         let keys = key.derive(&salt.0);
@@ -61,10 +65,12 @@ impl Client {
             &salt,
             &login_public_key,
             &seed_backup,
+            current.login_public_key.as_ref(),
         );
         let signature =
             Bytes(ed25519_dalek::Signer::sign(&active.seed.user_keys().identity_signing_key, &message).to_bytes());
-        let registration = RecoveryRegistration { salt, login_public_key, seed_backup, signature };
+        let replaces = current.login_public_key;
+        let registration = RecoveryRegistration { salt, login_public_key, seed_backup, replaces, signature };
         let request = self.authorized(Method::Put, routes::RECOVERY_KEY, &active.secret)?.json(&registration);
         self.send_authorized(request).await?;
         Ok(key.to_text())

@@ -95,9 +95,17 @@ impl<'de> Deserialize<'de> for VarBytes {
 /// JSON Schema of unpadded base64url text (OpenAPI): exactly `len` characters when `len` is given.
 #[cfg(feature = "openapi")]
 fn base64url_schema(len: Option<usize>) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    base64url_schema_of(utoipa::openapi::schema::Type::String.into(), len)
+}
+
+#[cfg(feature = "openapi")]
+fn base64url_schema_of(
+    types: utoipa::openapi::schema::SchemaType,
+    len: Option<usize>,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::ObjectBuilder;
     ObjectBuilder::new()
-        .schema_type(Type::String)
+        .schema_type(types)
         .pattern(Some("^[A-Za-z0-9_-]*$"))
         .min_length(len)
         .max_length(len)
@@ -113,6 +121,13 @@ fn base64url_schema(len: Option<usize>) -> utoipa::openapi::RefOr<utoipa::openap
 #[cfg(feature = "openapi")]
 pub fn schema<const N: usize>() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
     base64url_schema(Some(encoded_len(N)))
+}
+
+/// The JSON Schema of `Option<Bytes<N>>` (OpenAPI): as [`schema`], or `null`.
+#[cfg(feature = "openapi")]
+pub fn nullable_schema<const N: usize>() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    base64url_schema_of(SchemaType::from_iter([Type::String, Type::Null]), Some(encoded_len(N)))
 }
 
 #[cfg(feature = "openapi")]

@@ -18,6 +18,27 @@ pub(crate) fn bytes<const N: usize>(fields: &Map<String, Value>, name: &str, pat
         .ok_or_else(|| Error::KeyMaterialNotValid { key: path.to_owned() })
 }
 
+/// An Ed25519 public key that can verify a signature: a valid point of the curve, not of small order.
+pub(crate) fn ed25519_public_key(fields: &Map<String, Value>, name: &str, path: &str) -> Result<Bytes<32>> {
+    let key = bytes::<32>(fields, name, path)?;
+    match ed25519_dalek::VerifyingKey::from_bytes(&key.0) {
+        Ok(point) if !point.is_weak() => Ok(key),
+        _ => Err(Error::KeyMaterialNotValid { key: path.to_owned() }),
+    }
+}
+
+/// A field that must be present: `null`, or bytes as [`bytes`] reads them.
+pub(crate) fn nullable_bytes<const N: usize>(
+    fields: &Map<String, Value>,
+    name: &str,
+    path: &str,
+) -> Result<Option<Bytes<N>>> {
+    match fields.get(name) {
+        Some(Value::Null) => Ok(None),
+        _ => bytes(fields, name, path).map(Some),
+    }
+}
+
 pub(crate) fn seed_backup(value: Option<&Value>, path: &str) -> Result<SeedBackup> {
     let backup = object(value, path)?;
     Ok(SeedBackup {

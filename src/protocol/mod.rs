@@ -14,7 +14,7 @@ mod user;
 pub use account::{AuthTokenResponse, ResumeRequest, ResumeResponse, UpdateUserRequest, UpdateUserResponse};
 pub use claims::{Metadata, UserClaims};
 pub use public_keys::{PublicKeysRequest, UserPublicKeys};
-pub use recovery::{PreResetResponse, RecoveryRegistration, ResetPasswordRequest};
+pub use recovery::{PreResetResponse, RecoveryKeyStatus, RecoveryRegistration, ResetPasswordRequest};
 pub use sign_in::{
     challenge_message, AccountKeys, ChallengePurpose, FirstSignInRequest, PasswordChange, PreLoginRequest,
     PreLoginResponse, SignInRequest, SignInResponse, CHALLENGE_LEN,
@@ -61,7 +61,8 @@ pub mod routes {
     pub const USERINFO: &str = "/v1/apps/{app_id}/userinfo";
     /// `POST` with a session: another user's public identity keys (sealing to them, their signatures).
     pub const PUBLIC_KEYS: &str = "/v1/apps/{app_id}/public-keys";
-    /// `PUT` a [`super::RecoveryRegistration`] with the session: sets the user's recovery key.
+    /// `GET` with the session: the user's [`super::RecoveryKeyStatus`]; `PUT` a
+    /// [`super::RecoveryRegistration`] with the session: sets the user's recovery key.
     pub const RECOVERY_KEY: &str = "/v1/apps/{app_id}/user/recovery-key";
     /// `POST {username}`: a recovery key's salt and backup, and a challenge ([`super::PreResetResponse`]).
     pub const PRE_RESET: &str = "/v1/apps/{app_id}/pre-reset";

@@ -12,7 +12,8 @@ use crate::validate::{self, RememberMe};
 
 /// `PUT …/user/recovery-key` with the session: the recovery login key and the recovery backup, signed
 /// with the user's identity key, so only a holder of the seed can set one (a stolen session secret
-/// alone cannot).
+/// alone cannot). It names the registration it replaces, so an old body sent again cannot bring back a
+/// key the user has since replaced.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
@@ -25,13 +26,18 @@ pub struct RecoveryRegistration {
     pub login_public_key: Bytes<32>,
     /// The seed wrapped under the recovery backup key.
     pub seed_backup: SeedBackup,
+    /// The recovery login key this registration replaces, as [`RecoveryKeyStatus`] reported it; `None`
+    /// (JSON `null`) when the user has none.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::b64::nullable_schema::<32>))]
+    pub replaces: Option<Bytes<32>>,
     /// Ed25519 signature of [`RecoveryRegistration::message`] by the identity signing key.
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::b64::schema::<64>))]
     pub signature: Bytes<64>,
 }
 
 impl RecoveryRegistration {
-    /// The bytes the identity key signs: every field length-prefixed (u32 big-endian).
+    /// The bytes the identity key signs: every field length-prefixed (u32 big-endian); the replaced
+    /// key's field is empty when there is none.
     pub fn message(
         app_id: &str,
         user_id: &str,
@@ -39,8 +45,9 @@ impl RecoveryRegistration {
         salt: &Bytes<RECOVERY_SALT_LEN>,
         login_public_key: &Bytes<32>,
         seed_backup: &SeedBackup,
+        replaces: Option<&Bytes<32>>,
     ) -> Vec<u8> {
-        let fields: [&[u8]; 7] = [
+        let fields: [&[u8]; 8] = [
             b"sealbase/v1/recovery-registration",
             app_id.as_bytes(),
             user_id.as_bytes(),
@@ -48,6 +55,7 @@ impl RecoveryRegistration {
             &salt.0,
             &login_public_key.0,
             &[seed_backup.nonce.0.as_slice(), seed_backup.ciphertext.0.as_slice()].concat(),
+            replaces.map_or(&[][..], |key| &key.0[..]),
         ];
         let mut message = Vec::with_capacity(fields.iter().map(|f| f.len() + 4).sum());
         for field in fields {
@@ -62,11 +70,25 @@ impl RecoveryRegistration {
         let fields = body.as_object().ok_or(Error::ParamsMustBeObject)?;
         Ok(Self {
             salt: super::fields::bytes(fields, "salt", "salt")?,
-            login_public_key: super::fields::bytes(fields, "loginPublicKey", "loginPublicKey")?,
+            login_public_key: super::fields::ed25519_public_key(fields, "loginPublicKey", "loginPublicKey")?,
             seed_backup: super::fields::seed_backup(fields.get("seedBackup"), "seedBackup")?,
+            replaces: super::fields::nullable_bytes(fields, "replaces", "replaces")?,
             signature: super::fields::bytes(fields, "signature", "signature")?,
         })
     }
+}
+
+/// Answer to `GET …/user/recovery-key` with the session: the user's current registration, which a new
+/// one names in [`RecoveryRegistration::replaces`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RecoveryKeyStatus {
+    /// The current recovery login key, `null` when the user has no recovery key.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::protocol::b64::nullable_schema::<32>))]
+    pub login_public_key: Option<Bytes<32>>,
+    /// When it was registered (RFC 3339, UTC, milliseconds), `null` when there is none.
+    pub created_at: Option<String>,
 }
 
 /// Answer to `POST …/pre-reset {username}`: what a recovery key needs, the same shape whether or not

@@ -65,7 +65,8 @@ impl ChallengePurpose {
 
 /// The exact bytes the login key signs: every field length-prefixed (u32 big-endian), so no two
 /// different inputs can produce the same message. The last field is empty for sign-in and the
-/// password-change binding otherwise.
+/// purpose's binding otherwise (new key material for a change or reset, the registered keys for a
+/// first sign-in).
 pub fn challenge_message(
     purpose: ChallengePurpose,
     app_id: &str,

@@ -209,6 +209,19 @@ impl TestDatabase {
         }
     }
 
+    /// Runs a statement the database may refuse: the rows it changed, or the database's message.
+    #[allow(dead_code)] // not every test binary uses it
+    pub async fn try_execute(&self, sql: &str) -> Result<u64, String> {
+        match &self.kind {
+            Kind::Sqlite { path } => {
+                let db = rusqlite::Connection::open(path).expect("database opens");
+                db.busy_timeout(std::time::Duration::from_secs(10)).expect("busy timeout");
+                db.execute(sql, []).map(|n| n as u64).map_err(|e| e.to_string())
+            }
+            Kind::Postgres { client, .. } => client.execute(sql, &[]).await.map_err(|e| format!("{e:?}")),
+        }
+    }
+
     /// Runs a statement; the rows it changed.
     pub async fn execute(&self, sql: &str) -> u64 {
         match &self.kind {

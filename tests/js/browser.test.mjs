@@ -542,6 +542,7 @@ test('the browser example: sign up, keep an encrypted note, sign out and in, and
 function watchWorkers() {
   window.workerScripts = [];
   window.derivations = [];
+  window.passwordsLeft = [];
   const Original = window.Worker;
   window.Worker = class extends Original {
     constructor(url, options) {
@@ -554,6 +555,10 @@ function watchWorkers() {
     }
     postMessage(message, transfer) {
       super.postMessage(message, transfer);
+      // What of the password stays on the page once posted: a transferred array is detached.
+      if (message?.password !== undefined) {
+        window.passwordsLeft.push(message.password instanceof Uint8Array ? message.password.byteLength : 'not bytes');
+      }
     }
   };
 }
@@ -578,6 +583,11 @@ test('password keys are derived in a module worker on the same module; without w
   const seen = await page.evaluate(() => ({ scripts: window.workerScripts, derivations: window.derivations }));
   assert.deepEqual(seen.scripts, ['/pkg/worker.js'], 'one worker, the package\'s');
   assert.deepEqual(seen.derivations, [32, 32, 32, 32], 'signUp, signIn, and a password change\'s two keys, all from the worker');
+  assert.deepEqual(
+    await page.evaluate(() => window.passwordsLeft),
+    [0, 0, 0, 0],
+    'each password went to the worker as bytes, transferred: no copy left on the page',
+  );
   assert.deepEqual(wasmRequests, ['/pkg/sealbase_wasm_bg.wasm'], 'the module is fetched once, for the page and the worker');
   await page.close();
 
@@ -597,4 +607,29 @@ test('password keys are derived in a module worker on the same module; without w
   assert.ok(signedIn.ok, JSON.stringify(signedIn));
   assert.equal((await call(plain, 'decryptJson', { context: 'note', envelope: note })).ok, 'by the worker');
   await plain.close();
+
+  // A worker that fails once it is asked: that call and every later one derive on the page, and the
+  // page stops posting to it.
+  const failing = await browser.context.newPage();
+  await failing.addInitScript(() => {
+    window.asked = 0;
+    const Original = window.Worker;
+    window.Worker = class extends Original {
+      postMessage(message, transfer) {
+        if (message?.password === undefined) return super.postMessage(message, transfer);
+        window.asked += 1;
+        setTimeout(() => this.onerror?.(new ErrorEvent('error', { message: 'the worker crashed' })));
+      }
+    };
+  });
+  await failing.goto(`${site.url}/`);
+  await failing.waitForFunction(() => window.ready === true);
+  await initPage(failing, app);
+  for (let round = 0; round < 2; round += 1) {
+    const result = await call(failing, 'signIn', { username: 'ada', password: `${PASSWORD}!`, rememberMe: 'none' });
+    assert.ok(result.ok, JSON.stringify(result));
+    await call(failing, 'signOut');
+  }
+  assert.equal(await failing.evaluate(() => window.asked), 1, 'asked once, then given up');
+  await failing.close();
 });

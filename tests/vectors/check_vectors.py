@@ -211,7 +211,8 @@ for vector in recovery["vectors"]:
     ciphertext = AESGCM(derived["recoveryBackupKey"]).encrypt(nonce, bytes.fromhex(vector["seed"]), aad)
     assert ciphertext.hex() == vector["ciphertext"]
     registration = (lp32(b"sealbase/v1/recovery-registration") + lp32(app_id) + lp32(vector["userId"].encode())
-                    + lp32(vector["audience"].encode()) + lp32(salt) + lp32(raw_public(login)) + lp32(nonce + ciphertext))
+                    + lp32(vector["audience"].encode()) + lp32(salt) + lp32(raw_public(login)) + lp32(nonce + ciphertext)
+                    + lp32(bytes.fromhex(vector["replaces"] or "")))
     assert registration.hex() == vector["registrationMessage"]
     identity = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(seeds[vector["seed"]]["identitySigningKeySeed"]))
     assert identity.sign(registration).hex() == vector["registrationSignature"]

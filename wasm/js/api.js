@@ -40,6 +40,10 @@ async function storageKey(appId, create) {
   }
 }
 
+// A derivation takes well under a second even on slow phones; a worker silent for this long is stuck
+// (or was killed), and the page derives instead.
+const KDF_WORKER_TIMEOUT_MS = 20000;
+
 // `start` loads the main module; `loadLegacy` the second one (legacy password hashes), which only a
 // pending account's first sign-in needs, so it is downloaded then, once; `startWorker`, where there is
 // one, starts the KDF's worker and answers `{ worker, module }` (the compiled main module to run in
@@ -77,39 +81,54 @@ export function createApi(start, loadLegacy, startWorker, hooks = []) {
   // worker cannot start, or fails later, the module derives on this thread instead.
   let kdfWorker;
   const useWorker = () => {
-    let started;
-    try {
-      started = startWorker?.();
-    } catch {
-      return;
-    }
-    if (!started) return;
-    const { worker, module } = started;
-    kdfWorker = worker;
+    let worker;
     const calls = new Map();
-    let next = 0;
-    worker.onmessage = ({ data: { id, key } }) => {
-      const call = calls.get(id);
-      calls.delete(id);
-      if (key) call?.resolve(key);
-      else call?.reject();
-    };
-    worker.onerror = () => {
-      kdfWorker = undefined;
-      wasm.setKdfRunner(undefined);
-      for (const call of calls.values()) call.reject();
+    // The worker is gone, broken or stuck: every call in flight derives on this thread, as all later
+    // ones do.
+    const giveUp = () => {
+      if (kdfWorker === worker) {
+        kdfWorker = undefined;
+        wasm.setKdfRunner(undefined);
+      }
+      for (const call of calls.values()) {
+        clearTimeout(call.timer);
+        call.reject();
+      }
       calls.clear();
-      worker.terminate();
+      worker?.terminate();
     };
-    worker.postMessage({ module });
-    wasm.setKdfRunner(
-      (password, params) =>
-        new Promise((resolve, reject) => {
-          next += 1;
-          calls.set(next, { resolve, reject });
-          worker.postMessage({ id: next, password, params });
-        }),
-    );
+    try {
+      const started = startWorker?.();
+      if (!started) return;
+      worker = started.worker;
+      let next = 0;
+      worker.onmessage = ({ data }) => {
+        const call = calls.get(data?.id);
+        if (!call) return;
+        calls.delete(data.id);
+        clearTimeout(call.timer);
+        if (data.key) call.resolve(data.key);
+        else call.reject();
+        // A trapped module answers every later call with an error too.
+        if (data.broken) giveUp();
+      };
+      worker.onerror = giveUp;
+      worker.onmessageerror = giveUp;
+      worker.postMessage({ module: started.module });
+      kdfWorker = worker;
+      wasm.setKdfRunner(
+        (password, params) =>
+          new Promise((resolve, reject) => {
+            next += 1;
+            const timer = setTimeout(giveUp, KDF_WORKER_TIMEOUT_MS);
+            calls.set(next, { resolve, reject, timer });
+            // Transferred, so the only copy left is the worker's, which wipes it.
+            worker.postMessage({ id: next, password, params }, [password.buffer]);
+          }),
+      );
+    } catch {
+      giveUp();
+    }
   };
   // Hands the module the app's storage key before init (an existing one only) and before a sign-up
   // or sign-in that keeps a session (made if missing). Without IndexedDB (Node, a blocked storage) no

@@ -140,8 +140,8 @@ export type SealbaseErrorName =
   | 'EmailAlreadyExists' | 'UserBlocked' | 'EmailNotVerified' | 'EmailRequired' | 'EmailVerificationNotValid'
   | 'ClaimsNotValid' | 'MetadataNotValid' | 'KeyMaterialNotValid' | 'RequestBodyNotValid'
   | 'RequestBodyTooLarge' | 'ChallengeNotValid' | 'SessionNotValid' | 'TooManyRequests' | 'SeedBackupNotValid'
-  | 'RecoveryKeyNotValid' | 'RecoveryKeyIncorrect' | 'EnvelopeNotValid' | 'SignatureNotValid'
-  | 'ContextMustBeString' | 'DataMustBeBytesOrString' | 'ContextTooLong' | 'DataTooLarge'
+  | 'RecoveryKeyNotValid' | 'RecoveryKeyIncorrect' | 'RecoveryKeyChanged' | 'EnvelopeNotValid'
+  | 'SignatureNotValid' | 'ContextMustBeString' | 'DataMustBeBytesOrString' | 'ContextTooLong' | 'DataTooLarge'
   | 'SessionStoreNotValid' | 'SessionStoreNotWritable';
 
 /** Every rejection is an `Error` of this shape. */

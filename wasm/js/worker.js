@@ -11,14 +11,17 @@ self.onmessage = ({ data }) => {
   }
   if (data.warmUp) {
     // The first derivation at the real cost (the package's scrypt parameters, docs/protocol.md §2.1).
-    deriveKey('warm-up', JSON.stringify({ algorithm: 'scrypt', logN: 15, r: 8, p: 1, salt: 'AAAAAAAAAAAAAAAAAAAAAA' })).fill(0);
+    deriveKey(new TextEncoder().encode('warm-up'), JSON.stringify({ algorithm: 'scrypt', logN: 15, r: 8, p: 1, salt: 'AAAAAAAAAAAAAAAAAAAAAA' })).fill(0);
     return;
   }
   const { id, password, params } = data;
   try {
+    // deriveKey zeroes the password's bytes, here and in the module's memory.
     const key = deriveKey(password, params);
     self.postMessage({ id, key }, [key.buffer]);
-  } catch {
-    self.postMessage({ id });
+  } catch (error) {
+    password?.fill?.(0);
+    // A trap (a Rust panic) leaves the module unusable: the page stops asking this worker.
+    self.postMessage({ id, broken: error instanceof WebAssembly.RuntimeError });
   }
 };

@@ -8,7 +8,7 @@ use sealbase::crypto::{KdfParams, PasswordKey};
 use sealbase::Error;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::convert::js_error;
 
@@ -16,22 +16,26 @@ thread_local! {
     static DERIVE_FUNCTION: RefCell<Option<js_sys::Function>> = const { RefCell::new(None) };
 }
 
-/// Registers `(normalizedPassword, paramsJson) => Promise<Uint8Array>`, the wrapper's bridge to its
-/// worker; `undefined` forgets it (derivations then run here).
+/// Registers `(normalizedPasswordUtf8: Uint8Array, paramsJson) => Promise<Uint8Array>`, the wrapper's
+/// bridge to its worker, which owns (and wipes) the bytes it is given; `undefined` forgets it
+/// (derivations then run here).
 #[wasm_bindgen(js_name = setKdfRunner)]
 pub fn set_kdf_runner(derive: Option<js_sys::Function>) {
     DERIVE_FUNCTION.with(|slot| *slot.borrow_mut() = derive);
 }
 
-/// The worker's side: the 32-byte password key of an NFKC-normalised password under `params` (JSON,
-/// checked again here).
+/// The worker's side: the 32-byte password key of an NFKC-normalised password's UTF-8 under `params`
+/// (JSON, checked again here). The password bytes are zeroed in place: a `&mut [u8]` is copied into
+/// this module's memory and back out, so both the module's copy and the caller's array end up wiped.
+/// The key goes straight into a new JavaScript array, leaving no copy in the module's heap.
 #[wasm_bindgen(js_name = deriveKey)]
-pub fn derive_key(normalized_password: String, params: &str) -> Result<Vec<u8>, JsValue> {
-    let password = Zeroizing::new(normalized_password);
-    let params: KdfParams =
-        sealbase::protocol::decode(params.as_bytes()).map_err(|_| js_error(&Error::KdfParamsNotValid))?;
-    let key = PasswordKey::derive(password.as_bytes(), &params).map_err(|error| js_error(&error))?;
-    Ok(key.expose().to_vec())
+pub fn derive_key(normalized_password: &mut [u8], params: &str) -> Result<js_sys::Uint8Array, JsValue> {
+    let derived = sealbase::protocol::decode::<KdfParams>(params.as_bytes())
+        .map_err(|_| Error::KdfParamsNotValid)
+        .and_then(|params| PasswordKey::derive(normalized_password, &params));
+    normalized_password.zeroize();
+    let key = derived.map_err(|error| js_error(&error))?;
+    Ok(js_sys::Uint8Array::from(&key.expose()[..]))
 }
 
 /// The SDK's [`sealbase::KdfRunner`] over the registered function.
@@ -42,8 +46,10 @@ impl sealbase::KdfRunner for JsKdfRunner {
         Box::pin(async move {
             let derive = DERIVE_FUNCTION.with(|slot| slot.borrow().clone()).ok_or(Error::ServiceUnavailable)?;
             let params = serde_json::to_string(params).map_err(|_| Error::ServiceUnavailable)?;
+            // Bytes, not a string: the worker can wipe them (the array is transferred, not copied).
+            let password = js_sys::Uint8Array::from(normalized_password.as_bytes());
             let promise = derive
-                .call2(&JsValue::NULL, &JsValue::from_str(normalized_password), &JsValue::from_str(&params))
+                .call2(&JsValue::NULL, &password, &JsValue::from_str(&params))
                 .map_err(|_| Error::ServiceUnavailable)?
                 .dyn_into::<js_sys::Promise>()
                 .map_err(|_| Error::ServiceUnavailable)?;

@@ -121,6 +121,7 @@ impl ServerSecret {
             salt: first(part(b"salt")),
             login_public_key: part(b"login-key"),
             seed_backup: SeedBackup { nonce: Bytes(first(part(b"nonce"))), ciphertext: Bytes(ciphertext) },
+            created_at: 0,
         }
     }
 }

@@ -32,11 +32,13 @@ pub struct Proof<'a> {
     pub app_id: &'a str,
     /// The username (stored form) the challenge was issued for.
     pub username: &'a str,
-    /// Sign-in or password change.
+    /// What the proof authorises (sign-in, password change, first sign-in, reset), bound into the
+    /// signed message.
     pub purpose: ChallengePurpose,
-    /// The challenge from pre-login.
+    /// The challenge from pre-login or pre-reset.
     pub challenge: &'a Bytes<CHALLENGE_LEN>,
-    /// The login key's signature of the challenge message.
+    /// The signature of the challenge message by the key the purpose calls for (login, legacy login or
+    /// recovery login key).
     pub signature: &'a Bytes<64>,
 }
 

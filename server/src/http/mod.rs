@@ -29,7 +29,7 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::http::{header, HeaderMap, Method, Request};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post, put};
+use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use sealbase::protocol::{routes, MAX_BODY_BYTES};
 use sealbase::Error;
@@ -73,7 +73,7 @@ pub fn router(state: AppState) -> Router {
         .route(routes::USER_VERIFY_EMAIL, post(email::confirm_code))
         .route(routes::USERINFO, get(userinfo::userinfo).post(userinfo::userinfo))
         .route(routes::PUBLIC_KEYS, post(public_keys::public_keys))
-        .route(routes::RECOVERY_KEY, put(recovery::register))
+        .route(routes::RECOVERY_KEY, get(recovery::status).put(recovery::register))
         .route(routes::PRE_RESET, post(recovery::pre_reset))
         .route(routes::RESET_PASSWORD, post(recovery::reset_password))
         .route(&format!("{}{{auth_token}}", routes::ADMIN_AUTH_TOKEN), get(admin::check_auth_token))

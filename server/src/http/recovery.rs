@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use sealbase::protocol::{
-    PreLoginRequest, PreResetResponse, RecoveryRegistration, ResetPasswordRequest, SignInResponse,
+    PreLoginRequest, PreResetResponse, RecoveryKeyStatus, RecoveryRegistration, ResetPasswordRequest, SignInResponse,
 };
 use sealbase::Error;
 
@@ -15,12 +15,39 @@ use super::sign_in::{accepted, respond, sign_in_attempt};
 use super::{json_body, origin, AppIdPath, Authenticated, ClientAddress};
 use crate::auth::proof::{self, Proof};
 use crate::auth::session::IssuedSession;
-use crate::clock::now_ms;
+use crate::clock::{iso, now_ms};
 use crate::error::ApiResult;
 use crate::store::{Credentials, ProofEffect, StoredRecovery};
 use crate::AppState;
 
-/// Registers the signed-in user's recovery key, replacing any earlier one. The body is signed with the
+/// The signed-in user's current recovery key registration: what a new one must name as replaced.
+#[utoipa::path(
+    get,
+    path = "/v1/apps/{app_id}/user/recovery-key",
+    tag = "client",
+    params(crate::http::openapi::AppPath),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The current registration, or nulls.", body = sealbase::protocol::RecoveryKeyStatus),
+        (status = "default", description = "An error (§7).", body = crate::http::openapi::ErrorBody),
+    ),
+)]
+pub(super) async fn status(
+    State(state): State<AppState>,
+    Authenticated(session): Authenticated,
+    headers: HeaderMap,
+) -> ApiResult<Json<RecoveryKeyStatus>> {
+    let app = state.app(&session.app_id).await?;
+    app.check_origin(origin(&headers))?;
+    let user = state.store.user_by_id(&session.user_id).await?.ok_or(Error::UserNotFound)?;
+    let recovery = state.store.recovery(&app.id, &user.username).await?;
+    Ok(Json(RecoveryKeyStatus {
+        login_public_key: recovery.as_ref().map(|recovery| sealbase::protocol::b64::Bytes(recovery.login_public_key)),
+        created_at: recovery.map(|recovery| iso(recovery.created_at)),
+    }))
+}
+
+/// Registers the signed-in user's recovery key, replacing the one it names. The body is signed with the
 /// user's identity key (made from the seed), so a session secret alone cannot set a key of its own.
 #[utoipa::path(
     put,
@@ -52,6 +79,7 @@ pub(super) async fn register(
         &registration.salt,
         &registration.login_public_key,
         &registration.seed_backup,
+        registration.replaces.as_ref(),
     );
     if !proof::login_signature_valid(&identity, &message, &registration.signature) {
         return Err(Error::SignatureNotValid.into());
@@ -60,8 +88,10 @@ pub(super) async fn register(
         salt: registration.salt.0,
         login_public_key: registration.login_public_key.0,
         seed_backup: registration.seed_backup,
+        created_at: now_ms(),
     };
-    state.store.set_recovery(&user.id, &session.session_id, &recovery, now_ms()).await??;
+    let replaces = registration.replaces.as_ref().map(|key| &key.0);
+    state.store.set_recovery(&user.id, &session.session_id, &recovery, replaces, recovery.created_at).await??;
     tracing::info!(user_id = %user.id, "recovery key registered");
     Ok(StatusCode::NO_CONTENT)
 }

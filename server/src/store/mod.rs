@@ -146,13 +146,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn update_user(&self, update: &UserUpdate) -> StoreResult<Result<UserRecord, Refusal>>;
     /// The recovery key registered for this (stored-form) username in the app, if any.
     async fn recovery(&self, app_id: &str, username: &str) -> StoreResult<Option<StoredRecovery>>;
-    /// Registers the user's recovery key in place of any earlier one, on a session that must still be
-    /// live when it commits (`SessionNotLive` otherwise, nothing written).
+    /// Registers the user's recovery key in place of `replaces`, the user's current recovery login key
+    /// (`None`: they have none), compared under the row lock (`RecoveryKeyChanged` otherwise), on a
+    /// session that must still be live when it commits (`SessionNotLive` otherwise); nothing written
+    /// on a refusal.
     async fn set_recovery(
         &self,
         user_id: &str,
         session_id: &str,
         recovery: &StoredRecovery,
+        replaces: Option<&[u8; 32]>,
         now: i64,
     ) -> StoreResult<Result<(), Refusal>>;
     /// Deletes a user (with their sessions) on a session's authority, which must still be live.

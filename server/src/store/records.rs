@@ -542,6 +542,9 @@ pub enum Refusal {
     /// The app requires a verified email and the user's is not: a right proof opens nothing (nothing
     /// written).
     EmailNotVerified,
+    /// A recovery-key registration names a key it replaces that is not the user's current one: sent
+    /// again after a newer registration, or raced by one (nothing written).
+    RecoveryKeyChanged,
 }
 
 /// An email verification about to be stored (the user's one live verification from then on).
@@ -630,6 +633,8 @@ pub struct StoredRecovery {
     pub login_public_key: [u8; 32],
     /// The seed under the recovery backup key.
     pub seed_backup: SeedBackup,
+    /// When it was registered (Unix ms).
+    pub created_at: i64,
 }
 
 /// An update of a user on a session's authority. `None` leaves a field alone.

@@ -197,9 +197,10 @@ impl Store for PausingStore {
         user_id: &str,
         session_id: &str,
         recovery: &StoredRecovery,
+        replaces: Option<&[u8; 32]>,
         now: i64,
     ) -> StoreResult<Result<(), Refusal>> {
-        self.inner.set_recovery(user_id, session_id, recovery, now).await
+        self.inner.set_recovery(user_id, session_id, recovery, replaces, now).await
     }
     async fn delete_user(
         &self,

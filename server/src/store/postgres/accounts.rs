@@ -301,18 +301,24 @@ impl PostgresStore {
         user_id: &str,
         session_id: &str,
         recovery: &StoredRecovery,
+        replaces: Option<&[u8; 32]>,
         now: i64,
     ) -> Result<Result<(), Refusal>, Failure> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
-        let lock = tx.prepare_cached("SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE").await?;
-        let exists = tx.query_opt(&lock, &[&user_id]).await?.is_some();
+        let lock =
+            tx.prepare_cached("SELECT recovery_login_public_key FROM users WHERE id = $1 FOR NO KEY UPDATE").await?;
+        let current = tx.query_opt(&lock, &[&user_id]).await?;
         let live = tx.prepare_cached(SESSION_LIVE).await?;
         if tx.query_opt(&live, &[&session_id, &now]).await?.is_none() {
             return Ok(Err(Refusal::SessionNotLive));
         }
-        if !exists {
+        let Some(current) = current else {
             return Ok(Err(Refusal::UserNotFound));
+        };
+        let current: Option<Vec<u8>> = current.try_get(0)?;
+        if current.as_deref() != replaces.map(|key| key.as_slice()) {
+            return Ok(Err(Refusal::RecoveryKeyChanged));
         }
         let set = tx
             .prepare_cached(
@@ -324,12 +330,13 @@ impl PostgresStore {
         let (salt, key) = (recovery.salt.as_slice(), recovery.login_public_key.as_slice());
         let (nonce, ciphertext) =
             (recovery.seed_backup.nonce.0.as_slice(), recovery.seed_backup.ciphertext.0.as_slice());
-        tx.execute(&set, &[&salt, &key, &nonce, &ciphertext, &now, &user_id]).await?;
+        tx.execute(&set, &[&salt, &key, &nonce, &ciphertext, &recovery.created_at, &user_id]).await?;
         tx.commit().await?;
         Ok(Ok(()))
     }
 
-    /// A sign-in's proof: `sealbase_spend_sign_in` (migrations/postgres/0002), one round trip.
+    /// A sign-in's proof: `sealbase_spend_sign_in` (its latest form: the 16-argument overload of
+    /// migrations/postgres/0009), one round trip.
     pub(super) async fn spend_sign_in(
         &self,
         attempt: &ProofAttempt<'_>,

@@ -308,7 +308,8 @@ impl Store for PostgresStore {
         let client = self.pool.get().await.map_err(Failure::from)?;
         let select = client
             .prepare_cached(
-                "SELECT recovery_salt, recovery_login_public_key, recovery_backup_nonce, recovery_backup_ciphertext
+                "SELECT recovery_salt, recovery_login_public_key, recovery_backup_nonce, recovery_backup_ciphertext,
+                     recovery_created_at
                  FROM users WHERE app_id = $1 AND username = $2 AND recovery_salt IS NOT NULL",
             )
             .await
@@ -325,6 +326,7 @@ impl Store for PostgresStore {
                 nonce: Bytes(fixed(2)?.try_into().map_err(malformed)?),
                 ciphertext: Bytes(fixed(3)?.try_into().map_err(malformed)?),
             },
+            created_at: row.try_get(4).map_err(Failure::from)?,
         }))
     }
 
@@ -333,9 +335,10 @@ impl Store for PostgresStore {
         user_id: &str,
         session_id: &str,
         recovery: &StoredRecovery,
+        replaces: Option<&[u8; 32]>,
         now: i64,
     ) -> StoreResult<Result<(), Refusal>> {
-        retrying(|| self.set_recovery_once(user_id, session_id, recovery, now)).await
+        retrying(|| self.set_recovery_once(user_id, session_id, recovery, replaces, now)).await
     }
 
     async fn delete_user(

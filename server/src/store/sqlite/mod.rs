@@ -22,7 +22,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, Transactio
 use super::{Decision, StoreError, StoreResult};
 
 /// Schema changes, applied in order; `PRAGMA user_version` counts those applied.
-const MIGRATIONS: [&str; 11] = [
+const MIGRATIONS: [&str; 12] = [
     include_str!("../../../migrations/sqlite/0001_init.sql"),
     include_str!("../../../migrations/sqlite/0002_sign_in.sql"),
     include_str!("../../../migrations/sqlite/0003_token_keys.sql"),
@@ -34,6 +34,7 @@ const MIGRATIONS: [&str; 11] = [
     include_str!("../../../migrations/sqlite/0009_users_api.sql"),
     include_str!("../../../migrations/sqlite/0010_email_verification.sql"),
     include_str!("../../../migrations/sqlite/0011_recovery_keys.sql"),
+    include_str!("../../../migrations/sqlite/0012_recovery_whole.sql"),
 ];
 
 /// WAL size (in pages) at which a commit checkpoints by itself.

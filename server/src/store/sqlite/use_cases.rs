@@ -466,7 +466,8 @@ impl Store for SqliteStore {
     async fn recovery(&self, app_id: &str, username: &str) -> StoreResult<Option<StoredRecovery>> {
         self.connections.read(|c| {
             c.prepare_cached(
-                "SELECT recovery_salt, recovery_login_public_key, recovery_backup_nonce, recovery_backup_ciphertext
+                "SELECT recovery_salt, recovery_login_public_key, recovery_backup_nonce, recovery_backup_ciphertext,
+                     recovery_created_at
                  FROM users WHERE app_id = ? AND username = ? AND recovery_salt IS NOT NULL",
             )?
             .query_row([app_id, username], |row| {
@@ -474,6 +475,7 @@ impl Store for SqliteStore {
                     salt: row.get(0)?,
                     login_public_key: row.get(1)?,
                     seed_backup: SeedBackup { nonce: Bytes(row.get(2)?), ciphertext: Bytes(row.get(3)?) },
+                    created_at: row.get(4)?,
                 })
             })
             .optional()
@@ -485,12 +487,23 @@ impl Store for SqliteStore {
         user_id: &str,
         session_id: &str,
         recovery: &StoredRecovery,
+        replaces: Option<&[u8; 32]>,
         now: i64,
     ) -> StoreResult<Result<(), Refusal>> {
         self.connections
             .write(|tx| {
                 if !session_live(tx, session_id, now)? {
                     return Ok(Decision::Rollback(Err(Refusal::SessionNotLive)));
+                }
+                let current: Option<Option<Vec<u8>>> = tx
+                    .prepare_cached("SELECT recovery_login_public_key FROM users WHERE id = ?")?
+                    .query_row([user_id], |row| row.get(0))
+                    .optional()?;
+                let Some(current) = current else {
+                    return Ok(Decision::Rollback(Err(Refusal::UserNotFound)));
+                };
+                if current.as_deref() != replaces.map(|key| key.as_slice()) {
+                    return Ok(Decision::Rollback(Err(Refusal::RecoveryKeyChanged)));
                 }
                 let set = tx
                     .prepare_cached(
@@ -503,7 +516,7 @@ impl Store for SqliteStore {
                         recovery.login_public_key.as_slice(),
                         recovery.seed_backup.nonce.0.as_slice(),
                         recovery.seed_backup.ciphertext.0.as_slice(),
-                        now,
+                        recovery.created_at,
                         user_id,
                     ))?;
                 Ok(if set == 1 { Decision::Commit(Ok(())) } else { Decision::Rollback(Err(Refusal::UserNotFound)) })
