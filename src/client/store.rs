@@ -1,7 +1,6 @@
 //! Where a client keeps its session between runs, as `rememberMe` says: `Local` in a [`FileStore`]
 //! (or the browser's localStorage), `Session` in a [`MemoryStore`] (or sessionStorage), `None` nowhere.
 
-use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
@@ -52,21 +51,32 @@ pub trait SessionStore: Send + Sync + std::fmt::Debug {
 }
 
 /// Keeps entries in memory, for the life of the store (the `Client`'s, for `RememberMe::Session`).
-#[derive(Debug, Default)]
-pub struct MemoryStore(Mutex<BTreeMap<String, StoredState>>);
+/// A list, not a map: a client serves one app, rarely a few, and a map type of its own would cost the
+/// npm module a copy of the map's code.
+#[derive(Default)]
+pub struct MemoryStore(Mutex<Vec<(String, StoredState)>>);
+
+impl std::fmt::Debug for MemoryStore {
+    /// Which apps have an entry, never the entries: they hold session secrets and seeds.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(super::lock(&self.0).iter().map(|(app, _)| app)).finish()
+    }
+}
 
 impl SessionStore for MemoryStore {
     fn load(&self, app_id: &str) -> Result<Option<StoredState>> {
-        Ok(super::lock(&self.0).get(app_id).cloned())
+        Ok(super::lock(&self.0).iter().find(|(app, _)| app == app_id).map(|(_, state)| state.clone()))
     }
 
     fn save(&self, app_id: &str, state: &StoredState) -> Result<()> {
-        super::lock(&self.0).insert(app_id.to_owned(), state.clone());
+        let mut entries = super::lock(&self.0);
+        entries.retain(|(app, _)| app != app_id);
+        entries.push((app_id.to_owned(), state.clone()));
         Ok(())
     }
 
     fn remove(&self, app_id: &str) -> Result<()> {
-        super::lock(&self.0).remove(app_id);
+        super::lock(&self.0).retain(|(app, _)| app != app_id);
         Ok(())
     }
 }

@@ -471,10 +471,17 @@ test('no secret at rest: after signUp with each rememberMe, nothing readable hol
       await page.goto(`${site.url}/tests/js/page/hooks.html`);
       await page.waitForFunction(() => window.ready === true);
       await page.evaluate(([appId, endpoint]) => window.sealbase.init({ appId, endpoint }), [app.appId, server.url]);
-      await page.evaluate(([mode, password]) => window.sealbase.signUp({ username: 'ada', password, rememberMe: mode }), [mode, PASSWORD]);
+      const { recoveryKey } = await page.evaluate(
+        ([mode, password]) => window.sealbase.signUp({ username: 'ada', password, rememberMe: mode, recoveryKey: true }),
+        [mode, PASSWORD],
+      );
       secrets = await page.evaluate(() => window.secrets());
       const dump = await page.evaluate(() => window.dumpEverything());
       const text = JSON.stringify(dump);
+      // The recovery key is shown once and kept nowhere, in any of its written forms.
+      for (const form of [recoveryKey, recoveryKey.replaceAll('-', ''), recoveryKey.toLowerCase()]) {
+        assert.ok(!text.includes(form), `${mode}: the recovery key at rest as ${form}`);
+      }
       for (const [name, hex] of Object.entries(secrets)) {
         if (!hex) continue;
         for (const encoded of encodings(hex)) assert.ok(!text.includes(encoded), `${mode}: ${name} at rest as ${encoded}`);
@@ -509,7 +516,7 @@ test('no secret at rest: after signUp with each rememberMe, nothing readable hol
   }
 });
 
-test('the browser example: sign up, keep an encrypted note, sign out and in, and read it again', async () => {
+test('the browser example: sign up with a recovery key, keep an encrypted note, sign out and in, reset the password, and read it again', async () => {
   const app = server.createApp();
   const page = await openPage();
   await page.goto(`${site.url}/examples/browser/index.html?appId=${app.appId}&endpoint=${encodeURIComponent(server.url)}`);
@@ -535,6 +542,32 @@ test('the browser example: sign up, keep an encrypted note, sign out and in, and
   await page.click('#openNote');
   await status('Decrypted');
   assert.equal(await page.inputValue('#note'), 'meet at the old mill at nine');
+
+  // The recovery key shown at sign-up, once; the password forgotten: reset with the key.
+  const shown = (await page.textContent('#recoveryKeyShown')).split('\n')[0];
+  assert.match(shown, /^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){7}$/);
+  await page.click('#signOut');
+  await status('Signed out.');
+  await page.fill('#note', '');
+  await page.fill('#recoveryKey', shown.toLowerCase());
+  await page.fill('#newPassword', 'a brand new password');
+  await page.click('#resetPassword');
+  await status('Password reset');
+  await page.click('#openNote');
+  await status('Decrypted');
+  assert.equal(await page.inputValue('#note'), 'meet at the old mill at nine', 'the same seed after the reset');
+  // The old password is gone, the new one signs in.
+  await page.click('#signOut');
+  await status('Signed out.');
+  await page.click('#signIn');
+  await status('UsernameOrPasswordMismatch');
+  await page.fill('#password', 'a brand new password');
+  await page.click('#signIn');
+  await status('Signed in.');
+  // A new key replaces the shown one.
+  await page.click('#generateRecoveryKey');
+  await status('New recovery key made');
+  assert.notEqual((await page.textContent('#recoveryKeyShown')).split('\n')[0], shown);
   await page.close();
 });
 

@@ -34,7 +34,7 @@ function assertError(error, name, status, message) {
 test('the default export and the named exports are the same functions, and nothing else', () => {
   const api = [
     'init', 'signUp', 'signIn', 'signOut', 'updateUser', 'deleteUser', 'getAuthToken', 'verifyEmail',
-    'encrypt', 'decrypt', 'encryptJson', 'decryptJson', 'sign', 'verify', 'sealFor', 'openSealed',
+    'generateRecoveryKey', 'resetPassword', 'encrypt', 'decrypt', 'encryptJson', 'decryptJson', 'sign', 'verify', 'sealFor', 'openSealed',
   ];
   for (const name of api) {
     assert.equal(typeof sealbase[name], 'function', name);
@@ -160,6 +160,47 @@ test('deleteUser signs out and frees the username', async () => {
   const again = await sealbase.signUp({ username: 'ada', password: PASSWORD, rememberMe: 'none' });
   assert.equal(again.username, 'ada');
   await sealbase.signOut();
+});
+
+const RECOVERY_KEY_FORM = /^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){7}$/;
+
+test('a recovery key made at signUp resets a forgotten password and the data stays readable', async () => {
+  const made = await sealbase.signUp({ username: 'grace', password: PASSWORD, rememberMe: 'none', recoveryKey: true });
+  assert.match(made.recoveryKey, RECOVERY_KEY_FORM, 'shown once, in groups of 4');
+  assert.equal(made.username, 'grace');
+  const note = await sealbase.encryptJson({ context: 'notes', value: { text: 'kept' } });
+  await sealbase.signOut();
+  // Typed loosely, lower-case with spaces: the same key.
+  const typed = made.recoveryKey.toLowerCase().replaceAll('-', ' ');
+  const user = await sealbase.resetPassword({ username: 'grace', recoveryKey: typed, newPassword: 'the new password', rememberMe: 'none' });
+  assert.equal(user.username, 'grace');
+  assert.deepEqual(await sealbase.decryptJson({ context: 'notes', envelope: note }), { text: 'kept' }, 'the same seed');
+  // A new key replaces the first, which stops working; the new password signs in.
+  const replacement = await sealbase.generateRecoveryKey();
+  assert.match(replacement, RECOVERY_KEY_FORM);
+  assert.notEqual(replacement, made.recoveryKey);
+  await sealbase.signOut();
+  assertError(
+    await rejection(sealbase.resetPassword({ username: 'grace', recoveryKey: made.recoveryKey, newPassword: 'another password' })),
+    'RecoveryKeyIncorrect', 401, 'Recovery key incorrect.',
+  );
+  // A typo is caught by the checksum, before any request.
+  const typo = (replacement[0] === 'A' ? 'B' : 'A') + replacement.slice(1);
+  assertError(
+    await rejection(sealbase.resetPassword({ username: 'grace', recoveryKey: typo, newPassword: 'another password' })),
+    'RecoveryKeyNotValid', 400, 'Recovery key not valid. Type it as shown: 8 groups of 4 letters and digits.',
+  );
+  assertError(
+    await rejection(sealbase.resetPassword({ username: 'grace', recoveryKey: 42, newPassword: 'another password' })),
+    'RecoveryKeyNotValid', 400, 'Recovery key not valid. Type it as shown: 8 groups of 4 letters and digits.',
+  );
+  assertError(await rejection(sealbase.generateRecoveryKey()), 'UserNotSignedIn', 400, 'Not signed in.');
+  await sealbase.signIn({ username: 'grace', password: 'the new password', rememberMe: 'none' });
+  assertError(
+    await rejection(sealbase.resetPassword({ username: 'grace', recoveryKey: replacement, newPassword: 'another password' })),
+    'UserAlreadySignedIn', 400, 'Already signed in.',
+  );
+  await sealbase.deleteUser();
 });
 
 test('usernames follow the published profile vectors: stored form, or the error before any request', async () => {

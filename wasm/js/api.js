@@ -130,9 +130,9 @@ export function createApi(start, loadLegacy, startWorker, hooks = []) {
       giveUp();
     }
   };
-  // Hands the module the app's storage key before init (an existing one only) and before a sign-up
-  // or sign-in that keeps a session (made if missing). Without IndexedDB (Node, a blocked storage) no
-  // session is kept beyond the page.
+  // Hands the module the app's storage key before init (an existing one only) and before a sign-up,
+  // sign-in or password reset that keeps a session (made if missing). Without IndexedDB (Node, a
+  // blocked storage) no session is kept beyond the page.
   let appId;
   const provideStorageKey = async (create) => {
     const key = await storageKey(appId, create).catch(() => undefined);
@@ -143,7 +143,7 @@ export function createApi(start, loadLegacy, startWorker, hooks = []) {
     if (name === 'init' && typeof params?.appId === 'string') {
       appId = params.appId;
       await provideStorageKey(false);
-    } else if ((name === 'signUp' || name === 'signIn') && appId !== undefined && params?.rememberMe !== 'none') {
+    } else if (['signUp', 'signIn', 'resetPassword'].includes(name) && appId !== undefined && params?.rememberMe !== 'none') {
       await provideStorageKey(true);
     }
   };
@@ -185,14 +185,23 @@ export function createApi(start, loadLegacy, startWorker, hooks = []) {
         .then(resolve, (error) => reject(asPublicError(error)))
         .finally(() => pending.delete(reject));
     });
+  const signUp = wrap('signUp');
+  const generateRecoveryKey = wrap('generateRecoveryKey');
   return {
     init: wrap('init'),
-    signUp: wrap('signUp'),
+    // signUp({ recoveryKey: true }): the account first, then its recovery key, shown once. If the
+    // key's registration fails the account stands, signed in; the rejection says to try again.
+    signUp: async (params) => {
+      const user = await signUp(params);
+      return params?.recoveryKey === true ? { ...user, recoveryKey: await generateRecoveryKey() } : user;
+    },
     signIn: wrap('signIn'),
     signOut: wrap('signOut'),
     updateUser: wrap('updateUser'),
     deleteUser: wrap('deleteUser'),
     verifyEmail: wrap('verifyEmail'),
+    generateRecoveryKey,
+    resetPassword: wrap('resetPassword'),
     getAuthToken: wrap('getAuthToken'),
     encrypt: wrap('encrypt'),
     decrypt: wrap('decrypt'),

@@ -102,11 +102,26 @@ export interface SignUpParams {
   rememberMe?: RememberMe;
   /** Hours, from 5 minutes to 8760. Default 24. */
   sessionLength?: number;
+  /**
+   * `true`: also make and register a recovery key, answered once as the user's `recoveryKey`. If
+   * registering it fails, signUp rejects but the account exists and is signed in: call
+   * `generateRecoveryKey()` again.
+   */
+  recoveryKey?: boolean;
 }
 
 export interface SignInParams {
   username: string;
   password: string;
+  rememberMe?: RememberMe;
+  sessionLength?: number;
+}
+
+export interface ResetPasswordParams {
+  username: string;
+  /** As the user typed it: any case, with or without hyphens and spaces. */
+  recoveryKey: string;
+  newPassword: string;
   rememberMe?: RememberMe;
   sessionLength?: number;
 }
@@ -166,7 +181,7 @@ export interface SealbaseError extends Error {
 }
 
 export function init(params: InitParams): Promise<InitResult>;
-export function signUp(params: SignUpParams): Promise<User>;
+export function signUp(params: SignUpParams): Promise<User & { recoveryKey?: string }>;
 export function signIn(params: SignInParams): Promise<User>;
 export function signOut(): Promise<void>;
 export function updateUser(params: UpdateUserParams): Promise<void>;
@@ -204,6 +219,16 @@ export function sealFor(params: AppDataParams & { username: string }): Promise<U
 export function openSealed(params: { context?: string; envelope: Uint8Array }): Promise<Uint8Array>;
 /** A token valid for at least five more minutes (refreshed through the session when needed). */
 export function getAuthToken(): Promise<string>;
+/**
+ * Makes a recovery key for the signed-in user and registers it, replacing any earlier one. Answers it as
+ * `XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX`: show it once, it is kept nowhere else.
+ */
+export function generateRecoveryKey(): Promise<string>;
+/**
+ * Sets a new password with the user's recovery key and signs in; the user's encrypted data stays
+ * readable, and every other session is signed out.
+ */
+export function resetPassword(params: ResetPasswordParams): Promise<User>;
 
 declare const sealbase: {
   init: typeof init;
@@ -214,6 +239,8 @@ declare const sealbase: {
   deleteUser: typeof deleteUser;
   verifyEmail: typeof verifyEmail;
   getAuthToken: typeof getAuthToken;
+  generateRecoveryKey: typeof generateRecoveryKey;
+  resetPassword: typeof resetPassword;
   encrypt: typeof encrypt;
   decrypt: typeof decrypt;
   encryptJson: typeof encryptJson;

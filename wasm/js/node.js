@@ -16,9 +16,11 @@ const api = createApi(
 
 export const {
   init, signUp, signIn, signOut, updateUser, deleteUser, verifyEmail, getAuthToken,
+  generateRecoveryKey, resetPassword,
   encrypt, decrypt, encryptJson, decryptJson, sign, verify, sealFor, openSealed,
 } = api;
 export default {
   init, signUp, signIn, signOut, updateUser, deleteUser, verifyEmail, getAuthToken,
+  generateRecoveryKey, resetPassword,
   encrypt, decrypt, encryptJson, decryptJson, sign, verify, sealFor, openSealed,
 };

@@ -16,7 +16,7 @@ use std::rc::Rc;
 use convert::{field, has, js_error, params_object, to_js, JsResult};
 use sealbase::protocol::claims::{claims_param, metadata_param};
 use sealbase::validate::json;
-use sealbase::{Client, Error, Init, SignIn, SignUp, UpdateUser};
+use sealbase::{Client, Error, Init, ResetPassword, SignIn, SignUp, UpdateUser};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use zeroize::Zeroizing;
@@ -225,6 +225,42 @@ async fn run_sign_up(params: JsValue) -> Result<JsValue, Error> {
     to_js(&user)
 }
 
+/// `generateRecoveryKey()` → the new recovery key's written form, to show once.
+#[wasm_bindgen(js_name = generateRecoveryKey)]
+pub async fn generate_recovery_key() -> JsResult {
+    async { sdk()?.client.generate_recovery_key().await.map(|key| JsValue::from_str(&key)) }
+        .await
+        .map_err(|error| js_error(&error))
+}
+
+/// `resetPassword({ username, recoveryKey, newPassword, rememberMe?, sessionLength? })` → `user`,
+/// signed in with the new password's session, the data of the same seed readable.
+#[wasm_bindgen(js_name = resetPassword)]
+pub async fn reset_password(params: JsValue) -> JsResult {
+    async {
+        let params = params_object(&params)?;
+        let sdk = sdk()?;
+        let username = json::username(field(&params, "username").as_ref())?;
+        let recovery_key = match field(&params, "recoveryKey") {
+            Some(Value::String(key)) => Zeroizing::new(key),
+            _ => return Err(Error::RecoveryKeyNotValid),
+        };
+        let new_password = password_field(&params, "newPassword", &sdk).await?;
+        let remember_me = json::remember_me(field(&params, "rememberMe").as_ref())?;
+        let session_length = Some(json::session_length(field(&params, "sessionLength").as_ref())?);
+        let reset = ResetPassword {
+            username,
+            recovery_key: hand_over(recovery_key),
+            new_password: hand_over(new_password),
+            remember_me,
+            session_length,
+        };
+        to_js(&sdk.client.reset_password(reset).await?)
+    }
+    .await
+    .map_err(|error| js_error(&error))
+}
+
 /// A password parameter: missing / not a string / blank / too long. The string taken from the
 /// JavaScript value is the only copy, wiped when dropped.
 fn password_value(value: Option<Value>) -> Result<Zeroizing<String>, Error> {
@@ -366,12 +402,15 @@ async fn run_update_user(params: JsValue) -> Result<JsValue, Error> {
     let update = UpdateUser { username, current_password, new_password, email, profile, claims, metadata };
     sdk.client.update_user(update).await?;
     if let (Some(handler), Some(user)) = (&sdk.update_user_handler, sdk.client.current_user()) {
-        let mut user = serde_json::to_value(&user).map_err(|_| Error::ServiceUnavailable)?;
+        // Set on the JavaScript object, not through a JSON value: one serialisation of the user in the
+        // module is smaller than two.
+        let user = to_js(&user)?;
         if password_changed {
             // As userbase-js 2.x tells the handler.
-            user["passwordChanged"] = true.into();
+            let _ = js_sys::Reflect::set(&user, &"passwordChanged".into(), &JsValue::TRUE);
         }
-        let argument = to_js(&serde_json::json!({ "user": user }))?;
+        let argument = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&argument, &"user".into(), &user);
         let _ = handler.call1(&JsValue::NULL, &argument);
     }
     Ok(JsValue::UNDEFINED)

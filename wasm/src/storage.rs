@@ -7,7 +7,6 @@
 //! last username only; without the device key a stored session is dead (docs/protocol.md §6.5).
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -18,16 +17,19 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 thread_local! {
-    /// Storage keys by appId, as `api.js` hands them over.
-    static STORAGE_KEYS: RefCell<BTreeMap<String, Zeroizing<[u8; 32]>>> = const { RefCell::new(BTreeMap::new()) };
+    /// Storage keys by appId, as `api.js` hands them over (a list: a page serves one app, rarely a few).
+    static STORAGE_KEYS: RefCell<Vec<(String, Zeroizing<[u8; 32]>)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Keeps (or, with `None`, forgets) the app's storage key for this page.
 pub fn set_storage_key(app_id: &str, key: Option<&[u8]>) {
     let key = key.and_then(|bytes| <[u8; 32]>::try_from(bytes).ok()).map(Zeroizing::new);
-    STORAGE_KEYS.with(|keys| match key {
-        Some(key) => keys.borrow_mut().insert(app_id.to_owned(), key),
-        None => keys.borrow_mut().remove(app_id),
+    STORAGE_KEYS.with(|keys| {
+        let mut keys = keys.borrow_mut();
+        keys.retain(|(app, _)| app != app_id);
+        if let Some(key) = key {
+            keys.push((app_id.to_owned(), key));
+        }
     });
 }
 
@@ -38,7 +40,7 @@ pub fn storage_key_for_tests(app_id: &str) -> Option<Vec<u8>> {
 }
 
 fn storage_key(app_id: &str) -> Option<Zeroizing<[u8; 32]>> {
-    STORAGE_KEYS.with(|keys| keys.borrow().get(app_id).cloned())
+    STORAGE_KEYS.with(|keys| keys.borrow().iter().find(|(app, _)| app == app_id).map(|(_, key)| key.clone()))
 }
 
 /// An entry as Web Storage holds it: the session only sealed.
