@@ -68,6 +68,42 @@ test('signUp with each rememberMe mode stores the session in exactly one place',
   }
 });
 
+test('an init refused for another app leaves the sessions of the accepted one kept and sealed', async () => {
+  const [app, other] = [server.createApp(), server.createApp()];
+  const page = await openPage();
+  assert.deepEqual(await initPage(page, app), { ok: {} });
+  expectError(await initPage(page, other), 'AppIdAlreadySet', 409, 'Application ID already set.', { appId: app.appId });
+  assert.ok((await call(page, 'signUp', { username: 'ada', password: PASSWORD, rememberMe: 'local' })).ok);
+  const held = JSON.parse((await storage(page, app.appId)).local);
+  assert.equal(typeof held.sealedSession, 'string', "sealed under the accepted app's key, so kept");
+  await page.reload();
+  await page.waitForFunction(() => window.ready === true);
+  assert.equal((await initPage(page, app)).ok.user.username, 'ada');
+  await page.close();
+});
+
+test('sign-up and sign-in are CORS simple requests (text/plain, no preflight); requests with a session carry JSON', async () => {
+  const app = server.createApp();
+  const page = await openPage();
+  const sent = [];
+  page.on('request', (request) => {
+    const path = new URL(request.url()).pathname;
+    if (path.startsWith('/v1/')) sent.push(`${request.method()} ${path.replace(app.appId, '{app}')} ${request.headers()['content-type'] ?? '-'}`);
+  });
+  await initPage(page, app);
+  assert.ok((await call(page, 'signUp', { username: 'ada', password: PASSWORD, rememberMe: 'none' })).ok);
+  await call(page, 'signOut');
+  assert.ok((await call(page, 'signIn', { username: 'ada', password: PASSWORD, rememberMe: 'none' })).ok);
+  const text = 'text/plain;charset=UTF-8';
+  for (const route of ['/users', '/pre-login', '/sign-in']) {
+    assert.ok(sent.includes(`POST /v1/apps/{app}${route} ${text}`), `${route}: ${sent.join(', ')}`);
+    assert.ok(!sent.some((line) => line.startsWith(`OPTIONS /v1/apps/{app}${route}`)), `${route} preflighted: ${sent.join(', ')}`);
+  }
+  assert.equal((await call(page, 'updateUser', { email: 'ada@example.com' })).ok, null);
+  assert.ok(sent.includes('PATCH /v1/apps/{app}/user application/json'), sent.join(', '));
+  await page.close();
+});
+
 test('a browser restart with the same profile resumes local sessions only', async () => {
   const first = await launchBrowser();
   const localApp = server.createApp();

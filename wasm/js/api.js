@@ -132,19 +132,19 @@ export function createApi(start, loadLegacy, startWorker, hooks = []) {
   };
   // Hands the module the app's storage key before init (an existing one only) and before a sign-up,
   // sign-in or password reset that keeps a session (made if missing). Without IndexedDB (Node, a
-  // blocked storage) no session is kept beyond the page.
+  // blocked storage) no session is kept beyond the page. `appId` is the app an init accepted: an init
+  // refused (another app already set, an unknown app) leaves it as it was.
   let appId;
-  const provideStorageKey = async (create) => {
-    const key = await storageKey(appId, create).catch(() => undefined);
-    if (key || !create) wasm.setStorageKey(appId, key);
+  const provideStorageKey = async (app, create) => {
+    const key = await storageKey(app, create).catch(() => undefined);
+    if (key || !create) wasm.setStorageKey(app, key);
     key?.fill(0);
   };
   const prepare = async (name, params) => {
     if (name === 'init' && typeof params?.appId === 'string') {
-      appId = params.appId;
-      await provideStorageKey(false);
+      await provideStorageKey(params.appId, false);
     } else if (['signUp', 'signIn', 'resetPassword'].includes(name) && appId !== undefined && params?.rememberMe !== 'none') {
-      await provideStorageKey(true);
+      await provideStorageKey(appId, true);
     }
   };
   // A fresh page's first derivation would run on the engine's baseline code, about twice as slow as
@@ -179,7 +179,10 @@ export function createApi(start, loadLegacy, startWorker, hooks = []) {
       call
         .then(({ result }) => result)
         .then((value) => {
-          if (name === 'init') warmUpAfterInit(value);
+          if (name === 'init') {
+            appId = params.appId;
+            warmUpAfterInit(value);
+          }
           return value;
         })
         .then(resolve, (error) => reject(asPublicError(error)))

@@ -34,7 +34,13 @@ impl Transport {
             headers.set("Authorization", authorization).map_err(unavailable)?;
         }
         if let Some(body) = request.json? {
-            headers.set("Content-Type", "application/json").map_err(unavailable)?;
+            // Without an Authorization header a text/plain POST is a CORS "simple request": the browser
+            // sends it without an OPTIONS preflight first, which saves sign-up and sign-in a round trip
+            // per route on a page's first call. The server reads the body as JSON whatever its type
+            // (docs/protocol.md §1). Requests with a session secret are preflighted anyway.
+            let content_type =
+                if request.authorization.is_some() { "application/json" } else { "text/plain;charset=UTF-8" };
+            headers.set("Content-Type", content_type).map_err(unavailable)?;
             init.set_body(&Uint8Array::from(body.as_slice()));
         }
         init.set_headers(&headers);
