@@ -264,6 +264,9 @@ fn usernames() {
         ("a tab", "ada\tlovelace"),
         ("line separator", "ada\u{2028}"),
         ("only white space", " \u{3000} "),
+        // Python's str.isspace counts U+001C..U+001F as white space; Unicode's White_Space does not.
+        ("only an information separator (a control, not White_Space)", "\u{1c}"),
+        ("a trailing information separator", "ada\u{1f}"),
     ];
     let vectors: Vec<Value> = inputs
         .iter()

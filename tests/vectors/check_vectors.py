@@ -124,9 +124,15 @@ checked += 1
 
 
 
+# Unicode's White_Space property (PropList.txt, unchanged since Unicode 6.3), which the profile names.
+# Not str.isspace: Python also counts U+001C..U+001F, which are controls and not White_Space.
+WHITE_SPACE = frozenset(map(chr, [*range(0x09, 0x0E), 0x20, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B),
+                                  0x2028, 0x2029, 0x202F, 0x205F, 0x3000]))
+
+
 def username(raw: str):
     """The username profile with Python's own Unicode tables: str.lower is the full lower-case mapping."""
-    if not raw.strip():
+    if all(c in WHITE_SPACE for c in raw):
         return "UsernameCannotBeBlank"
     name = unicodedata.normalize("NFKC", raw)
     for _ in range(4):
@@ -134,7 +140,7 @@ def username(raw: str):
         settled, name = lowered == name, lowered
         if settled:
             break
-    if not settled or name[:1].isspace() or name[-1:].isspace():
+    if not settled or name[:1] in WHITE_SPACE or name[-1:] in WHITE_SPACE:
         return "UsernameNotValid"
     if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in name):
         return "UsernameNotValid"
