@@ -73,8 +73,8 @@ pub fn warm_up() {
         return;
     }
     let password_key = PasswordKey::from_bytes(*output);
-    let seed = Seed::from_bytes([0; 32]);
-    let _ = seed.backup(&password_key.seed_backup_key(), "warm-up");
-    let _ = seed.user_keys().identity_public_keys();
+    let keys = NewAccountKeys::from_password_key(&password_key, "warm-up", kdf, Seed::from_bytes([0; 32]));
+    // What goes on the wire is compiled at first use too.
+    let _ = serde_json::to_vec(&keys.registered());
     let _ = password_key.login_key().sign(b"warm-up");
 }

@@ -158,7 +158,16 @@ export function createApi(start, loadLegacy, startWorker, hooks = []) {
     if (warmedUp) return;
     warmedUp = true;
     warmUp(4);
-    if (!result?.user) kdfWorker?.postMessage({ warmUp: true });
+    if (!result?.user) {
+      kdfWorker?.postMessage({ warmUp: true });
+      // The engine compiles each wasm function at its first call. A signUp and a signIn refused by
+      // the password policy (no request, no state) compile the checks a real one runs first.
+      if (typeof requestIdleCallback === 'function') {
+        requestIdleCallback(() => {
+          for (const name of ['signUp', 'signIn']) wasm[name]({ username: 'warm-up', password: 'x', rememberMe: 'none' }).catch(() => {});
+        });
+      }
+    }
   };
   const warmUp = (rounds) => {
     // Also with the worker (which warms up its own scrypt): the keys made around the KDF are made here.

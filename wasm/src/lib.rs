@@ -100,6 +100,8 @@ pub fn bench_derive_key(log_n: u8, r: u32, p: u32) -> Result<(), JsValue> {
 #[wasm_bindgen(js_name = warmUp)]
 pub fn warm_up() {
     sealbase::crypto::account::warm_up();
+    // And what a derivation's request is made of (compiled at first use, like everything).
+    let _ = serde_json::to_string(&sealbase::crypto::KdfParams::generate());
 }
 
 /// Hands over (or, with `undefined`, forgets) the app's storage key, derived by `api.js` from the
