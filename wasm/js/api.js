@@ -120,10 +120,20 @@ export function createApi(start, loadLegacy, startWorker, hooks = []) {
         (password, params) =>
           new Promise((resolve, reject) => {
             next += 1;
+            const id = next;
             const timer = setTimeout(giveUp, KDF_WORKER_TIMEOUT_MS);
-            calls.set(next, { resolve, reject, timer });
-            // Transferred, so the only copy left is the worker's, which wipes it.
-            worker.postMessage({ id: next, password, params }, [password.buffer]);
+            calls.set(id, { resolve, reject, timer });
+            try {
+              // Transferred, so the only copy left is the worker's, which wipes it.
+              worker.postMessage({ id, password, params }, [password.buffer]);
+            } catch {
+              // Not sent (the worker is gone): this call derives on the page, and no timer is left
+              // to give up a worker for it later.
+              clearTimeout(timer);
+              calls.delete(id);
+              password.fill(0);
+              reject();
+            }
           }),
       );
     } catch {
