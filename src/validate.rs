@@ -171,7 +171,8 @@ pub fn password_complexity(raw: &str) -> u8 {
 /// The app's password policy: its minimum length (`PasswordTooShort`), then its complexity level, the
 /// number of password practices required (`PasswordTooWeak`).
 pub fn password_policy(raw: &str, min_len: usize, complexity: u8) -> Result<()> {
-    password_min_len(raw, min_len)?;
+    // Never below the floor, whatever a server says: no client could sign in with a shorter password.
+    password_min_len(raw, min_len.max(PASSWORD_MIN_LEN_FLOOR))?;
     let met = password_complexity(raw);
     if met < complexity {
         return Err(Error::PasswordTooWeak { required: complexity, met });
@@ -371,8 +372,14 @@ mod tests {
         assert_eq!(password_policy("Ab1!", 10, 5), Err(Error::PasswordTooShort { min_len: 10 }));
         assert_eq!(password_policy("abcdefghij", 10, 3), Err(Error::PasswordTooWeak { required: 3, met: 2 }));
         assert_eq!(password_policy("abcdefghi1", 10, 3), Ok(()));
-        assert_eq!(password_policy("a", 1, 1), Ok(()));
-        assert_eq!(password_policy(" ", 1, 1), Err(Error::PasswordTooWeak { required: 1, met: 0 }));
+        assert_eq!(password_policy("      ", 6, 1), Err(Error::PasswordTooWeak { required: 1, met: 0 }));
+    }
+
+    #[test]
+    fn the_policy_never_goes_below_the_floor_whatever_a_server_says() {
+        assert_eq!(password_policy("a", 1, 1), Err(Error::PasswordTooShort { min_len: PASSWORD_MIN_LEN_FLOOR }));
+        assert_eq!(password_policy("abcde", 0, 0), Err(Error::PasswordTooShort { min_len: 6 }));
+        assert_eq!(password_policy("abcdef", 1, 1), Ok(()));
     }
 
     #[test]

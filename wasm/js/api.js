@@ -40,9 +40,13 @@ async function storageKey(appId, create) {
   }
 }
 
-// A derivation takes well under a second even on slow phones; a worker silent for this long is stuck
-// (or was killed), and the page derives instead.
-const KDF_WORKER_TIMEOUT_MS = 20000;
+// A derivation at the package's cost (logN 15, r 8, p 1) takes well under a second even on slow
+// phones; a worker silent for 20 s per that cost is stuck (or was killed), and the page derives
+// instead. Costlier parameters a server may name get proportionally longer.
+const kdfTimeout = (params) => {
+  const { logN, r, p } = JSON.parse(params);
+  return 20000 * Math.max(1, (2 ** logN * r * p) / (2 ** 15 * 8));
+};
 
 // `start` loads the main module; `loadLegacy` the second one (legacy password hashes), which only a
 // pending account's first sign-in needs, so it is downloaded then, once; `startWorker`, where there is
@@ -104,7 +108,11 @@ export function createApi(start, loadLegacy, startWorker, hooks = []) {
       let next = 0;
       worker.onmessage = ({ data }) => {
         const call = calls.get(data?.id);
-        if (!call) return;
+        if (!call) {
+          // An answer to a call already given up (derived on the page meanwhile).
+          data?.key?.fill?.(0);
+          return;
+        }
         calls.delete(data.id);
         clearTimeout(call.timer);
         if (data.key) call.resolve(data.key);
@@ -121,7 +129,7 @@ export function createApi(start, loadLegacy, startWorker, hooks = []) {
           new Promise((resolve, reject) => {
             next += 1;
             const id = next;
-            const timer = setTimeout(giveUp, KDF_WORKER_TIMEOUT_MS);
+            const timer = setTimeout(giveUp, kdfTimeout(params));
             calls.set(id, { resolve, reject, timer });
             try {
               // Transferred, so the only copy left is the worker's, which wipes it.

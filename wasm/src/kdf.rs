@@ -57,6 +57,7 @@ impl sealbase::KdfRunner for JsKdfRunner {
             let output = output.dyn_into::<js_sys::Uint8Array>().map_err(|_| Error::ServiceUnavailable)?;
             let mut key = Zeroizing::new([0u8; 32]);
             if output.length() != 32 {
+                output.fill(0, 0, output.length());
                 return Err(Error::ServiceUnavailable);
             }
             output.copy_to(key.as_mut());
